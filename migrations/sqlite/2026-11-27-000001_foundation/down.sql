@@ -1,0 +1,9 @@
+DROP TABLE server_secrets;
+DROP TABLE mail_outbox;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE login_throttle;
+DROP TABLE tokens;
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,530 @@
+//! Accounts: registration, email confirmation, sign-in and out, password reset and change,
+//! profile, first-commissioner setup. Each change is one transaction with its audit entry
+//! and the mail that reports it.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Actor, Subject};
+use crate::auth::session;
+use crate::auth::throttle::{self, ThrottleKeys};
+use crate::db::DbConn;
+use crate::db::dialect::is_unique_violation;
+use crate::db::models::{NewToken, NewUser, Token, User};
+use crate::db::schema::{tokens, users};
+use crate::domain::token::{SecretToken, TokenPurpose};
+use crate::domain::{Email, Locale, Password, PersonName, Role};
+use crate::error::{AppError, AppResult};
+use crate::mail::messages::Mail;
+use crate::mail::outbox;
+use crate::startup::AppState;
+use crate::tk;
+
+pub fn find_by_email(conn: &mut DbConn, email: &Email) -> QueryResult<Option<User>> {
+    users::table.filter(users::email.eq(email.as_str())).first(conn).optional()
+}
+
+pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
+    users::table.find(id).first(conn).optional()
+}
+
+fn locale_of(user: &User) -> Locale {
+    user.locale.parse().unwrap_or_default()
+}
+
+fn role_of(user: &User) -> Role {
+    user.role.parse().unwrap_or(Role::Resident)
+}
+
+/// Stores a new single-use token and returns it.
+fn issue_token(conn: &mut DbConn, purpose: TokenPurpose, user_id: Option<&str>, now: NaiveDateTime) -> QueryResult<SecretToken> {
+    let token = SecretToken::generate();
+    diesel::insert_into(tokens::table)
+        .values(NewToken {
+            id: &token.hash(),
+            purpose: purpose.as_str(),
+            user_id,
+            created_at: now,
+            expires_at: now + purpose.lifetime(),
+        })
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The unused, unexpired token of this purpose, if any.
+fn live_token(conn: &mut DbConn, token: &SecretToken, purpose: TokenPurpose, now: NaiveDateTime) -> QueryResult<Option<Token>> {
+    tokens::table
+        .find(token.hash())
+        .filter(tokens::purpose.eq(purpose.as_str()))
+        .filter(tokens::used_at.is_null())
+        .filter(tokens::expires_at.gt(now))
+        .first(conn)
+        .optional()
+}
+
+fn use_token(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(tokens::table.find(id)).set(tokens::used_at.eq(now)).execute(conn)?;
+    Ok(())
+}
+
+/// A token's account, for forms that need the person's data before the change (the
+/// password policy refuses passwords built from name and email).
+pub async fn token_user(state: &AppState, token: &SecretToken, purpose: TokenPurpose) -> AppResult<Option<User>> {
+    let now = state.clock.now();
+    let token = token.clone();
+    state
+        .db(move |conn| {
+            let Some(t) = live_token(conn, &token, purpose, now)? else { return Ok(None) };
+            match t.user_id {
+                Some(id) => Ok(find_by_id(conn, &id)?),
+                None => Ok(None),
+            }
+        })
+        .await
+}
+
+pub fn token_is_live(conn: &mut DbConn, token: &SecretToken, purpose: TokenPurpose, now: NaiveDateTime) -> QueryResult<bool> {
+    Ok(live_token(conn, token, purpose, now)?.is_some())
+}
+
+pub struct Registration {
+    pub full_name: PersonName,
+    pub email: Email,
+    pub password: Password,
+}
+
+/// Registers a resident. The outcome is deliberately invisible to the caller: when the
+/// email already has an account, its owner gets a notice instead of a confirmation, and
+/// the page says the same either way.
+pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: Option<String>) -> AppResult<()> {
+    // Hash first, whichever way it goes, so both paths take as long.
+    let hash = state.hasher.hash(&reg.password).await?;
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    state
+        .db(move |conn| {
+            let attempt = |conn: &mut DbConn| {
+                conn.write_tx(|conn| -> AppResult<()> {
+                    if let Some(existing) = find_by_email(conn, &reg.email)? {
+                        let l = locale_of(&existing);
+                        let mail = Mail::new(l, &settings.org_name, tk!("mail.already_registered.subject"), &existing.full_name)
+                            .para(tk!("mail.already_registered.body"), &[])
+                            .para(tk!("mail.already_registered.reset"), &[("link", &settings.link("/password/forgot"))])
+                            .action(tk!("mail.already_registered.action"), settings.link("/login"))
+                            .render()?;
+                        outbox::enqueue(conn, now, &existing.email, &mail)?;
+                        audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.register_existing", Some(Subject::user(&existing.id)), json!({}))?;
+                        return Ok(());
+                    }
+                    let id = uuid::Uuid::new_v4().to_string();
+                    diesel::insert_into(users::table)
+                        .values(NewUser {
+                            id: &id,
+                            email: reg.email.as_str(),
+                            full_name: reg.full_name.as_str(),
+                            password_hash: Some(&hash),
+                            role: Role::Resident.as_str(),
+                            locale: locale.as_str(),
+                            email_confirmed_at: None,
+                            active: true,
+                            created_at: now,
+                            updated_at: now,
+                        })
+                        .execute(conn)?;
+                    let token = issue_token(conn, TokenPurpose::ConfirmEmail, Some(&id), now)?;
+                    let mail = Mail::new(locale, &settings.org_name, tk!("mail.confirm.subject"), reg.full_name.as_str())
+                        .para(tk!("mail.confirm.body"), &[])
+                        .action(tk!("mail.confirm.action"), settings.link(&format!("/email/confirm/{}", token.expose())))
+                        .para(tk!("mail.confirm.expiry"), &[])
+                        .render()?;
+                    outbox::enqueue(conn, now, reg.email.as_str(), &mail)?;
+                    audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.register", Some(Subject::user(&id)), json!({"role": "resident"}))?;
+                    Ok(())
+                })
+            };
+            match attempt(conn) {
+                // Two registrations for one address raced; the loser sends the notice.
+                Err(AppError::Internal(e)) if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) => attempt(conn),
+                other => other,
+            }
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenOutcome {
+    Done,
+    /// Unknown, used or expired: all look the same to the visitor.
+    Invalid,
+}
+
+pub async fn confirm_email(state: &AppState, token: SecretToken, ip: Option<String>) -> AppResult<TokenOutcome> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let Some(t) = live_token(conn, &token, TokenPurpose::ConfirmEmail, now)? else { return Ok(TokenOutcome::Invalid) };
+                let Some(user_id) = t.user_id else { return Ok(TokenOutcome::Invalid) };
+                use_token(conn, &t.id, now)?;
+                diesel::update(users::table.find(&user_id).filter(users::email_confirmed_at.is_null()))
+                    .set((users::email_confirmed_at.eq(now), users::updated_at.eq(now)))
+                    .execute(conn)?;
+                audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.email_confirmed", Some(Subject::user(&user_id)), json!({}))?;
+                Ok(TokenOutcome::Done)
+            })
+        })
+        .await
+}
+
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn { token: SecretToken, role: Role },
+    /// Wrong email or password: one answer for both.
+    Invalid,
+    /// Right password, email not confirmed yet.
+    Unconfirmed,
+    /// Right password, account deactivated.
+    Inactive,
+    Throttled { retry_at: NaiveDateTime },
+}
+
+pub async fn login(state: &AppState, email_raw: &str, password: &str, ip: Option<String>, user_agent: Option<String>) -> AppResult<LoginOutcome> {
+    let keys = ThrottleKeys::new(email_raw, ip.as_deref());
+    let now = state.clock.now();
+    let email = Email::parse(email_raw).ok();
+    let (blocked, user) = {
+        let keys = keys.clone();
+        state
+            .db(move |conn| {
+                let blocked = throttle::blocked_until(conn, &keys, now)?;
+                let user = match &email {
+                    Some(e) => find_by_email(conn, e)?,
+                    None => None,
+                };
+                Ok((blocked, user))
+            })
+            .await?
+    };
+    if let Some(retry_at) = blocked {
+        return Ok(LoginOutcome::Throttled { retry_at });
+    }
+    let password_ok = state.hasher.verify(password, user.as_ref().and_then(|u| u.password_hash.clone())).await?;
+    let now = state.clock.now();
+
+    if let (true, Some(user)) = (password_ok, user.clone()) {
+        let role = role_of(&user);
+        if !user.active || user.email_confirmed_at.is_none() {
+            let reason = if user.active { "unconfirmed" } else { "inactive" };
+            state
+                .db(move |conn| {
+                    conn.write_tx(|conn| {
+                        audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.login_refused", Some(Subject::user(&user.id)), json!({ "reason": reason }))?;
+                        Ok(())
+                    })
+                })
+                .await?;
+            return Ok(if reason == "unconfirmed" { LoginOutcome::Unconfirmed } else { LoginOutcome::Inactive });
+        }
+        let token = state
+            .db(move |conn| {
+                conn.write_tx(|conn| {
+                    throttle::clear_account(conn, &keys)?;
+                    let token = session::create(conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
+                    audit::record(conn, now, &Actor::user(&user.id, role, ip.as_deref()), "account.login", Some(Subject::user(&user.id)), json!({}))?;
+                    Ok(token)
+                })
+            })
+            .await?;
+        return Ok(LoginOutcome::SignedIn { token, role });
+    }
+
+    let subject_id = user.map(|u| u.id);
+    state
+        .db(move |conn| {
+            let attempt = |conn: &mut DbConn| {
+                conn.write_tx(|conn| -> AppResult<()> {
+                    throttle::record_failure(conn, &keys, now)?;
+                    let reason = if subject_id.is_some() { "wrong_password" } else { "unknown_account" };
+                    audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.login_failed", subject_id.as_deref().map(Subject::user), json!({ "reason": reason }))?;
+                    Ok(())
+                })
+            };
+            match attempt(conn) {
+                // A parallel failure created the same throttle row first; count again on top.
+                Err(AppError::Internal(e)) if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) => attempt(conn),
+                other => other,
+            }
+        })
+        .await?;
+    Ok(LoginOutcome::Invalid)
+}
+
+pub async fn logout(state: &AppState, session_id: String, user_id: String, role: Role, ip: Option<String>) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                session::end(conn, &session_id)?;
+                audit::record(conn, now, &Actor::user(&user_id, role, ip.as_deref()), "account.logout", Some(Subject::user(&user_id)), json!({}))?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Mails a reset link when an active account has this email; says nothing either way.
+pub async fn request_password_reset(state: &AppState, email_raw: &str, ip: Option<String>) -> AppResult<()> {
+    let Ok(email) = Email::parse(email_raw) else { return Ok(()) };
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let Some(user) = find_by_email(conn, &email)? else { return Ok(()) };
+                if !user.active {
+                    return Ok(());
+                }
+                let token = issue_token(conn, TokenPurpose::ResetPassword, Some(&user.id), now)?;
+                let mail = Mail::new(locale_of(&user), &settings.org_name, tk!("mail.reset.subject"), &user.full_name)
+                    .para(tk!("mail.reset.body"), &[])
+                    .action(tk!("mail.reset.action"), settings.link(&format!("/password/reset/{}", token.expose())))
+                    .para(tk!("mail.reset.ignore"), &[])
+                    .render()?;
+                outbox::enqueue(conn, now, &user.email, &mail)?;
+                audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.password_reset_requested", Some(Subject::user(&user.id)), json!({}))?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Sets a new password from a reset link. Every session of the account ends, and the
+/// link proves the mailbox, so an unconfirmed email becomes confirmed.
+pub async fn reset_password(state: &AppState, token: SecretToken, password: &Password, ip: Option<String>) -> AppResult<TokenOutcome> {
+    let hash = state.hasher.hash(password).await?;
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let Some(t) = live_token(conn, &token, TokenPurpose::ResetPassword, now)? else { return Ok(TokenOutcome::Invalid) };
+                let Some(user) = t.user_id.as_deref().map(|id| find_by_id(conn, id)).transpose()?.flatten() else {
+                    return Ok(TokenOutcome::Invalid);
+                };
+                // Every outstanding reset link of the account dies with this one.
+                diesel::update(
+                    tokens::table
+                        .filter(tokens::user_id.eq(&user.id))
+                        .filter(tokens::purpose.eq(TokenPurpose::ResetPassword.as_str()))
+                        .filter(tokens::used_at.is_null()),
+                )
+                .set(tokens::used_at.eq(now))
+                .execute(conn)?;
+                diesel::update(users::table.find(&user.id))
+                    .set((
+                        users::password_hash.eq(Some(&hash)),
+                        users::email_confirmed_at.eq(user.email_confirmed_at.or(Some(now))),
+                        users::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                let ended = session::end_all_for_user(conn, &user.id, None)?;
+                password_changed_notice(conn, &settings, &user, now)?;
+                audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.password_reset", Some(Subject::user(&user.id)), json!({ "sessions_ended": ended }))?;
+                Ok(TokenOutcome::Done)
+            })
+        })
+        .await
+}
+
+fn password_changed_notice(conn: &mut DbConn, settings: &crate::config::Settings, user: &User, now: NaiveDateTime) -> AppResult<()> {
+    let mail = Mail::new(locale_of(user), &settings.org_name, tk!("mail.password_changed.subject"), &user.full_name)
+        .para(tk!("mail.password_changed.body"), &[])
+        .para(tk!("mail.password_changed.not_you"), &[("link", &settings.link("/password/forgot"))])
+        .render()?;
+    outbox::enqueue(conn, now, &user.email, &mail)?;
+    Ok(())
+}
+
+#[derive(Debug)]
+pub enum ChangePasswordOutcome {
+    /// Changed; the caller's session was replaced by this one.
+    Changed { token: SecretToken },
+    WrongCurrent,
+}
+
+/// Changes the password of a signed-in account after checking the current one. All
+/// sessions end, the caller's included, which gets a fresh session in its place.
+pub async fn change_password(state: &AppState, user_id: String, current: &str, new: &Password, ip: Option<String>, user_agent: Option<String>) -> AppResult<ChangePasswordOutcome> {
+    let uid = user_id.clone();
+    let user = state.db(move |conn| find_by_id(conn, &uid)?.ok_or(AppError::NotFound)).await?;
+    if !state.hasher.verify(current, user.password_hash.clone()).await? {
+        return Ok(ChangePasswordOutcome::WrongCurrent);
+    }
+    let hash = state.hasher.hash(new).await?;
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let role = role_of(&user);
+                diesel::update(users::table.find(&user.id))
+                    .set((users::password_hash.eq(Some(&hash)), users::updated_at.eq(now)))
+                    .execute(conn)?;
+                let ended = session::end_all_for_user(conn, &user.id, None)?;
+                let token = session::create(conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
+                password_changed_notice(conn, &settings, &user, now)?;
+                audit::record(conn, now, &Actor::user(&user.id, role, ip.as_deref()), "account.password_changed", Some(Subject::user(&user.id)), json!({ "sessions_ended": ended }))?;
+                Ok(ChangePasswordOutcome::Changed { token })
+            })
+        })
+        .await
+}
+
+pub async fn update_profile(state: &AppState, user_id: String, role: Role, name: PersonName, locale: Locale, ip: Option<String>) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let before = find_by_id(conn, &user_id)?.ok_or(AppError::NotFound)?;
+                diesel::update(users::table.find(&user_id))
+                    .set((users::full_name.eq(name.as_str()), users::locale.eq(locale.as_str()), users::updated_at.eq(now)))
+                    .execute(conn)?;
+                let changed: Vec<&str> = [("full_name", before.full_name != name.as_str()), ("locale", before.locale != locale.as_str())]
+                    .into_iter()
+                    .filter_map(|(f, c)| c.then_some(f))
+                    .collect();
+                audit::record(conn, now, &Actor::user(&user_id, role, ip.as_deref()), "account.profile_updated", Some(Subject::user(&user_id)), json!({ "changed": changed }))?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Sets only the language, as the switcher on every page does for a signed-in account.
+pub async fn set_locale(state: &AppState, user_id: String, locale: Locale) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            diesel::update(users::table.find(&user_id))
+                .set((users::locale.eq(locale.as_str()), users::updated_at.eq(now)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+}
+
+pub async fn end_other_sessions(state: &AppState, user_id: String, role: Role, keep_session: String, ip: Option<String>) -> AppResult<usize> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let ended = session::end_all_for_user(conn, &user_id, Some(&keep_session))?;
+                audit::record(conn, now, &Actor::user(&user_id, role, ip.as_deref()), "account.sessions_ended", Some(Subject::user(&user_id)), json!({ "sessions_ended": ended }))?;
+                Ok(ended)
+            })
+        })
+        .await
+}
+
+pub fn active_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    use crate::db::schema::sessions;
+    sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+fn commissioner_exists(conn: &mut DbConn) -> QueryResult<bool> {
+    let n: i64 = users::table
+        .filter(users::role.eq(Role::Commissioner.as_str()))
+        .filter(users::active.eq(true))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+/// While no commissioner exists, issues a one-time setup token and returns its link.
+pub fn ensure_setup_link(conn: &mut DbConn, settings: &crate::config::Settings, now: NaiveDateTime) -> AppResult<Option<String>> {
+    conn.write_tx(|conn| {
+        if commissioner_exists(conn)? {
+            return Ok(None);
+        }
+        let token = issue_token(conn, TokenPurpose::Setup, None, now)?;
+        Ok(Some(settings.link(&format!("/setup/{}", token.expose()))))
+    })
+}
+
+pub fn setup_is_open(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> QueryResult<bool> {
+    Ok(!commissioner_exists(conn)? && token_is_live(conn, token, TokenPurpose::Setup, now)?)
+}
+
+/// Who a new staff account is.
+pub struct NewStaff {
+    pub full_name: PersonName,
+    pub email: Email,
+    pub password: Password,
+    pub locale: Locale,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created { user_id: String },
+    EmailTaken,
+    /// The setup link was used, expired, or a commissioner exists by now.
+    Closed,
+}
+
+fn insert_commissioner(conn: &mut DbConn, staff: &NewStaff, hash: &str, now: NaiveDateTime, actor: &Actor, action: &str) -> AppResult<CreateOutcome> {
+    if find_by_email(conn, &staff.email)?.is_some() {
+        return Ok(CreateOutcome::EmailTaken);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            id: &id,
+            email: staff.email.as_str(),
+            full_name: staff.full_name.as_str(),
+            password_hash: Some(hash),
+            role: Role::Commissioner.as_str(),
+            locale: staff.locale.as_str(),
+            email_confirmed_at: Some(now),
+            active: true,
+            created_at: now,
+            updated_at: now,
+        })
+        .execute(conn)?;
+    let actor = Actor { id: actor.id.clone().or_else(|| Some(id.clone())), ..actor.clone() };
+    audit::record(conn, now, &actor, action, Some(Subject::user(&id)), json!({ "role": "commissioner" }))?;
+    Ok(CreateOutcome::Created { user_id: id })
+}
+
+/// Creates the first commissioner through the setup link printed at start.
+pub async fn setup_commissioner(state: &AppState, token: SecretToken, staff: NewStaff, ip: Option<String>) -> AppResult<CreateOutcome> {
+    let hash = state.hasher.hash(&staff.password).await?;
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                if !setup_is_open(conn, &token, now)? {
+                    return Ok(CreateOutcome::Closed);
+                }
+                let outcome = insert_commissioner(conn, &staff, &hash, now, &Actor { id: None, role: Some("setup".into()), ip }, "account.setup")?;
+                if matches!(outcome, CreateOutcome::Created { .. }) {
+                    // Every other setup link dies too.
+                    diesel::update(tokens::table.filter(tokens::purpose.eq(TokenPurpose::Setup.as_str())).filter(tokens::used_at.is_null()))
+                        .set(tokens::used_at.eq(now))
+                        .execute(conn)?;
+                }
+                Ok(outcome)
+            })
+        })
+        .await
+}
+
+/// Creates a commissioner from the command line (`vecinal create-commissioner`).
+pub fn create_commissioner_now(conn: &mut DbConn, staff: &NewStaff, now: NaiveDateTime) -> AppResult<CreateOutcome> {
+    let hash = crate::auth::password::hash_now(&staff.password).map_err(AppError::Internal)?;
+    conn.write_tx(|conn| insert_commissioner(conn, staff, &hash, now, &Actor::system("cli"), "account.commissioner_created"))
+}

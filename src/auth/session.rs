@@ -1,0 +1,90 @@
+//! Server-side sessions. The browser holds a random token; the database holds only its
+//! SHA-256, so reading the sessions table does not let anyone sign in.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::models::{NewSession, Session, User};
+use crate::db::schema::{sessions, users};
+use crate::domain::session::{SessionTimeouts, is_alive, needs_touch};
+use crate::domain::token::SecretToken;
+use crate::domain::{Locale, Role};
+
+/// The signed-in account behind a request.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub session_id: String,
+    pub user_id: String,
+    pub role: Role,
+    pub full_name: String,
+    pub email: String,
+    pub locale: Locale,
+}
+
+/// Starts a session and returns the token for the cookie.
+pub fn create(conn: &mut DbConn, user: &User, role: Role, now: NaiveDateTime, ip: Option<&str>, user_agent: Option<&str>) -> QueryResult<SecretToken> {
+    let token = SecretToken::generate();
+    let limits = SessionTimeouts::for_role(role);
+    let ua = user_agent.map(|s| truncate(s, 300));
+    diesel::insert_into(sessions::table)
+        .values(NewSession {
+            id: &token.hash(),
+            user_id: &user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + limits.absolute,
+            idle_timeout_secs: limits.idle.num_seconds() as i32,
+            ip,
+            user_agent: ua.as_deref(),
+        })
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The account of a live session. Dead sessions (idle, expired, deactivated account) are
+/// deleted on sight.
+pub fn load(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> QueryResult<Option<SessionUser>> {
+    let id = token.hash();
+    let found: Option<(Session, User)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(&id))
+        .select((Session::as_select(), User::as_select()))
+        .first(conn)
+        .optional()?;
+    let Some((session, user)) = found else { return Ok(None) };
+    let idle = chrono::Duration::seconds(session.idle_timeout_secs.into());
+    let role = user.role.parse::<Role>().ok();
+    if !is_alive(now, session.last_seen_at, idle, session.expires_at) || !user.active || role.is_none() {
+        end(conn, &id)?;
+        return Ok(None);
+    }
+    if needs_touch(now, session.last_seen_at) {
+        diesel::update(sessions::table.find(&id)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
+    }
+    Ok(Some(SessionUser {
+        session_id: id,
+        user_id: user.id,
+        role: role.unwrap_or(Role::Resident),
+        full_name: user.full_name,
+        email: user.email,
+        locale: user.locale.parse().unwrap_or_default(),
+    }))
+}
+
+pub fn end(conn: &mut DbConn, session_id: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.find(session_id)).execute(conn)
+}
+
+/// Ends every session of a user, except `keep` when given.
+pub fn end_all_for_user(conn: &mut DbConn, user_id: &str, keep: Option<&str>) -> QueryResult<usize> {
+    let q = sessions::table.filter(sessions::user_id.eq(user_id));
+    match keep {
+        Some(k) => diesel::delete(q.filter(sessions::id.ne(k))).execute(conn),
+        None => diesel::delete(q).execute(conn),
+    }
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().filter(|c| !c.is_control()).take(max_chars).collect()
+}

@@ -1,0 +1,68 @@
+//! Sign-in throttling kept in the database, so every instance sees the same counts.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::models::Throttle;
+use crate::db::schema::login_throttle;
+use crate::domain::throttle::{ThrottleScope, ThrottleState, after_failure, retry_at};
+
+/// The keys one sign-in attempt is counted under.
+#[derive(Debug, Clone)]
+pub struct ThrottleKeys {
+    keys: Vec<(ThrottleScope, String)>,
+}
+
+impl ThrottleKeys {
+    pub fn new(email_as_typed: &str, client_ip: Option<&str>) -> Self {
+        let mut keys = vec![(ThrottleScope::Account, format!("account:{}", email_as_typed.trim().to_lowercase()))];
+        if let Some(ip) = client_ip {
+            keys.push((ThrottleScope::Client, format!("client:{ip}")));
+        }
+        Self { keys }
+    }
+
+    fn account_key(&self) -> &str {
+        &self.keys[0].1
+    }
+}
+
+fn state(row: &Throttle) -> ThrottleState {
+    ThrottleState { failures: row.failures, window_started_at: row.window_started_at, blocked_until: row.blocked_until }
+}
+
+/// When the attempt may be made, if it has to wait.
+pub fn blocked_until(conn: &mut DbConn, keys: &ThrottleKeys, now: NaiveDateTime) -> QueryResult<Option<NaiveDateTime>> {
+    let names: Vec<&str> = keys.keys.iter().map(|(_, k)| k.as_str()).collect();
+    let rows: Vec<Throttle> = login_throttle::table.filter(login_throttle::key.eq_any(names)).load(conn)?;
+    Ok(rows.iter().filter_map(|r| retry_at(Some(state(r)), now)).max())
+}
+
+/// Counts one failure under every key. Call inside a write transaction.
+pub fn record_failure(conn: &mut DbConn, keys: &ThrottleKeys, now: NaiveDateTime) -> QueryResult<()> {
+    for (scope, key) in &keys.keys {
+        let previous: Option<Throttle> = login_throttle::table.find(key).first(conn).optional()?;
+        let next = after_failure(*scope, previous.as_ref().map(state), now);
+        let row = Throttle {
+            key: key.clone(),
+            failures: next.failures,
+            window_started_at: next.window_started_at,
+            blocked_until: next.blocked_until,
+            updated_at: now,
+        };
+        if previous.is_some() {
+            diesel::update(login_throttle::table.find(key)).set(&row).execute(conn)?;
+        } else {
+            diesel::insert_into(login_throttle::table).values(&row).execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// A successful sign-in clears the account's count (the client's stays: one address
+/// guessing at many accounts must not reset itself by owning one of them).
+pub fn clear_account(conn: &mut DbConn, keys: &ThrottleKeys) -> QueryResult<()> {
+    diesel::delete(login_throttle::table.find(keys.account_key())).execute(conn)?;
+    Ok(())
+}

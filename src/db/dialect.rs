@@ -1,0 +1,45 @@
+//! The few statements that differ between SQLite and PostgreSQL.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::DbConn;
+use super::schema::mail_outbox;
+
+/// Advisory lock held while migrations run, so instances starting together take turns.
+pub const MIGRATION_LOCK_ID: i64 = 0x5645_4349_4e41_4c01;
+/// Advisory lock that serialises appends to the audit chain on PostgreSQL.
+const AUDIT_LOCK_ID: i64 = 0x5645_4349_4e41_4c02;
+
+/// Serialises appends to the audit chain until the transaction ends. SQLite needs nothing:
+/// every write transaction there is `BEGIN IMMEDIATE` and already holds the database lock.
+pub fn lock_audit_chain(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_ID})")).execute(c)?;
+        }
+        DbConn::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
+/// Ids of up to `limit` outbox mails due at `now`, locked so that concurrent workers on
+/// other instances skip them (`FOR UPDATE SKIP LOCKED`) instead of sending them twice.
+pub fn due_mail_ids(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<String>> {
+    let query = mail_outbox::table
+        .select(mail_outbox::id)
+        .filter(mail_outbox::sent_at.is_null())
+        .filter(mail_outbox::failed_at.is_null())
+        .filter(mail_outbox::next_attempt_at.le(now))
+        .order(mail_outbox::next_attempt_at.asc())
+        .limit(limit);
+    match conn {
+        DbConn::Pg(c) => query.for_update().skip_locked().load(c),
+        DbConn::Sqlite(c) => query.load(c),
+    }
+}
+
+pub fn is_unique_violation(err: &DieselError) -> bool {
+    matches!(err, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+}

@@ -1,0 +1,222 @@
+//! Database access: one connection type for SQLite and PostgreSQL, the pool, write
+//! transactions and migrations.
+//!
+//! The backend is chosen from the URL scheme, never by trial: diesel's own
+//! `MultiConnection::establish` tries each backend in turn, and SQLite accepts any string,
+//! so a PostgreSQL URL with a typo would silently become a local file.
+
+pub mod dialect;
+pub mod models;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, QueryResult, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection for either backend. Queries written once against this type run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// Which database a URL points at. Its `Debug` masks the password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A PostgreSQL connection URL, passed to libpq as is.
+    Postgres(String),
+    /// A path to an SQLite database file.
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`, `postgresql://…`, `sqlite:PATH` and `sqlite://PATH`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                format!("expected a URL starting with postgres:// or sqlite:, got '{raw}'")
+            })?;
+        if path.is_empty() || path == ":memory:" {
+            return Err("an SQLite URL needs a file path (sqlite:data/vecinal.db)".into());
+        }
+        Ok(Self::Sqlite(path.to_string()))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+
+    /// A form safe to log: the password of a PostgreSQL URL is masked.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite:{path}"),
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut u) if u.password().is_some() => {
+                    let _ = u.set_password(Some("***"));
+                    u.to_string()
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Opens connections of the backend the URL names and prepares each SQLite connection.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl Manager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+/// Per-connection SQLite settings. `busy_timeout` comes first so that the others wait for
+/// a lock instead of failing; WAL is set once, before the pool is built.
+const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
+     PRAGMA foreign_keys = ON; \
+     PRAGMA synchronous = NORMAL;";
+
+pub fn establish(url: &DatabaseUrl) -> diesel::ConnectionResult<DbConn> {
+    match url {
+        DatabaseUrl::Postgres(u) => Ok(DbConn::Pg(PgConnection::establish(u)?)),
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path)?;
+            conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(DbConn::Sqlite(conn))
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        <DbConn as TransactionManager<DbConn>>::is_broken_transaction_manager(conn)
+    }
+}
+
+/// Builds the pool. For SQLite the file's folder is created and WAL switched on first.
+pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
+    if let DatabaseUrl::Sqlite(path) = url {
+        if let Some(dir) = std::path::Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let mut conn = establish(url)?;
+        conn.batch_execute("PRAGMA journal_mode = WAL;")?;
+    }
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(Manager::new(url.clone()))?;
+    Ok(pool)
+}
+
+impl DbConn {
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, DbConn::Sqlite(_))
+    }
+
+    /// Runs `f` in a write transaction. On SQLite this is `BEGIN IMMEDIATE`, which takes the
+    /// write lock up front: a deferred transaction that reads and then writes fails with
+    /// SQLITE_BUSY instead of waiting when another writer got there first.
+    pub fn write_tx<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+            DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+        }
+        match f(self) {
+            Ok(value) => {
+                if let Err(commit_err) = <DbConn as TransactionManager<DbConn>>::commit_transaction(self) {
+                    // A failed commit leaves the transaction open on PostgreSQL; roll it back
+                    // so the pooled connection is usable again.
+                    let _ = <DbConn as TransactionManager<DbConn>>::rollback_transaction(self);
+                    return Err(commit_err.into());
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                <DbConn as TransactionManager<DbConn>>::rollback_transaction(self)?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Applies pending migrations. On PostgreSQL this holds an advisory lock so that several
+/// instances starting at once apply each migration exactly once.
+pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
+    let applied = match url {
+        DatabaseUrl::Sqlite(_) => {
+            let DbConn::Sqlite(mut conn) = establish(url)? else { unreachable!() };
+            apply(&mut conn, SQLITE_MIGRATIONS)?
+        }
+        DatabaseUrl::Postgres(u) => {
+            let mut conn = PgConnection::establish(u)?;
+            diesel::sql_query(format!("SELECT pg_advisory_lock({})", dialect::MIGRATION_LOCK_ID))
+                .execute(&mut conn)?;
+            let result = apply(&mut conn, POSTGRES_MIGRATIONS);
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({})", dialect::MIGRATION_LOCK_ID))
+                .execute(&mut conn)?;
+            result?
+        }
+    };
+    Ok(applied)
+}
+
+fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<String>>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+{
+    let versions = conn
+        .run_pending_migrations(migrations)
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(versions.iter().map(|v| v.to_string()).collect())
+}
+
+/// Whether the database answers.
+pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}

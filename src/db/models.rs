@@ -1,0 +1,139 @@
+//! Row, insert and change structs, one set per table.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub full_name: String,
+    pub password_hash: Option<String>,
+    pub role: String,
+    pub locale: String,
+    pub email_confirmed_at: Option<NaiveDateTime>,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub full_name: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub role: &'a str,
+    pub locale: &'a str,
+    pub email_confirmed_at: Option<NaiveDateTime>,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub idle_timeout_secs: i32,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: &'a str,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub idle_timeout_secs: i32,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tokens)]
+pub struct Token {
+    pub id: String,
+    pub purpose: String,
+    pub user_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = tokens)]
+pub struct NewToken<'a> {
+    pub id: &'a str,
+    pub purpose: &'a str,
+    pub user_id: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = login_throttle)]
+#[diesel(treat_none_as_null = true)]
+pub struct Throttle {
+    pub key: String,
+    pub failures: i32,
+    pub window_started_at: NaiveDateTime,
+    pub blocked_until: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
+    pub details: String,
+    pub ip: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = mail_outbox)]
+pub struct OutboxMail {
+    pub id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: String,
+    pub created_at: NaiveDateTime,
+    pub next_attempt_at: NaiveDateTime,
+    pub attempts: i32,
+    pub sent_at: Option<NaiveDateTime>,
+    pub failed_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = mail_outbox)]
+pub struct NewOutboxMail<'a> {
+    pub id: &'a str,
+    pub to_address: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: &'a str,
+    pub created_at: NaiveDateTime,
+    pub next_attempt_at: NaiveDateTime,
+    pub attempts: i32,
+}

@@ -1,0 +1,3 @@
+//! Residents' documents: content checks, hashing and encryption at rest.
+
+pub mod keys;

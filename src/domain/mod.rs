@@ -1,0 +1,15 @@
+//! Pure rules and value types: no I/O, no clocks, no database. Everything past a handler
+//! holds values that were parsed here, so it never sees an invalid email or role.
+
+pub mod account;
+pub mod locale;
+pub mod password;
+pub mod role;
+pub mod session;
+pub mod throttle;
+pub mod token;
+
+pub use account::{Email, PersonName};
+pub use locale::Locale;
+pub use password::{Password, PasswordProblem};
+pub use role::Role;

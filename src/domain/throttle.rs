@@ -1,0 +1,126 @@
+//! Login throttling policy: a growing delay after failed sign-ins, counted per account and
+//! per client address over a one-hour window.
+
+use chrono::{Duration, NaiveDateTime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThrottleScope {
+    /// Keyed by the email typed in, whether or not such an account exists, so that the
+    /// answer does not reveal which accounts exist.
+    Account,
+    /// Keyed by client address. Many people may share one address (a police station, a
+    /// mobile carrier), so more failures pass before the delay starts.
+    Client,
+}
+
+/// Failures in the current window, and until when further attempts wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleState {
+    pub failures: i32,
+    pub window_started_at: NaiveDateTime,
+    pub blocked_until: Option<NaiveDateTime>,
+}
+
+pub const WINDOW: Duration = Duration::hours(1);
+/// The hard ceiling per account per window.
+pub const MAX_ACCOUNT_FAILURES_PER_WINDOW: i32 = 100;
+const MAX_DELAY: Duration = Duration::minutes(15);
+
+impl ThrottleScope {
+    fn free_failures(self) -> i32 {
+        match self {
+            ThrottleScope::Account => 3,
+            ThrottleScope::Client => 20,
+        }
+    }
+}
+
+/// The state after one more failure at `now`.
+pub fn after_failure(scope: ThrottleScope, previous: Option<ThrottleState>, now: NaiveDateTime) -> ThrottleState {
+    let (failures, window_started_at) = match previous {
+        Some(p) if now < p.window_started_at + WINDOW => (p.failures.saturating_add(1), p.window_started_at),
+        _ => (1, now),
+    };
+    let over = failures - scope.free_failures();
+    let mut blocked_until = (over > 0).then(|| {
+        // 1 s, 2 s, 4 s … doubling per failure past the free ones, capped.
+        let secs = 1i64.checked_shl((over - 1).min(20) as u32).unwrap_or(i64::MAX);
+        now + Duration::seconds(secs).min(MAX_DELAY)
+    });
+    if scope == ThrottleScope::Account && failures >= MAX_ACCOUNT_FAILURES_PER_WINDOW {
+        blocked_until = Some(window_started_at + WINDOW);
+    }
+    ThrottleState { failures, window_started_at, blocked_until }
+}
+
+/// When an attempt at `now` may be made, if it must wait.
+pub fn retry_at(state: Option<ThrottleState>, now: NaiveDateTime) -> Option<NaiveDateTime> {
+    state.and_then(|s| s.blocked_until).filter(|until| *until > now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn t0() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 27).unwrap().and_hms_opt(12, 0, 0).unwrap()
+    }
+
+    fn fail_n(scope: ThrottleScope, n: i32, now: NaiveDateTime) -> ThrottleState {
+        let mut s = None;
+        for _ in 0..n {
+            s = Some(after_failure(scope, s, now));
+        }
+        s.unwrap()
+    }
+
+    #[test]
+    fn first_failures_are_free_then_the_delay_doubles() {
+        let now = t0();
+        let s = fail_n(ThrottleScope::Account, 3, now);
+        assert_eq!(s.blocked_until, None);
+        let s = after_failure(ThrottleScope::Account, Some(s), now);
+        assert_eq!(s.blocked_until, Some(now + Duration::seconds(1)));
+        let s = after_failure(ThrottleScope::Account, Some(s), now);
+        assert_eq!(s.blocked_until, Some(now + Duration::seconds(2)));
+        let s = after_failure(ThrottleScope::Account, Some(s), now);
+        assert_eq!(s.blocked_until, Some(now + Duration::seconds(4)));
+    }
+
+    #[test]
+    fn delay_is_capped() {
+        let s = fail_n(ThrottleScope::Account, 40, t0());
+        assert_eq!(s.blocked_until, Some(t0() + MAX_DELAY));
+    }
+
+    #[test]
+    fn client_addresses_get_more_free_failures() {
+        assert_eq!(fail_n(ThrottleScope::Client, 20, t0()).blocked_until, None);
+        assert!(fail_n(ThrottleScope::Client, 21, t0()).blocked_until.is_some());
+    }
+
+    #[test]
+    fn the_window_resets_after_an_hour() {
+        let s = fail_n(ThrottleScope::Account, 10, t0());
+        let later = t0() + WINDOW + Duration::seconds(1);
+        let s = after_failure(ThrottleScope::Account, Some(s), later);
+        assert_eq!(s.failures, 1);
+        assert_eq!(s.window_started_at, later);
+        assert_eq!(s.blocked_until, None);
+    }
+
+    #[test]
+    fn an_account_is_shut_for_the_rest_of_the_window_at_the_ceiling() {
+        let s = fail_n(ThrottleScope::Account, MAX_ACCOUNT_FAILURES_PER_WINDOW, t0());
+        assert_eq!(s.blocked_until, Some(t0() + WINDOW));
+    }
+
+    #[test]
+    fn retry_at_is_only_in_the_future() {
+        let s = fail_n(ThrottleScope::Account, 5, t0());
+        assert_eq!(retry_at(Some(s), t0()), s.blocked_until);
+        assert_eq!(retry_at(Some(s), t0() + Duration::minutes(1)), None);
+        assert_eq!(retry_at(None, t0()), None);
+    }
+}

@@ -1,0 +1,18 @@
+//! Vecinal: verified neighbourhood-watch groups. Residents apply with proof of residence
+//! and a criminal-record certificate, officers review, commissioners audit.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod documents;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod mail;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

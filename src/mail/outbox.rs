@@ -1,0 +1,135 @@
+//! The outbox: mails as rows, written with the change they report and delivered by a worker.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::models::{NewOutboxMail, OutboxMail};
+use crate::db::schema::mail_outbox;
+use crate::db::{DbConn, dialect};
+use crate::error::AppResult;
+use crate::mail::messages::RenderedMail;
+use crate::startup::AppState;
+
+/// After this many failed attempts a mail is given up on and kept for inspection.
+pub const MAX_ATTEMPTS: i32 = 12;
+/// How long a claimed mail is reserved for the worker that claimed it. A worker that dies
+/// mid-send releases its mails when the lease runs out.
+const LEASE: Duration = Duration::minutes(10);
+const BATCH: i64 = 20;
+
+/// Queues a mail. Call inside the transaction of the change it reports.
+pub fn enqueue(conn: &mut DbConn, now: NaiveDateTime, to: &str, mail: &RenderedMail) -> QueryResult<()> {
+    let id = uuid::Uuid::new_v4().to_string();
+    diesel::insert_into(mail_outbox::table)
+        .values(NewOutboxMail {
+            id: &id,
+            to_address: to,
+            subject: &mail.subject,
+            text_body: &mail.text,
+            html_body: &mail.html,
+            created_at: now,
+            next_attempt_at: now,
+            attempts: 0,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Wait before the next try after `attempts` failures: 1, 2, 4 … minutes, at most 6 hours.
+pub fn backoff(attempts: i32) -> Duration {
+    let exp = attempts.clamp(1, 20) - 1;
+    Duration::minutes(1i64 << exp).min(Duration::hours(6))
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub failed: usize,
+}
+
+/// Delivers every mail that is due, batch by batch.
+pub async fn deliver_due(state: &AppState) -> AppResult<DeliveryReport> {
+    let mut report = DeliveryReport::default();
+    loop {
+        let now = state.clock.now();
+        let claimed: Vec<OutboxMail> = state
+            .db(move |conn| {
+                conn.write_tx(|conn| -> AppResult<Vec<OutboxMail>> {
+                    let ids = dialect::due_mail_ids(conn, now, BATCH)?;
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    diesel::update(mail_outbox::table.filter(mail_outbox::id.eq_any(&ids)))
+                        .set((mail_outbox::next_attempt_at.eq(now + LEASE), mail_outbox::attempts.eq(mail_outbox::attempts + 1)))
+                        .execute(conn)?;
+                    Ok(mail_outbox::table.filter(mail_outbox::id.eq_any(&ids)).load::<OutboxMail>(conn)?)
+                })
+            })
+            .await?;
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        for mail in claimed {
+            let result = state.mailer.send(&mail, &state.settings.mail_from).await;
+            let now = state.clock.now();
+            let id = mail.id.clone();
+            match result {
+                Ok(()) => {
+                    report.sent += 1;
+                    state
+                        .db(move |conn| {
+                            diesel::update(mail_outbox::table.find(&id))
+                                .set((mail_outbox::sent_at.eq(now), mail_outbox::last_error.eq(None::<String>)))
+                                .execute(conn)?;
+                            Ok(())
+                        })
+                        .await?;
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    let error = format!("{e:#}");
+                    tracing::warn!(mail_id = %mail.id, attempts = mail.attempts, error = %error, "mail delivery failed");
+                    let give_up = mail.attempts >= MAX_ATTEMPTS;
+                    let next = now + backoff(mail.attempts);
+                    state
+                        .db(move |conn| {
+                            diesel::update(mail_outbox::table.find(&id))
+                                .set((
+                                    mail_outbox::next_attempt_at.eq(next),
+                                    mail_outbox::last_error.eq(Some(error)),
+                                    mail_outbox::failed_at.eq(give_up.then_some(now)),
+                                ))
+                                .execute(conn)?;
+                            Ok(())
+                        })
+                        .await?;
+                }
+            }
+        }
+    }
+}
+
+/// Runs delivery every few seconds until the process ends.
+pub async fn run_worker(state: std::sync::Arc<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        if let Err(e) = deliver_due(&state).await {
+            tracing::error!(error = %e, "mail worker");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::minutes(1));
+        assert_eq!(backoff(2), Duration::minutes(2));
+        assert_eq!(backoff(5), Duration::minutes(16));
+        assert_eq!(backoff(10), Duration::hours(6));
+        assert_eq!(backoff(MAX_ATTEMPTS), Duration::hours(6));
+    }
+}

@@ -1,0 +1,19 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use vecinal::cli::{self, Cli};
+use vecinal::config::Settings;
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    vecinal::telemetry::init(settings.log_format);
+    cli::run(cli, settings)
+}

@@ -1,0 +1,184 @@
+//! Building the service: database, keys, mail, background jobs and the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use base64::Engine;
+use diesel::prelude::*;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::csrf::CsrfKey;
+use crate::auth::password::PasswordHasher;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::schema::server_secrets;
+use crate::db::{self, DbConn, Pool};
+use crate::documents::keys::KeyRing;
+use crate::error::{AppError, AppResult};
+use crate::mail::Mailer;
+use crate::{accounts, mail, web as routes};
+
+/// Shared by every request and job.
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: Pool,
+    pub clock: Clock,
+    pub hasher: PasswordHasher,
+    pub mailer: Mailer,
+    pub csrf: CsrfKey,
+    pub keys: KeyRing,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool with a pooled connection, so no
+    /// connection is held across an `.await`.
+    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    state: Arc<AppState>,
+    setup_link: Option<String>,
+}
+
+impl Application {
+    /// Prepares everything and binds `settings.bind`.
+    pub async fn build(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind).with_context(|| format!("binding {}", settings.bind))?;
+        Self::build_with_listener(settings, clock, listener).await
+    }
+
+    /// As `build`, on a listener the caller bound (tests bind port 0).
+    pub async fn build_with_listener(settings: Settings, clock: Clock, listener: TcpListener) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let state = Arc::new(prepare(settings, clock).await?);
+
+        let now = state.clock.now();
+        let s = state.clone();
+        let setup_link = state.db(move |conn| accounts::ensure_setup_link(conn, &s.settings, now)).await.map_err(anyhow_of)?;
+        if let Some(link) = &setup_link {
+            tracing::warn!("no commissioner account exists yet; create the first one at {link} (the link works once, for 24 hours)");
+        }
+
+        if state.settings.run_jobs {
+            tokio::spawn(mail::outbox::run_worker(state.clone()));
+        }
+
+        let data = web::Data::from(state.clone());
+        let settings = state.settings.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::FormConfig::default().limit(routes::context::FORM_LIMIT))
+                .configure(routes::configure)
+                .default_service(web::to(routes::public::not_found))
+                .wrap(from_fn(routes::context::middleware))
+                .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
+                .wrap(routes::security::headers(&settings))
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)?
+        .shutdown_timeout(20)
+        .run();
+
+        Ok(Self { server, port, state, setup_link })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// The first-commissioner link printed at start, while no commissioner exists.
+    pub fn setup_link(&self) -> Option<&str> {
+        self.setup_link.as_deref()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn anyhow_of(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Internal(e) => e,
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Creates the data folder, applies migrations, opens the pool and loads the keys.
+pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
+    let url = settings.database_url.clone();
+    let applied = tokio::task::spawn_blocking(move || db::run_migrations(&url)).await??;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied database migrations");
+    }
+    let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    let csrf = {
+        let pool = pool.clone();
+        let now = clock.now();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<CsrfKey> {
+            let mut conn = pool.get()?;
+            Ok(CsrfKey::from_bytes(server_secret(&mut conn, "csrf", now)?))
+        })
+        .await??
+    };
+    let keys = KeyRing::load(&settings)?;
+    let mailer = Mailer::new(&settings.mail_transport)?;
+    tracing::info!(
+        database = %settings.database_url.redacted(),
+        mail = %mailer.describe(),
+        "prepared"
+    );
+    let hasher = PasswordHasher::new()?;
+    Ok(AppState { settings, pool, clock, hasher, mailer, csrf, keys })
+}
+
+/// A 32-byte secret shared by every instance through the database, created on first use.
+fn server_secret(conn: &mut DbConn, name: &str, now: chrono::NaiveDateTime) -> anyhow::Result<[u8; 32]> {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let read = |conn: &mut DbConn| -> anyhow::Result<Option<[u8; 32]>> {
+        let value: Option<String> = server_secrets::table.find(name).select(server_secrets::value).first(conn).optional()?;
+        value
+            .map(|v| {
+                let bytes = engine.decode(v)?;
+                bytes.try_into().map_err(|_| anyhow::anyhow!("server secret '{name}' is not 32 bytes"))
+            })
+            .transpose()
+    };
+    if let Some(secret) = read(conn)? {
+        return Ok(secret);
+    }
+    let mut fresh = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
+    let inserted = diesel::insert_into(server_secrets::table)
+        .values((server_secrets::name.eq(name), server_secrets::value.eq(engine.encode(fresh)), server_secrets::created_at.eq(now)))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(fresh),
+        // Another instance created it first: use theirs.
+        Err(e) if db::dialect::is_unique_violation(&e) => read(conn)?.context("server secret vanished"),
+        Err(e) => Err(e.into()),
+    }
+}

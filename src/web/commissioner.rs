@@ -1,0 +1,53 @@
+//! The commissioner's pages.
+
+use actix_web::web::{self, Data};
+use actix_web::{HttpResponse, get};
+use askama::Template;
+
+use crate::audit::{self, ChainStatus};
+use crate::auth::Commissioner;
+use crate::error::AppResult;
+use crate::startup::AppState;
+use crate::web::page::{PageContext, ok};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(home).service(audit_verify);
+}
+
+#[derive(Template)]
+#[template(path = "commissioner/home.html")]
+struct HomePage {
+    ctx: PageContext,
+}
+
+#[get("/commissioner")]
+async fn home(ctx: PageContext, _user: Commissioner) -> AppResult<HttpResponse> {
+    ok(&HomePage { ctx })
+}
+
+#[derive(Template)]
+#[template(path = "commissioner/audit_verify.html")]
+struct VerifyPage {
+    ctx: PageContext,
+    chain: ChainStatus,
+}
+
+impl VerifyPage {
+    fn chain_ok(&self) -> bool {
+        matches!(self.chain, ChainStatus::Intact { .. })
+    }
+
+    fn chain_entries(&self) -> String {
+        match self.chain {
+            ChainStatus::Intact { entries } => entries.to_string(),
+            ChainStatus::Broken { seq, .. } => seq.to_string(),
+        }
+    }
+}
+
+/// Walks the whole audit chain, batch by batch; on demand, not on every dashboard view.
+#[get("/commissioner/audit/verify")]
+async fn audit_verify(state: Data<AppState>, ctx: PageContext, _user: Commissioner) -> AppResult<HttpResponse> {
+    let chain = state.db(|c| Ok(audit::verify(c)?)).await?;
+    ok(&VerifyPage { ctx, chain })
+}

@@ -1,0 +1,151 @@
+//! What every page template gets, and the helpers that turn templates into responses.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
+
+use crate::auth::session::SessionUser;
+use crate::domain::{Locale, Role};
+use crate::error::{AppError, AppResult};
+use crate::i18n;
+use crate::startup::AppState;
+use crate::web::context::RequestContext;
+
+/// The page frame's data: who is signed in, the language, the CSRF token for forms, a
+/// flash message and the organisation's name.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    pub locale: Locale,
+    pub user: Option<SessionUser>,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+    pub path: String,
+    pub org_name: String,
+}
+
+impl PageContext {
+    pub fn new(ctx: &RequestContext, org_name: &str) -> Self {
+        Self {
+            locale: ctx.locale,
+            user: ctx.user.clone(),
+            csrf_token: ctx.csrf_token.clone(),
+            flash: ctx.flash.clone(),
+            path: ctx.path.clone(),
+            org_name: org_name.to_string(),
+        }
+    }
+
+    /// For pages rendered without the middleware's context (early errors).
+    pub fn bare(locale: Locale, org_name: &str) -> Self {
+        Self { locale, user: None, csrf_token: String::new(), flash: None, path: "/".into(), org_name: org_name.to_string() }
+    }
+
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        i18n::t(self.locale, key)
+    }
+
+    /// A text with one `{name}` placeholder filled in.
+    pub fn tf(&self, key: &str, name: &str, value: &str) -> String {
+        i18n::format(self.locale, key, &[(name, value), ("org", &self.org_name)])
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.locale.html_lang()
+    }
+
+    pub fn locales(&self) -> [Locale; 2] {
+        Locale::ALL
+    }
+
+    pub fn is_role(&self, role: &str) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.as_str() == role)
+    }
+
+    pub fn signed_in(&self) -> bool {
+        self.user.is_some()
+    }
+
+    pub fn user_name(&self) -> &str {
+        self.user.as_ref().map(|u| u.full_name.as_str()).unwrap_or("")
+    }
+
+    pub fn home(&self) -> &'static str {
+        self.user.as_ref().map(|u| u.role.home()).unwrap_or("/")
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.user.as_ref().map(|u| u.role)
+    }
+}
+
+impl FromRequest for PageContext {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let org = req.app_data::<Data<AppState>>().map(|s| s.settings.org_name.clone()).unwrap_or_default();
+        ready(
+            req.extensions()
+                .get::<RequestContext>()
+                .map(|c| PageContext::new(c, &org))
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("request context middleware is not installed"))),
+        )
+    }
+}
+
+/// Marks a response as a finished page, so the error-page middleware leaves it alone (a
+/// form re-rendered with status 422 is such a page).
+#[derive(Debug, Clone, Copy)]
+pub struct RenderedPage;
+
+pub fn render<T: askama::Template>(status: StatusCode, template: &T) -> AppResult<HttpResponse> {
+    let html = template.render()?;
+    let mut res = HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html);
+    res.extensions_mut().insert(RenderedPage);
+    Ok(res)
+}
+
+pub fn ok<T: askama::Template>(template: &T) -> AppResult<HttpResponse> {
+    render(StatusCode::OK, template)
+}
+
+/// 303 See Other: after a form post the browser fetches `to` with GET.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+/// A local path to return to after sign-in or a language switch; anything that could leave
+/// the site (`//host`, `/\host`, a scheme) falls back to `/`.
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    let n = next?.trim();
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.starts_with("/\\")
+        && !n.chars().any(|c| c.is_control() || c == '\\');
+    ok.then(|| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/me")), Some("/me".into()));
+        assert_eq!(safe_next(Some("/applications/1?x=2")), Some("/applications/1?x=2".into()));
+        for bad in ["https://evil.example", "//evil.example", "/\\evil.example", "evil", "", "/a\\b", "/\r\nx"] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(safe_next(None), None);
+    }
+}
+
+impl PageContext {
+    /// The versioned URL of a static file.
+    pub fn asset(&self, name: &str) -> String {
+        format!("/static/{}/{name}", *crate::web::assets::VERSION)
+    }
+}

@@ -1,0 +1,146 @@
+//! Pages for everyone: landing, language switch, first-commissioner setup, health checks.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Form, Path};
+use actix_web::{HttpResponse, get, post};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::accounts::{self, CreateOutcome, NewStaff};
+use crate::db;
+use crate::domain::token::SecretToken;
+use crate::domain::Locale;
+use crate::error::{AppError, AppResult};
+use crate::startup::AppState;
+use crate::web::context::RequestContext;
+use crate::web::forms::FormErrors;
+use crate::web::page::{PageContext, ok, render, safe_next, see_other};
+use crate::web::{account, assets, cookies};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(index)
+        .service(healthz)
+        .service(readyz)
+        .service(language)
+        .service(setup_form)
+        .service(setup_submit)
+        .route("/static/{version}/{name}", web::get().to(assets::serve));
+}
+
+#[derive(Template)]
+#[template(path = "public/index.html")]
+struct IndexPage {
+    ctx: PageContext,
+}
+
+#[get("/")]
+async fn index(ctx: PageContext) -> AppResult<HttpResponse> {
+    ok(&IndexPage { ctx })
+}
+
+pub async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::NotFound)
+}
+
+/// Liveness: the process answers.
+#[get("/healthz")]
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// Readiness: the database answers too.
+#[get("/readyz")]
+async fn readyz(state: Data<AppState>) -> HttpResponse {
+    match state.db(|c| Ok(db::ping(c)?)).await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable")
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    lang: String,
+    next: Option<String>,
+}
+
+/// The language switch on every page: a cookie for visitors, the account's setting for
+/// people signed in.
+#[post("/language")]
+async fn language(state: Data<AppState>, ctx: RequestContext, form: Form<LanguageForm>) -> AppResult<HttpResponse> {
+    let locale: Locale = form.lang.parse().map_err(|_| AppError::BadRequest("unknown language"))?;
+    if let Some(user) = &ctx.user {
+        accounts::set_locale(&state, user.user_id.clone(), locale).await?;
+    }
+    let to = safe_next(form.next.as_deref()).unwrap_or_else(|| "/".into());
+    let mut res = see_other(&to);
+    res.add_cookie(&cookies::lang(&state.settings, locale.as_str())).map_err(AppError::internal)?;
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "public/setup.html")]
+struct SetupPage {
+    ctx: PageContext,
+    token: String,
+    full_name: String,
+    email: String,
+    errors: FormErrors,
+}
+
+async fn setup_open(state: &AppState, token: &SecretToken) -> AppResult<bool> {
+    let now = state.clock.now();
+    let token = token.clone();
+    state.db(move |c| Ok(accounts::setup_is_open(c, &token, now)?)).await
+}
+
+#[get("/setup/{token}")]
+async fn setup_form(state: Data<AppState>, ctx: PageContext, token: Path<String>) -> AppResult<HttpResponse> {
+    let t = SecretToken::from_untrusted(&token).ok_or(AppError::NotFound)?;
+    if !setup_open(&state, &t).await? {
+        return Err(AppError::NotFound);
+    }
+    ok(&SetupPage { ctx, token: token.into_inner(), full_name: String::new(), email: String::new(), errors: FormErrors::default() })
+}
+
+#[derive(Deserialize)]
+struct SetupForm {
+    full_name: String,
+    email: String,
+    password: String,
+}
+
+#[post("/setup/{token}")]
+async fn setup_submit(state: Data<AppState>, ctx: PageContext, rctx: RequestContext, token: Path<String>, form: Form<SetupForm>) -> AppResult<HttpResponse> {
+    let t = SecretToken::from_untrusted(&token).ok_or(AppError::NotFound)?;
+    if !setup_open(&state, &t).await? {
+        return Err(AppError::NotFound);
+    }
+    let mut errors = FormErrors::default();
+    let name = account::parse_name(&form.full_name, &mut errors);
+    let email = account::parse_email(&form.email, &mut errors);
+    let password = account::parse_new_password(&form.password, &[&form.email, &form.full_name], &mut errors);
+    let rerender = |errors: FormErrors| {
+        render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SetupPage { ctx: ctx.clone(), token: token.to_string(), full_name: form.full_name.clone(), email: form.email.clone(), errors },
+        )
+    };
+    let (Some(full_name), Some(email), Some(password)) = (name, email, password) else { return rerender(errors) };
+    let staff = NewStaff { full_name, email, password, locale: ctx.locale };
+    match accounts::setup_commissioner(&state, t, staff, rctx.client_ip).await? {
+        CreateOutcome::Created { .. } => {
+            let mut res = see_other("/login");
+            res.add_cookie(&cookies::flash(&state.settings, "setup_done")).map_err(AppError::internal)?;
+            Ok(res)
+        }
+        CreateOutcome::EmailTaken => {
+            errors.add("email", "form.email.taken");
+            rerender(errors)
+        }
+        CreateOutcome::Closed => Err(AppError::NotFound),
+    }
+}
+
