@@ -38,7 +38,12 @@ fn role_of(user: &User) -> Role {
 }
 
 /// Stores a new single-use token and returns it.
-fn issue_token(conn: &mut DbConn, purpose: TokenPurpose, user_id: Option<&str>, now: NaiveDateTime) -> QueryResult<SecretToken> {
+fn issue_token(
+    conn: &mut DbConn,
+    purpose: TokenPurpose,
+    user_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<SecretToken> {
     let token = SecretToken::generate();
     diesel::insert_into(tokens::table)
         .values(NewToken {
@@ -53,7 +58,12 @@ fn issue_token(conn: &mut DbConn, purpose: TokenPurpose, user_id: Option<&str>, 
 }
 
 /// The unused, unexpired token of this purpose, if any.
-fn live_token(conn: &mut DbConn, token: &SecretToken, purpose: TokenPurpose, now: NaiveDateTime) -> QueryResult<Option<Token>> {
+fn live_token(
+    conn: &mut DbConn,
+    token: &SecretToken,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Token>> {
     tokens::table
         .find(token.hash())
         .filter(tokens::purpose.eq(purpose.as_str()))
@@ -84,7 +94,12 @@ pub async fn token_user(state: &AppState, token: &SecretToken, purpose: TokenPur
         .await
 }
 
-pub fn token_is_live(conn: &mut DbConn, token: &SecretToken, purpose: TokenPurpose, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn token_is_live(
+    conn: &mut DbConn,
+    token: &SecretToken,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     Ok(live_token(conn, token, purpose, now)?.is_some())
 }
 
@@ -108,13 +123,25 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                 conn.write_tx(|conn| -> AppResult<()> {
                     if let Some(existing) = find_by_email(conn, &reg.email)? {
                         let l = locale_of(&existing);
-                        let mail = Mail::new(l, &settings.org_name, tk!("mail.already_registered.subject"), &existing.full_name)
-                            .para(tk!("mail.already_registered.body"), &[])
-                            .para(tk!("mail.already_registered.reset"), &[("link", &settings.link("/password/forgot"))])
-                            .action(tk!("mail.already_registered.action"), settings.link("/login"))
-                            .render()?;
+                        let mail = Mail::new(
+                            l,
+                            &settings.org_name,
+                            tk!("mail.already_registered.subject"),
+                            &existing.full_name,
+                        )
+                        .para(tk!("mail.already_registered.body"), &[])
+                        .para(tk!("mail.already_registered.reset"), &[("link", &settings.link("/password/forgot"))])
+                        .action(tk!("mail.already_registered.action"), settings.link("/login"))
+                        .render()?;
                         outbox::enqueue(conn, now, &existing.email, &mail)?;
-                        audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.register_existing", Some(Subject::user(&existing.id)), json!({}))?;
+                        audit::record(
+                            conn,
+                            now,
+                            &Actor::anonymous(ip.as_deref()),
+                            "account.register_existing",
+                            Some(Subject::user(&existing.id)),
+                            json!({}),
+                        )?;
                         return Ok(());
                     }
                     let id = uuid::Uuid::new_v4().to_string();
@@ -133,19 +160,34 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                         })
                         .execute(conn)?;
                     let token = issue_token(conn, TokenPurpose::ConfirmEmail, Some(&id), now)?;
-                    let mail = Mail::new(locale, &settings.org_name, tk!("mail.confirm.subject"), reg.full_name.as_str())
-                        .para(tk!("mail.confirm.body"), &[])
-                        .action(tk!("mail.confirm.action"), settings.link(&format!("/email/confirm/{}", token.expose())))
-                        .para(tk!("mail.confirm.expiry"), &[])
-                        .render()?;
+                    let mail =
+                        Mail::new(locale, &settings.org_name, tk!("mail.confirm.subject"), reg.full_name.as_str())
+                            .para(tk!("mail.confirm.body"), &[])
+                            .action(
+                                tk!("mail.confirm.action"),
+                                settings.link(&format!("/email/confirm/{}", token.expose())),
+                            )
+                            .para(tk!("mail.confirm.expiry"), &[])
+                            .render()?;
                     outbox::enqueue(conn, now, reg.email.as_str(), &mail)?;
-                    audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.register", Some(Subject::user(&id)), json!({"role": "resident"}))?;
+                    audit::record(
+                        conn,
+                        now,
+                        &Actor::anonymous(ip.as_deref()),
+                        "account.register",
+                        Some(Subject::user(&id)),
+                        json!({"role": "resident"}),
+                    )?;
                     Ok(())
                 })
             };
             match attempt(conn) {
                 // Two registrations for one address raced; the loser sends the notice.
-                Err(AppError::Internal(e)) if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) => attempt(conn),
+                Err(AppError::Internal(e))
+                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
+                {
+                    attempt(conn)
+                }
                 other => other,
             }
         })
@@ -164,13 +206,22 @@ pub async fn confirm_email(state: &AppState, token: SecretToken, ip: Option<Stri
     state
         .db(move |conn| {
             conn.write_tx(|conn| {
-                let Some(t) = live_token(conn, &token, TokenPurpose::ConfirmEmail, now)? else { return Ok(TokenOutcome::Invalid) };
+                let Some(t) = live_token(conn, &token, TokenPurpose::ConfirmEmail, now)? else {
+                    return Ok(TokenOutcome::Invalid);
+                };
                 let Some(user_id) = t.user_id else { return Ok(TokenOutcome::Invalid) };
                 use_token(conn, &t.id, now)?;
                 diesel::update(users::table.find(&user_id).filter(users::email_confirmed_at.is_null()))
                     .set((users::email_confirmed_at.eq(now), users::updated_at.eq(now)))
                     .execute(conn)?;
-                audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.email_confirmed", Some(Subject::user(&user_id)), json!({}))?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::anonymous(ip.as_deref()),
+                    "account.email_confirmed",
+                    Some(Subject::user(&user_id)),
+                    json!({}),
+                )?;
                 Ok(TokenOutcome::Done)
             })
         })
@@ -179,17 +230,28 @@ pub async fn confirm_email(state: &AppState, token: SecretToken, ip: Option<Stri
 
 #[derive(Debug)]
 pub enum LoginOutcome {
-    SignedIn { token: SecretToken, role: Role },
+    SignedIn {
+        token: SecretToken,
+        role: Role,
+    },
     /// Wrong email or password: one answer for both.
     Invalid,
     /// Right password, email not confirmed yet.
     Unconfirmed,
     /// Right password, account deactivated.
     Inactive,
-    Throttled { retry_at: NaiveDateTime },
+    Throttled {
+        retry_at: NaiveDateTime,
+    },
 }
 
-pub async fn login(state: &AppState, email_raw: &str, password: &str, ip: Option<String>, user_agent: Option<String>) -> AppResult<LoginOutcome> {
+pub async fn login(
+    state: &AppState,
+    email_raw: &str,
+    password: &str,
+    ip: Option<String>,
+    user_agent: Option<String>,
+) -> AppResult<LoginOutcome> {
     let keys = ThrottleKeys::new(email_raw, ip.as_deref());
     let now = state.clock.now();
     let email = Email::parse(email_raw).ok();
@@ -219,7 +281,14 @@ pub async fn login(state: &AppState, email_raw: &str, password: &str, ip: Option
             state
                 .db(move |conn| {
                     conn.write_tx(|conn| {
-                        audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.login_refused", Some(Subject::user(&user.id)), json!({ "reason": reason }))?;
+                        audit::record(
+                            conn,
+                            now,
+                            &Actor::anonymous(ip.as_deref()),
+                            "account.login_refused",
+                            Some(Subject::user(&user.id)),
+                            json!({ "reason": reason }),
+                        )?;
                         Ok(())
                     })
                 })
@@ -231,7 +300,14 @@ pub async fn login(state: &AppState, email_raw: &str, password: &str, ip: Option
                 conn.write_tx(|conn| {
                     throttle::clear_account(conn, &keys)?;
                     let token = session::create(conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
-                    audit::record(conn, now, &Actor::user(&user.id, role, ip.as_deref()), "account.login", Some(Subject::user(&user.id)), json!({}))?;
+                    audit::record(
+                        conn,
+                        now,
+                        &Actor::user(&user.id, role, ip.as_deref()),
+                        "account.login",
+                        Some(Subject::user(&user.id)),
+                        json!({}),
+                    )?;
                     Ok(token)
                 })
             })
@@ -246,13 +322,24 @@ pub async fn login(state: &AppState, email_raw: &str, password: &str, ip: Option
                 conn.write_tx(|conn| -> AppResult<()> {
                     throttle::record_failure(conn, &keys, now)?;
                     let reason = if subject_id.is_some() { "wrong_password" } else { "unknown_account" };
-                    audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.login_failed", subject_id.as_deref().map(Subject::user), json!({ "reason": reason }))?;
+                    audit::record(
+                        conn,
+                        now,
+                        &Actor::anonymous(ip.as_deref()),
+                        "account.login_failed",
+                        subject_id.as_deref().map(Subject::user),
+                        json!({ "reason": reason }),
+                    )?;
                     Ok(())
                 })
             };
             match attempt(conn) {
                 // A parallel failure created the same throttle row first; count again on top.
-                Err(AppError::Internal(e)) if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) => attempt(conn),
+                Err(AppError::Internal(e))
+                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
+                {
+                    attempt(conn)
+                }
                 other => other,
             }
         })
@@ -260,13 +347,26 @@ pub async fn login(state: &AppState, email_raw: &str, password: &str, ip: Option
     Ok(LoginOutcome::Invalid)
 }
 
-pub async fn logout(state: &AppState, session_id: String, user_id: String, role: Role, ip: Option<String>) -> AppResult<()> {
+pub async fn logout(
+    state: &AppState,
+    session_id: String,
+    user_id: String,
+    role: Role,
+    ip: Option<String>,
+) -> AppResult<()> {
     let now = state.clock.now();
     state
         .db(move |conn| {
             conn.write_tx(|conn| {
                 session::end(conn, &session_id)?;
-                audit::record(conn, now, &Actor::user(&user_id, role, ip.as_deref()), "account.logout", Some(Subject::user(&user_id)), json!({}))?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&user_id, role, ip.as_deref()),
+                    "account.logout",
+                    Some(Subject::user(&user_id)),
+                    json!({}),
+                )?;
                 Ok(())
             })
         })
@@ -292,7 +392,14 @@ pub async fn request_password_reset(state: &AppState, email_raw: &str, ip: Optio
                     .para(tk!("mail.reset.ignore"), &[])
                     .render()?;
                 outbox::enqueue(conn, now, &user.email, &mail)?;
-                audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.password_reset_requested", Some(Subject::user(&user.id)), json!({}))?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::anonymous(ip.as_deref()),
+                    "account.password_reset_requested",
+                    Some(Subject::user(&user.id)),
+                    json!({}),
+                )?;
                 Ok(())
             })
         })
@@ -301,14 +408,21 @@ pub async fn request_password_reset(state: &AppState, email_raw: &str, ip: Optio
 
 /// Sets a new password from a reset link. Every session of the account ends, and the
 /// link proves the mailbox, so an unconfirmed email becomes confirmed.
-pub async fn reset_password(state: &AppState, token: SecretToken, password: &Password, ip: Option<String>) -> AppResult<TokenOutcome> {
+pub async fn reset_password(
+    state: &AppState,
+    token: SecretToken,
+    password: &Password,
+    ip: Option<String>,
+) -> AppResult<TokenOutcome> {
     let hash = state.hasher.hash(password).await?;
     let now = state.clock.now();
     let settings = state.settings.clone();
     state
         .db(move |conn| {
             conn.write_tx(|conn| {
-                let Some(t) = live_token(conn, &token, TokenPurpose::ResetPassword, now)? else { return Ok(TokenOutcome::Invalid) };
+                let Some(t) = live_token(conn, &token, TokenPurpose::ResetPassword, now)? else {
+                    return Ok(TokenOutcome::Invalid);
+                };
                 let Some(user) = t.user_id.as_deref().map(|id| find_by_id(conn, id)).transpose()?.flatten() else {
                     return Ok(TokenOutcome::Invalid);
                 };
@@ -330,14 +444,26 @@ pub async fn reset_password(state: &AppState, token: SecretToken, password: &Pas
                     .execute(conn)?;
                 let ended = session::end_all_for_user(conn, &user.id, None)?;
                 password_changed_notice(conn, &settings, &user, now)?;
-                audit::record(conn, now, &Actor::anonymous(ip.as_deref()), "account.password_reset", Some(Subject::user(&user.id)), json!({ "sessions_ended": ended }))?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::anonymous(ip.as_deref()),
+                    "account.password_reset",
+                    Some(Subject::user(&user.id)),
+                    json!({ "sessions_ended": ended }),
+                )?;
                 Ok(TokenOutcome::Done)
             })
         })
         .await
 }
 
-fn password_changed_notice(conn: &mut DbConn, settings: &crate::config::Settings, user: &User, now: NaiveDateTime) -> AppResult<()> {
+fn password_changed_notice(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    user: &User,
+    now: NaiveDateTime,
+) -> AppResult<()> {
     let mail = Mail::new(locale_of(user), &settings.org_name, tk!("mail.password_changed.subject"), &user.full_name)
         .para(tk!("mail.password_changed.body"), &[])
         .para(tk!("mail.password_changed.not_you"), &[("link", &settings.link("/password/forgot"))])
@@ -349,13 +475,22 @@ fn password_changed_notice(conn: &mut DbConn, settings: &crate::config::Settings
 #[derive(Debug)]
 pub enum ChangePasswordOutcome {
     /// Changed; the caller's session was replaced by this one.
-    Changed { token: SecretToken },
+    Changed {
+        token: SecretToken,
+    },
     WrongCurrent,
 }
 
 /// Changes the password of a signed-in account after checking the current one. All
 /// sessions end, the caller's included, which gets a fresh session in its place.
-pub async fn change_password(state: &AppState, user_id: String, current: &str, new: &Password, ip: Option<String>, user_agent: Option<String>) -> AppResult<ChangePasswordOutcome> {
+pub async fn change_password(
+    state: &AppState,
+    user_id: String,
+    current: &str,
+    new: &Password,
+    ip: Option<String>,
+    user_agent: Option<String>,
+) -> AppResult<ChangePasswordOutcome> {
     let uid = user_id.clone();
     let user = state.db(move |conn| find_by_id(conn, &uid)?.ok_or(AppError::NotFound)).await?;
     if !state.hasher.verify(current, user.password_hash.clone()).await? {
@@ -374,27 +509,53 @@ pub async fn change_password(state: &AppState, user_id: String, current: &str, n
                 let ended = session::end_all_for_user(conn, &user.id, None)?;
                 let token = session::create(conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
                 password_changed_notice(conn, &settings, &user, now)?;
-                audit::record(conn, now, &Actor::user(&user.id, role, ip.as_deref()), "account.password_changed", Some(Subject::user(&user.id)), json!({ "sessions_ended": ended }))?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&user.id, role, ip.as_deref()),
+                    "account.password_changed",
+                    Some(Subject::user(&user.id)),
+                    json!({ "sessions_ended": ended }),
+                )?;
                 Ok(ChangePasswordOutcome::Changed { token })
             })
         })
         .await
 }
 
-pub async fn update_profile(state: &AppState, user_id: String, role: Role, name: PersonName, locale: Locale, ip: Option<String>) -> AppResult<()> {
+pub async fn update_profile(
+    state: &AppState,
+    user_id: String,
+    role: Role,
+    name: PersonName,
+    locale: Locale,
+    ip: Option<String>,
+) -> AppResult<()> {
     let now = state.clock.now();
     state
         .db(move |conn| {
             conn.write_tx(|conn| {
                 let before = find_by_id(conn, &user_id)?.ok_or(AppError::NotFound)?;
                 diesel::update(users::table.find(&user_id))
-                    .set((users::full_name.eq(name.as_str()), users::locale.eq(locale.as_str()), users::updated_at.eq(now)))
+                    .set((
+                        users::full_name.eq(name.as_str()),
+                        users::locale.eq(locale.as_str()),
+                        users::updated_at.eq(now),
+                    ))
                     .execute(conn)?;
-                let changed: Vec<&str> = [("full_name", before.full_name != name.as_str()), ("locale", before.locale != locale.as_str())]
-                    .into_iter()
-                    .filter_map(|(f, c)| c.then_some(f))
-                    .collect();
-                audit::record(conn, now, &Actor::user(&user_id, role, ip.as_deref()), "account.profile_updated", Some(Subject::user(&user_id)), json!({ "changed": changed }))?;
+                let changed: Vec<&str> =
+                    [("full_name", before.full_name != name.as_str()), ("locale", before.locale != locale.as_str())]
+                        .into_iter()
+                        .filter_map(|(f, c)| c.then_some(f))
+                        .collect();
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&user_id, role, ip.as_deref()),
+                    "account.profile_updated",
+                    Some(Subject::user(&user_id)),
+                    json!({ "changed": changed }),
+                )?;
                 Ok(())
             })
         })
@@ -414,13 +575,26 @@ pub async fn set_locale(state: &AppState, user_id: String, locale: Locale) -> Ap
         .await
 }
 
-pub async fn end_other_sessions(state: &AppState, user_id: String, role: Role, keep_session: String, ip: Option<String>) -> AppResult<usize> {
+pub async fn end_other_sessions(
+    state: &AppState,
+    user_id: String,
+    role: Role,
+    keep_session: String,
+    ip: Option<String>,
+) -> AppResult<usize> {
     let now = state.clock.now();
     state
         .db(move |conn| {
             conn.write_tx(|conn| {
                 let ended = session::end_all_for_user(conn, &user_id, Some(&keep_session))?;
-                audit::record(conn, now, &Actor::user(&user_id, role, ip.as_deref()), "account.sessions_ended", Some(Subject::user(&user_id)), json!({ "sessions_ended": ended }))?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&user_id, role, ip.as_deref()),
+                    "account.sessions_ended",
+                    Some(Subject::user(&user_id)),
+                    json!({ "sessions_ended": ended }),
+                )?;
                 Ok(ended)
             })
         })
@@ -429,11 +603,7 @@ pub async fn end_other_sessions(state: &AppState, user_id: String, role: Role, k
 
 pub fn active_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
     use crate::db::schema::sessions;
-    sessions::table
-        .filter(sessions::user_id.eq(user_id))
-        .filter(sessions::expires_at.gt(now))
-        .count()
-        .get_result(conn)
+    sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::expires_at.gt(now)).count().get_result(conn)
 }
 
 fn commissioner_exists(conn: &mut DbConn) -> QueryResult<bool> {
@@ -446,7 +616,11 @@ fn commissioner_exists(conn: &mut DbConn) -> QueryResult<bool> {
 }
 
 /// While no commissioner exists, issues a one-time setup token and returns its link.
-pub fn ensure_setup_link(conn: &mut DbConn, settings: &crate::config::Settings, now: NaiveDateTime) -> AppResult<Option<String>> {
+pub fn ensure_setup_link(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    now: NaiveDateTime,
+) -> AppResult<Option<String>> {
     conn.write_tx(|conn| {
         if commissioner_exists(conn)? {
             return Ok(None);
@@ -470,13 +644,22 @@ pub struct NewStaff {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum CreateOutcome {
-    Created { user_id: String },
+    Created {
+        user_id: String,
+    },
     EmailTaken,
     /// The setup link was used, expired, or a commissioner exists by now.
     Closed,
 }
 
-fn insert_commissioner(conn: &mut DbConn, staff: &NewStaff, hash: &str, now: NaiveDateTime, actor: &Actor, action: &str) -> AppResult<CreateOutcome> {
+fn insert_commissioner(
+    conn: &mut DbConn,
+    staff: &NewStaff,
+    hash: &str,
+    now: NaiveDateTime,
+    actor: &Actor,
+    action: &str,
+) -> AppResult<CreateOutcome> {
     if find_by_email(conn, &staff.email)?.is_some() {
         return Ok(CreateOutcome::EmailTaken);
     }
@@ -501,7 +684,12 @@ fn insert_commissioner(conn: &mut DbConn, staff: &NewStaff, hash: &str, now: Nai
 }
 
 /// Creates the first commissioner through the setup link printed at start.
-pub async fn setup_commissioner(state: &AppState, token: SecretToken, staff: NewStaff, ip: Option<String>) -> AppResult<CreateOutcome> {
+pub async fn setup_commissioner(
+    state: &AppState,
+    token: SecretToken,
+    staff: NewStaff,
+    ip: Option<String>,
+) -> AppResult<CreateOutcome> {
     let hash = state.hasher.hash(&staff.password).await?;
     let now = state.clock.now();
     state
@@ -510,12 +698,23 @@ pub async fn setup_commissioner(state: &AppState, token: SecretToken, staff: New
                 if !setup_is_open(conn, &token, now)? {
                     return Ok(CreateOutcome::Closed);
                 }
-                let outcome = insert_commissioner(conn, &staff, &hash, now, &Actor { id: None, role: Some("setup".into()), ip }, "account.setup")?;
+                let outcome = insert_commissioner(
+                    conn,
+                    &staff,
+                    &hash,
+                    now,
+                    &Actor { id: None, role: Some("setup".into()), ip },
+                    "account.setup",
+                )?;
                 if matches!(outcome, CreateOutcome::Created { .. }) {
                     // Every other setup link dies too.
-                    diesel::update(tokens::table.filter(tokens::purpose.eq(TokenPurpose::Setup.as_str())).filter(tokens::used_at.is_null()))
-                        .set(tokens::used_at.eq(now))
-                        .execute(conn)?;
+                    diesel::update(
+                        tokens::table
+                            .filter(tokens::purpose.eq(TokenPurpose::Setup.as_str()))
+                            .filter(tokens::used_at.is_null()),
+                    )
+                    .set(tokens::used_at.eq(now))
+                    .execute(conn)?;
                 }
                 Ok(outcome)
             })
@@ -526,5 +725,7 @@ pub async fn setup_commissioner(state: &AppState, token: SecretToken, staff: New
 /// Creates a commissioner from the command line (`vecinal create-commissioner`).
 pub fn create_commissioner_now(conn: &mut DbConn, staff: &NewStaff, now: NaiveDateTime) -> AppResult<CreateOutcome> {
     let hash = crate::auth::password::hash_now(&staff.password).map_err(AppError::Internal)?;
-    conn.write_tx(|conn| insert_commissioner(conn, staff, &hash, now, &Actor::system("cli"), "account.commissioner_created"))
+    conn.write_tx(|conn| {
+        insert_commissioner(conn, staff, &hash, now, &Actor::system("cli"), "account.commissioner_created")
+    })
 }

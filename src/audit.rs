@@ -54,7 +54,14 @@ impl<'a> Subject<'a> {
 }
 
 /// Appends one entry. Call inside the write transaction of the change it records.
-pub fn record(conn: &mut DbConn, now: NaiveDateTime, actor: &Actor, action: &str, subject: Option<Subject<'_>>, details: Value) -> QueryResult<i64> {
+pub fn record(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    actor: &Actor,
+    action: &str,
+    subject: Option<Subject<'_>>,
+    details: Value,
+) -> QueryResult<i64> {
     dialect::lock_audit_chain(conn)?;
     let last: Option<(i64, String)> = audit_log::table
         .select((audit_log::seq, audit_log::hash))
@@ -130,11 +137,8 @@ pub fn verify(conn: &mut DbConn) -> QueryResult<ChainStatus> {
     let mut prev_seq = 0i64;
     let mut count = 0u64;
     loop {
-        let batch: Vec<AuditEntry> = audit_log::table
-            .filter(audit_log::seq.gt(prev_seq))
-            .order(audit_log::seq.asc())
-            .limit(BATCH)
-            .load(conn)?;
+        let batch: Vec<AuditEntry> =
+            audit_log::table.filter(audit_log::seq.gt(prev_seq)).order(audit_log::seq.asc()).limit(BATCH).load(conn)?;
         if batch.is_empty() {
             return Ok(ChainStatus::Intact { entries: count });
         }

@@ -103,7 +103,9 @@ fn create_commissioner(settings: &Settings, email: &str, name: &str, locale: &st
     db::run_migrations(&settings.database_url)?;
     let mut conn = db::establish(&settings.database_url)?;
     let staff = NewStaff { full_name, email, password, locale };
-    match accounts::create_commissioner_now(&mut conn, &staff, Clock::system().now()).map_err(|e| anyhow::anyhow!("{e}"))? {
+    match accounts::create_commissioner_now(&mut conn, &staff, Clock::system().now())
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
         CreateOutcome::Created { user_id } => {
             println!("created commissioner {} ({user_id})", staff.email);
             Ok(ExitCode::SUCCESS)

@@ -93,21 +93,18 @@ impl Settings {
             None => DatabaseUrl::Sqlite(data_dir.join("vecinal.db").to_string_lossy().into_owned()),
         };
 
-        let db_pool_size = match var("VECINAL_DB_POOL_SIZE") {
-            Some(raw) => raw
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=200).contains(n))
-                .ok_or_else(|| err("VECINAL_DB_POOL_SIZE", format!("expected a number from 1 to 200, got '{raw}'")))?,
-            None => 10,
-        };
+        let db_pool_size =
+            match var("VECINAL_DB_POOL_SIZE") {
+                Some(raw) => raw.parse::<u32>().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| {
+                    err("VECINAL_DB_POOL_SIZE", format!("expected a number from 1 to 200, got '{raw}'"))
+                })?,
+                None => 10,
+            };
 
         let bind_raw = var("VECINAL_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
-        let bind = bind_raw
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| err("VECINAL_BIND", format!("expected ADDRESS:PORT such as 0.0.0.0:8080, got '{bind_raw}'")))?;
+        let bind = bind_raw.to_socket_addrs().ok().and_then(|mut a| a.next()).ok_or_else(|| {
+            err("VECINAL_BIND", format!("expected ADDRESS:PORT such as 0.0.0.0:8080, got '{bind_raw}'"))
+        })?;
 
         let base_url = match var("VECINAL_BASE_URL") {
             Some(raw) => parse_base_url(&raw).map_err(|m| err("VECINAL_BASE_URL", m))?,
@@ -148,7 +145,9 @@ impl Settings {
                     .ok()
                     .and_then(|b| <[u8; 32]>::try_from(b).ok())
                     .map(Sensitive)
-                    .ok_or_else(|| err("VECINAL_DOCUMENT_KEY", "expected 32 bytes in base64 (openssl rand -base64 32)"))?,
+                    .ok_or_else(|| {
+                        err("VECINAL_DOCUMENT_KEY", "expected 32 bytes in base64 (openssl rand -base64 32)")
+                    })?,
             ),
             None => None,
         };
@@ -156,7 +155,9 @@ impl Settings {
         let trust_forwarded = match var("VECINAL_TRUST_FORWARDED").as_deref() {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
-            Some(other) => return Err(err("VECINAL_TRUST_FORWARDED", format!("expected true or false, got '{other}'"))),
+            Some(other) => {
+                return Err(err("VECINAL_TRUST_FORWARDED", format!("expected true or false, got '{other}'")));
+            }
         };
 
         Ok(Self {
@@ -261,7 +262,8 @@ mod tests {
     #[test]
     fn secrets_do_not_print() {
         let key = base64::engine::general_purpose::STANDARD.encode([42u8; 32]);
-        let s = settings(&[("VECINAL_SMTP_URL", "smtp://user:hunter2@mail:587"), ("VECINAL_DOCUMENT_KEY", &key)]).unwrap();
+        let s =
+            settings(&[("VECINAL_SMTP_URL", "smtp://user:hunter2@mail:587"), ("VECINAL_DOCUMENT_KEY", &key)]).unwrap();
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains("42, 42"));

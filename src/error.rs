@@ -87,7 +87,10 @@ impl ResponseError for AppError {
         match self {
             AppError::Unauthenticated { next } => {
                 let target = match next {
-                    Some(n) => format!("/login?next={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()),
+                    Some(n) => format!(
+                        "/login?next={}",
+                        url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()
+                    ),
                     None => "/login".to_string(),
                 };
                 if let Ok(v) = HeaderValue::from_str(&target) {

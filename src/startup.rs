@@ -71,9 +71,12 @@ impl Application {
 
         let now = state.clock.now();
         let s = state.clone();
-        let setup_link = state.db(move |conn| accounts::ensure_setup_link(conn, &s.settings, now)).await.map_err(anyhow_of)?;
+        let setup_link =
+            state.db(move |conn| accounts::ensure_setup_link(conn, &s.settings, now)).await.map_err(anyhow_of)?;
         if let Some(link) = &setup_link {
-            tracing::warn!("no commissioner account exists yet; create the first one at {link} (the link works once, for 24 hours)");
+            tracing::warn!(
+                "no commissioner account exists yet; create the first one at {link} (the link works once, for 24 hours)"
+            );
         }
 
         if state.settings.run_jobs {
@@ -128,7 +131,8 @@ fn anyhow_of(e: AppError) -> anyhow::Error {
 
 /// Creates the data folder, applies migrations, opens the pool and loads the keys.
 pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
     let url = settings.database_url.clone();
     let applied = tokio::task::spawn_blocking(move || db::run_migrations(&url)).await??;
     if !applied.is_empty() {
@@ -159,7 +163,8 @@ pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppStat
 fn server_secret(conn: &mut DbConn, name: &str, now: chrono::NaiveDateTime) -> anyhow::Result<[u8; 32]> {
     let engine = base64::engine::general_purpose::STANDARD;
     let read = |conn: &mut DbConn| -> anyhow::Result<Option<[u8; 32]>> {
-        let value: Option<String> = server_secrets::table.find(name).select(server_secrets::value).first(conn).optional()?;
+        let value: Option<String> =
+            server_secrets::table.find(name).select(server_secrets::value).first(conn).optional()?;
         value
             .map(|v| {
                 let bytes = engine.decode(v)?;
@@ -173,7 +178,11 @@ fn server_secret(conn: &mut DbConn, name: &str, now: chrono::NaiveDateTime) -> a
     let mut fresh = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
     let inserted = diesel::insert_into(server_secrets::table)
-        .values((server_secrets::name.eq(name), server_secrets::value.eq(engine.encode(fresh)), server_secrets::created_at.eq(now)))
+        .values((
+            server_secrets::name.eq(name),
+            server_secrets::value.eq(engine.encode(fresh)),
+            server_secrets::created_at.eq(now),
+        ))
         .execute(conn);
     match inserted {
         Ok(_) => Ok(fresh),

@@ -23,7 +23,14 @@ pub struct SessionUser {
 }
 
 /// Starts a session and returns the token for the cookie.
-pub fn create(conn: &mut DbConn, user: &User, role: Role, now: NaiveDateTime, ip: Option<&str>, user_agent: Option<&str>) -> QueryResult<SecretToken> {
+pub fn create(
+    conn: &mut DbConn,
+    user: &User,
+    role: Role,
+    now: NaiveDateTime,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> QueryResult<SecretToken> {
     let token = SecretToken::generate();
     let limits = SessionTimeouts::for_role(role);
     let ua = user_agent.map(|s| truncate(s, 300));

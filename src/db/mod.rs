@@ -50,9 +50,7 @@ impl DatabaseUrl {
         let path = raw
             .strip_prefix("sqlite://")
             .or_else(|| raw.strip_prefix("sqlite:"))
-            .ok_or_else(|| {
-                format!("expected a URL starting with postgres:// or sqlite:, got '{raw}'")
-            })?;
+            .ok_or_else(|| format!("expected a URL starting with postgres:// or sqlite:, got '{raw}'"))?;
         if path.is_empty() || path == ":memory:" {
             return Err("an SQLite URL needs a file path (sqlite:data/vecinal.db)".into());
         }
@@ -123,8 +121,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
@@ -135,10 +132,10 @@ impl ManageConnection for Manager {
 /// Builds the pool. For SQLite the file's folder is created and WAL switched on first.
 pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
     if let DatabaseUrl::Sqlite(path) = url {
-        if let Some(dir) = std::path::Path::new(path).parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)?;
-            }
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)?;
         }
         let mut conn = establish(url)?;
         conn.batch_execute("PRAGMA journal_mode = WAL;")?;
@@ -195,8 +192,7 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
         }
         DatabaseUrl::Postgres(u) => {
             let mut conn = PgConnection::establish(u)?;
-            diesel::sql_query(format!("SELECT pg_advisory_lock({})", dialect::MIGRATION_LOCK_ID))
-                .execute(&mut conn)?;
+            diesel::sql_query(format!("SELECT pg_advisory_lock({})", dialect::MIGRATION_LOCK_ID)).execute(&mut conn)?;
             let result = apply(&mut conn, POSTGRES_MIGRATIONS);
             diesel::sql_query(format!("SELECT pg_advisory_unlock({})", dialect::MIGRATION_LOCK_ID))
                 .execute(&mut conn)?;
@@ -210,9 +206,7 @@ fn apply<C>(conn: &mut C, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<
 where
     C: MigrationHarness<C::Backend> + Connection,
 {
-    let versions = conn
-        .run_pending_migrations(migrations)
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    let versions = conn.run_pending_migrations(migrations).map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(versions.iter().map(|v| v.to_string()).collect())
 }
 

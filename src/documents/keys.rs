@@ -77,7 +77,9 @@ impl KeyRing {
             if line.is_empty() {
                 continue;
             }
-            let (id, b64) = line.split_once(char::is_whitespace).with_context(|| format!("{}:{}: expected 'ID BASE64'", path.display(), n + 1))?;
+            let (id, b64) = line
+                .split_once(char::is_whitespace)
+                .with_context(|| format!("{}:{}: expected 'ID BASE64'", path.display(), n + 1))?;
             let bytes: [u8; 32] = STANDARD
                 .decode(b64.trim())
                 .ok()
@@ -129,7 +131,12 @@ fn check_permissions(path: &Path) -> anyhow::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(path)?.permissions().mode();
         if mode & 0o077 != 0 {
-            bail!("{} is readable by other users (mode {:o}); run: chmod 600 {}", path.display(), mode & 0o777, path.display());
+            bail!(
+                "{} is readable by other users (mode {:o}); run: chmod 600 {}",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            );
         }
     }
     Ok(())
@@ -159,7 +166,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(KEY_FILE);
         let (a, b) = (DocumentKey::generate(), DocumentKey::generate());
-        std::fs::write(&path, format!("# c\n{} {}\n{} {}\n", a.id, STANDARD.encode(a.bytes), b.id, STANDARD.encode(b.bytes))).unwrap();
+        std::fs::write(
+            &path,
+            format!("# c\n{} {}\n{} {}\n", a.id, STANDARD.encode(a.bytes), b.id, STANDARD.encode(b.bytes)),
+        )
+        .unwrap();
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -43,7 +43,8 @@ impl Catalog {
     }
 
     pub fn keys(&self, locale: Locale) -> Vec<&str> {
-        let mut keys: Vec<&str> = self.texts.get(&locale).map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+        let mut keys: Vec<&str> =
+            self.texts.get(&locale).map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
         keys.sort_unstable();
         keys
     }
@@ -105,11 +106,8 @@ mod tests {
         for key in c.keys(Locale::Es) {
             let names = |l| {
                 let text = t(l, key);
-                let mut v: Vec<String> = text
-                    .split('{')
-                    .skip(1)
-                    .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
-                    .collect();
+                let mut v: Vec<String> =
+                    text.split('{').skip(1).filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string())).collect();
                 v.sort();
                 v
             };
@@ -164,7 +162,7 @@ mod tests {
         }
     }
 
-    /// Keys appear as `t("a.b")`, `tf("a.b", …)` or `tk!("a.b")`.
+    /// Keys appear as the first argument of `t(…)`, `tf(…)` or `tk!(…)`, as a string literal.
     fn used_keys(text: &str) -> Vec<String> {
         let mut keys = Vec::new();
         for marker in ["t(\"", "tf(\"", "tk!(\""] {

@@ -99,9 +99,9 @@ mod tests {
             .unwrap();
         assert!(m.text.contains("https://example.org/email/confirm/abc?x=1&y=2"));
         assert!(m.text.contains("<b>Ana</b>"), "the text part is not HTML");
-        assert!(m.html.contains("&lt;b&gt;Ana&lt;/b&gt;"));
+        assert!(m.html.contains("&#60;b&#62;Ana&#60;/b&#62;"), "{}", m.html);
         assert!(!m.html.contains("<b>Ana</b>"));
-        assert!(m.html.contains("https://example.org/email/confirm/abc?x=1&amp;y=2"));
+        assert!(m.html.contains("https://example.org/email/confirm/abc?x=1&#38;y=2"));
     }
 
     #[test]

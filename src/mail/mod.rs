@@ -84,10 +84,8 @@ impl Mailer {
     /// Sends one outbox mail as a text + HTML message.
     pub async fn send(&self, mail: &OutboxMail, from: &Mailbox) -> anyhow::Result<()> {
         if let Mailer::Memory(m) = self {
-            let fail = m
-                .failures_to_simulate
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
+            let fail =
+                m.failures_to_simulate.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
             if fail {
                 anyhow::bail!("simulated mail server failure");
             }

@@ -60,7 +60,10 @@ pub async fn deliver_due(state: &AppState) -> AppResult<DeliveryReport> {
                         return Ok(Vec::new());
                     }
                     diesel::update(mail_outbox::table.filter(mail_outbox::id.eq_any(&ids)))
-                        .set((mail_outbox::next_attempt_at.eq(now + LEASE), mail_outbox::attempts.eq(mail_outbox::attempts + 1)))
+                        .set((
+                            mail_outbox::next_attempt_at.eq(now + LEASE),
+                            mail_outbox::attempts.eq(mail_outbox::attempts + 1),
+                        ))
                         .execute(conn)?;
                     Ok(mail_outbox::table.filter(mail_outbox::id.eq_any(&ids)).load::<OutboxMail>(conn)?)
                 })

@@ -73,7 +73,12 @@ pub(crate) fn parse_new_password(raw: &str, personal: &[&str], errors: &mut Form
     parse_password_field("password", raw, personal, errors)
 }
 
-fn parse_password_field(field: &'static str, raw: &str, personal: &[&str], errors: &mut FormErrors) -> Option<Password> {
+fn parse_password_field(
+    field: &'static str,
+    raw: &str,
+    personal: &[&str],
+    errors: &mut FormErrors,
+) -> Option<Password> {
     Password::parse(raw, personal)
         .map_err(|p| {
             errors.add(
@@ -132,7 +137,12 @@ struct RegisterForm {
 }
 
 #[post("/register")]
-async fn register_submit(state: Data<AppState>, ctx: PageContext, rctx: RequestContext, form: Form<RegisterForm>) -> AppResult<HttpResponse> {
+async fn register_submit(
+    state: Data<AppState>,
+    ctx: PageContext,
+    rctx: RequestContext,
+    form: Form<RegisterForm>,
+) -> AppResult<HttpResponse> {
     let mut errors = FormErrors::default();
     let full_name = parse_name(&form.full_name, &mut errors);
     let email = parse_email(&form.email, &mut errors);
@@ -169,7 +179,12 @@ struct ConfirmPage {
 }
 
 fn invalid_link(ctx: PageContext) -> AppResult<HttpResponse> {
-    let page = MessagePage { ctx, title_key: "token.invalid.title", message_key: "token.invalid.message", link: Some(("/login", "nav.login")) };
+    let page = MessagePage {
+        ctx,
+        title_key: "token.invalid.title",
+        message_key: "token.invalid.message",
+        link: Some(("/login", "nav.login")),
+    };
     render(StatusCode::NOT_FOUND, &page)
 }
 
@@ -186,7 +201,12 @@ async fn confirm_form(state: Data<AppState>, ctx: PageContext, token: Path<Strin
 }
 
 #[post("/email/confirm/{token}")]
-async fn confirm_submit(state: Data<AppState>, ctx: PageContext, rctx: RequestContext, token: Path<String>) -> AppResult<HttpResponse> {
+async fn confirm_submit(
+    state: Data<AppState>,
+    ctx: PageContext,
+    rctx: RequestContext,
+    token: Path<String>,
+) -> AppResult<HttpResponse> {
     let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_link(ctx) };
     match accounts::confirm_email(&state, t, rctx.client_ip).await? {
         TokenOutcome::Done => with_flash(&state, see_other("/login"), "email_confirmed"),
@@ -233,18 +253,36 @@ fn wait_text(locale: Locale, seconds: i64) -> String {
 }
 
 #[post("/login")]
-async fn login_submit(state: Data<AppState>, req: HttpRequest, ctx: PageContext, rctx: RequestContext, form: Form<LoginForm>) -> AppResult<HttpResponse> {
-    let outcome = accounts::login(&state, &form.email, &form.password, rctx.client_ip.clone(), user_agent(&req)).await?;
+async fn login_submit(
+    state: Data<AppState>,
+    req: HttpRequest,
+    ctx: PageContext,
+    rctx: RequestContext,
+    form: Form<LoginForm>,
+) -> AppResult<HttpResponse> {
+    let outcome =
+        accounts::login(&state, &form.email, &form.password, rctx.client_ip.clone(), user_agent(&req)).await?;
     let next = safe_next(form.next.as_deref()).unwrap_or_default();
-    let page = |ctx: PageContext, error: String| LoginPage { ctx, email: form.email.trim().to_string(), next: next.clone(), error: Some(error) };
+    let page = |ctx: PageContext, error: String| LoginPage {
+        ctx,
+        email: form.email.trim().to_string(),
+        next: next.clone(),
+        error: Some(error),
+    };
     match outcome {
         LoginOutcome::SignedIn { token, role } => {
             let to = if next.is_empty() { role.home().to_string() } else { next.clone() };
             with_new_session(&state, see_other(&to), &token)
         }
-        LoginOutcome::Invalid => render(StatusCode::UNAUTHORIZED, &page(ctx.clone(), ctx.t("login.invalid").to_string())),
-        LoginOutcome::Unconfirmed => render(StatusCode::FORBIDDEN, &page(ctx.clone(), ctx.t("login.unconfirmed").to_string())),
-        LoginOutcome::Inactive => render(StatusCode::FORBIDDEN, &page(ctx.clone(), ctx.t("login.inactive").to_string())),
+        LoginOutcome::Invalid => {
+            render(StatusCode::UNAUTHORIZED, &page(ctx.clone(), ctx.t("login.invalid").to_string()))
+        }
+        LoginOutcome::Unconfirmed => {
+            render(StatusCode::FORBIDDEN, &page(ctx.clone(), ctx.t("login.unconfirmed").to_string()))
+        }
+        LoginOutcome::Inactive => {
+            render(StatusCode::FORBIDDEN, &page(ctx.clone(), ctx.t("login.inactive").to_string()))
+        }
         LoginOutcome::Throttled { retry_at } => {
             let secs = (retry_at - state.clock.now()).num_seconds().max(1);
             let msg = ctx.tf("login.throttled", "wait", &wait_text(ctx.locale, secs));
@@ -291,7 +329,12 @@ async fn forgot_submit(state: Data<AppState>, rctx: RequestContext, form: Form<F
 
 #[get("/password/forgot/sent")]
 async fn forgot_sent(ctx: PageContext) -> AppResult<HttpResponse> {
-    ok(&MessagePage { ctx, title_key: "forgot.sent.title", message_key: "forgot.sent.message", link: Some(("/login", "nav.login")) })
+    ok(&MessagePage {
+        ctx,
+        title_key: "forgot.sent.title",
+        message_key: "forgot.sent.message",
+        link: Some(("/login", "nav.login")),
+    })
 }
 
 #[derive(Template)]
@@ -317,9 +360,17 @@ struct ResetForm {
 }
 
 #[post("/password/reset/{token}")]
-async fn reset_submit(state: Data<AppState>, ctx: PageContext, rctx: RequestContext, token: Path<String>, form: Form<ResetForm>) -> AppResult<HttpResponse> {
+async fn reset_submit(
+    state: Data<AppState>,
+    ctx: PageContext,
+    rctx: RequestContext,
+    token: Path<String>,
+    form: Form<ResetForm>,
+) -> AppResult<HttpResponse> {
     let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_link(ctx) };
-    let Some(user) = accounts::token_user(&state, &t, TokenPurpose::ResetPassword).await? else { return invalid_link(ctx) };
+    let Some(user) = accounts::token_user(&state, &t, TokenPurpose::ResetPassword).await? else {
+        return invalid_link(ctx);
+    };
     let mut errors = FormErrors::default();
     let Some(password) = parse_new_password(&form.password, &[&user.email, &user.full_name], &mut errors) else {
         return render(StatusCode::UNPROCESSABLE_ENTITY, &ResetPage { ctx, token: token.into_inner(), errors });
@@ -379,7 +430,12 @@ struct ProfileForm {
 }
 
 #[post("/account/profile")]
-async fn profile_submit(state: Data<AppState>, ctx: PageContext, user: SignedIn, form: Form<ProfileForm>) -> AppResult<HttpResponse> {
+async fn profile_submit(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: SignedIn,
+    form: Form<ProfileForm>,
+) -> AppResult<HttpResponse> {
     let mut errors = FormErrors::default();
     let name = parse_name(&form.full_name, &mut errors);
     let locale = form.locale.parse::<Locale>().ok();
@@ -403,11 +459,27 @@ struct PasswordForm {
 }
 
 #[post("/account/password")]
-async fn password_submit(state: Data<AppState>, req: HttpRequest, ctx: PageContext, user: SignedIn, form: Form<PasswordForm>) -> AppResult<HttpResponse> {
+async fn password_submit(
+    state: Data<AppState>,
+    req: HttpRequest,
+    ctx: PageContext,
+    user: SignedIn,
+    form: Form<PasswordForm>,
+) -> AppResult<HttpResponse> {
     let mut errors = FormErrors::default();
     let new = parse_password_field("new_password", &form.new_password, &[&user.email, &user.full_name], &mut errors);
     let outcome = match new {
-        Some(new) => Some(accounts::change_password(&state, user.user_id.clone(), &form.current_password, &new, user.ip.clone(), user_agent(&req)).await?),
+        Some(new) => Some(
+            accounts::change_password(
+                &state,
+                user.user_id.clone(),
+                &form.current_password,
+                &new,
+                user.ip.clone(),
+                user_agent(&req),
+            )
+            .await?,
+        ),
         None => None,
     };
     match outcome {
@@ -428,6 +500,7 @@ async fn password_submit(state: Data<AppState>, req: HttpRequest, ctx: PageConte
 
 #[post("/account/sessions/end-others")]
 async fn end_other_sessions(state: Data<AppState>, user: SignedIn) -> AppResult<HttpResponse> {
-    accounts::end_other_sessions(&state, user.user_id.clone(), user.role, user.session_id.clone(), user.ip.clone()).await?;
+    accounts::end_other_sessions(&state, user.user_id.clone(), user.role, user.session_id.clone(), user.ip.clone())
+        .await?;
     with_flash(&state, see_other("/account"), "sessions_ended")
 }

@@ -43,14 +43,14 @@ pub struct RequestContext {
 pub struct CsrfPending;
 
 fn client_ip(req: &ServiceRequest, trust_forwarded: bool) -> Option<String> {
-    if trust_forwarded {
-        if let Some(ip) = req.connection_info().realip_remote_addr() {
-            let ip = ip.trim_start_matches('[');
-            let ip = ip.split(']').next().unwrap_or(ip);
-            return Some(ip.parse::<std::net::IpAddr>().map(|a| a.to_string()).unwrap_or_else(|_| {
-                ip.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| ip.to_string())
-            }));
-        }
+    if trust_forwarded && let Some(ip) = req.connection_info().realip_remote_addr() {
+        let ip = ip.trim_start_matches('[');
+        let ip = ip.split(']').next().unwrap_or(ip);
+        return Some(
+            ip.parse::<std::net::IpAddr>()
+                .map(|a| a.to_string())
+                .unwrap_or_else(|_| ip.rsplit_once(':').map(|(h, _)| h.to_string()).unwrap_or_else(|| ip.to_string())),
+        );
     }
     req.peer_addr().map(|a| a.ip().to_string())
 }
@@ -81,10 +81,8 @@ pub async fn middleware(
     };
     let stale_session_cookie = session_cookie.is_some() && user.is_none();
 
-    let existing_csrf = req
-        .cookie(names.csrf)
-        .map(|c| c.value().to_string())
-        .filter(|v| SecretToken::from_untrusted(v).is_some());
+    let existing_csrf =
+        req.cookie(names.csrf).map(|c| c.value().to_string()).filter(|v| SecretToken::from_untrusted(v).is_some());
     let csrf_cookie = existing_csrf.clone().unwrap_or_else(csrf::new_cookie_value);
     let csrf_token = state.csrf.token_for(&csrf_cookie);
 
@@ -117,20 +115,23 @@ pub async fn middleware(
     };
     req.extensions_mut().insert(ctx);
 
-    if is_state_changing(req.method()) {
-        if let Err(e) = check_csrf(&mut req, &state, existing_csrf.as_deref()).await {
-            if matches!(e, AppError::Csrf) {
-                tracing::warn!(path = %req.path(), "refused a state-changing request without a valid CSRF token");
-            }
-            return Ok(req.error_response(e).map_into_right_body());
+    if is_state_changing(req.method())
+        && let Err(e) = check_csrf(&mut req, &state, existing_csrf.as_deref()).await
+    {
+        if matches!(e, AppError::Csrf) {
+            tracing::warn!(path = %req.path(), "refused a state-changing request without a valid CSRF token");
         }
+        return Ok(req.error_response(e).map_into_right_body());
     }
 
+    let request_id = req.extensions().get::<tracing_actix_web::RequestId>().map(|id| id.to_string());
     let mut res = next.call(req).await?;
+    // The same id the log line and the error page show.
+    if let Some(id) = request_id.and_then(|id| header::HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), id);
+    }
 
-    let sets = |res: &ServiceResponse<_>, name: &str| {
-        res.response().cookies().any(|c| c.name() == name)
-    };
+    let sets = |res: &ServiceResponse<_>, name: &str| res.response().cookies().any(|c| c.name() == name);
     if existing_csrf.is_none() && !sets(&res, names.csrf) {
         let _ = res.response_mut().add_cookie(&cookies::csrf(&state.settings, csrf_cookie));
     }
@@ -149,10 +150,10 @@ async fn check_csrf(req: &mut ServiceRequest, state: &AppState, cookie: Option<&
     if req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return Err(AppError::Csrf);
     }
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
-        if origin.to_str().ok() != Some(state.settings.origin().as_str()) {
-            return Err(AppError::Csrf);
-        }
+    if let Some(origin) = req.headers().get(header::ORIGIN)
+        && origin.to_str().ok() != Some(state.settings.origin().as_str())
+    {
+        return Err(AppError::Csrf);
     }
     let Some(cookie) = cookie else { return Err(AppError::Csrf) };
 

@@ -15,19 +15,19 @@ pub struct CookieNames {
 
 pub fn names(settings: &Settings) -> CookieNames {
     if settings.is_https() {
-        CookieNames { session: "__Host-vecinal_session", csrf: "__Host-vecinal_csrf", lang: "__Host-vecinal_lang", flash: "__Host-vecinal_flash" }
+        CookieNames {
+            session: "__Host-vecinal_session",
+            csrf: "__Host-vecinal_csrf",
+            lang: "__Host-vecinal_lang",
+            flash: "__Host-vecinal_flash",
+        }
     } else {
         CookieNames { session: "vecinal_session", csrf: "vecinal_csrf", lang: "vecinal_lang", flash: "vecinal_flash" }
     }
 }
 
 fn base(settings: &Settings, name: &'static str, value: String) -> Cookie<'static> {
-    Cookie::build(name, value)
-        .path("/")
-        .http_only(true)
-        .secure(settings.is_https())
-        .same_site(SameSite::Lax)
-        .finish()
+    Cookie::build(name, value).path("/").http_only(true).secure(settings.is_https()).same_site(SameSite::Lax).finish()
 }
 
 /// The session cookie: no `Max-Age`, so the browser drops it when closed; the server

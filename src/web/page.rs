@@ -40,7 +40,14 @@ impl PageContext {
 
     /// For pages rendered without the middleware's context (early errors).
     pub fn bare(locale: Locale, org_name: &str) -> Self {
-        Self { locale, user: None, csrf_token: String::new(), flash: None, path: "/".into(), org_name: org_name.to_string() }
+        Self {
+            locale,
+            user: None,
+            csrf_token: String::new(),
+            flash: None,
+            path: "/".into(),
+            org_name: org_name.to_string(),
+        }
     }
 
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
@@ -128,6 +135,13 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     ok.then(|| n.to_string())
 }
 
+impl PageContext {
+    /// The versioned URL of a static file.
+    pub fn asset(&self, name: &str) -> String {
+        format!("/static/{}/{name}", *crate::web::assets::VERSION)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,12 +154,5 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
         }
         assert_eq!(safe_next(None), None);
-    }
-}
-
-impl PageContext {
-    /// The versioned URL of a static file.
-    pub fn asset(&self, name: &str) -> String {
-        format!("/static/{}/{name}", *crate::web::assets::VERSION)
     }
 }

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use crate::accounts::{self, CreateOutcome, NewStaff};
 use crate::db;
-use crate::domain::token::SecretToken;
 use crate::domain::Locale;
+use crate::domain::token::SecretToken;
 use crate::error::{AppError, AppResult};
 use crate::startup::AppState;
 use crate::web::context::RequestContext;
@@ -102,7 +102,13 @@ async fn setup_form(state: Data<AppState>, ctx: PageContext, token: Path<String>
     if !setup_open(&state, &t).await? {
         return Err(AppError::NotFound);
     }
-    ok(&SetupPage { ctx, token: token.into_inner(), full_name: String::new(), email: String::new(), errors: FormErrors::default() })
+    ok(&SetupPage {
+        ctx,
+        token: token.into_inner(),
+        full_name: String::new(),
+        email: String::new(),
+        errors: FormErrors::default(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -113,7 +119,13 @@ struct SetupForm {
 }
 
 #[post("/setup/{token}")]
-async fn setup_submit(state: Data<AppState>, ctx: PageContext, rctx: RequestContext, token: Path<String>, form: Form<SetupForm>) -> AppResult<HttpResponse> {
+async fn setup_submit(
+    state: Data<AppState>,
+    ctx: PageContext,
+    rctx: RequestContext,
+    token: Path<String>,
+    form: Form<SetupForm>,
+) -> AppResult<HttpResponse> {
     let t = SecretToken::from_untrusted(&token).ok_or(AppError::NotFound)?;
     if !setup_open(&state, &t).await? {
         return Err(AppError::NotFound);
@@ -125,7 +137,13 @@ async fn setup_submit(state: Data<AppState>, ctx: PageContext, rctx: RequestCont
     let rerender = |errors: FormErrors| {
         render(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &SetupPage { ctx: ctx.clone(), token: token.to_string(), full_name: form.full_name.clone(), email: form.email.clone(), errors },
+            &SetupPage {
+                ctx: ctx.clone(),
+                token: token.to_string(),
+                full_name: form.full_name.clone(),
+                email: form.email.clone(),
+                errors,
+            },
         )
     };
     let (Some(full_name), Some(email), Some(password)) = (name, email, password) else { return rerender(errors) };
@@ -143,4 +161,3 @@ async fn setup_submit(state: Data<AppState>, ctx: PageContext, rctx: RequestCont
         CreateOutcome::Closed => Err(AppError::NotFound),
     }
 }
-

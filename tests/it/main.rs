@@ -1,0 +1,11 @@
+//! Integration tests: through HTTP against a real server and a real database, one fresh
+//! database per test. Set TEST_DATABASE_URL to run them on PostgreSQL.
+
+mod helpers;
+
+mod accounts;
+mod audit;
+mod mail;
+mod migrations;
+mod security;
+mod sessions;
