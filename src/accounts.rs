@@ -122,6 +122,9 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
             let attempt = |conn: &mut DbConn| {
                 conn.write_tx(|conn| -> AppResult<()> {
                     if let Some(existing) = find_by_email(conn, &reg.email)? {
+                        if !throttle::take_mail_allowance(conn, &existing.email, now)? {
+                            return Ok(());
+                        }
                         let l = locale_of(&existing);
                         let mail = Mail::new(
                             l,
@@ -382,7 +385,7 @@ pub async fn request_password_reset(state: &AppState, email_raw: &str, ip: Optio
         .db(move |conn| {
             conn.write_tx(|conn| {
                 let Some(user) = find_by_email(conn, &email)? else { return Ok(()) };
-                if !user.active {
+                if !user.active || !throttle::take_mail_allowance(conn, &user.email, now)? {
                     return Ok(());
                 }
                 let token = issue_token(conn, TokenPurpose::ResetPassword, Some(&user.id), now)?;

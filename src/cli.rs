@@ -116,6 +116,11 @@ fn create_commissioner(settings: &Settings, email: &str, name: &str, locale: &st
 }
 
 fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
+    if let db::DatabaseUrl::Sqlite(path) = &settings.database_url
+        && !std::path::Path::new(path).exists()
+    {
+        anyhow::bail!("no database at {path} (set VECINAL_DATABASE_URL or VECINAL_DATA_DIR)");
+    }
     let mut conn = db::establish(&settings.database_url)?;
     match audit::verify(&mut conn)? {
         ChainStatus::Intact { entries } => {

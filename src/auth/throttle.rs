@@ -3,10 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::models::Throttle;
 use crate::db::schema::login_throttle;
-use crate::domain::throttle::{ThrottleScope, ThrottleState, after_failure, retry_at};
+use crate::db::{DbConn, dialect};
+use crate::domain::throttle::{ThrottleScope, ThrottleState, after_account_mail, after_failure, retry_at};
 
 /// The keys one sign-in attempt is counted under.
 #[derive(Debug, Clone)]
@@ -42,22 +42,41 @@ pub fn blocked_until(conn: &mut DbConn, keys: &ThrottleKeys, now: NaiveDateTime)
 /// Counts one failure under every key. Call inside a write transaction.
 pub fn record_failure(conn: &mut DbConn, keys: &ThrottleKeys, now: NaiveDateTime) -> QueryResult<()> {
     for (scope, key) in &keys.keys {
-        let previous: Option<Throttle> = login_throttle::table.find(key).first(conn).optional()?;
+        let previous = dialect::throttle_row_for_update(conn, key)?;
         let next = after_failure(*scope, previous.as_ref().map(state), now);
-        let row = Throttle {
-            key: key.clone(),
-            failures: next.failures,
-            window_started_at: next.window_started_at,
-            blocked_until: next.blocked_until,
-            updated_at: now,
-        };
-        if previous.is_some() {
-            diesel::update(login_throttle::table.find(key)).set(&row).execute(conn)?;
-        } else {
-            diesel::insert_into(login_throttle::table).values(&row).execute(conn)?;
-        }
+        save(conn, key, next, previous.is_some(), now)?;
     }
     Ok(())
+}
+
+fn save(conn: &mut DbConn, key: &str, next: ThrottleState, exists: bool, now: NaiveDateTime) -> QueryResult<()> {
+    let row = Throttle {
+        key: key.to_string(),
+        failures: next.failures,
+        window_started_at: next.window_started_at,
+        blocked_until: next.blocked_until,
+        updated_at: now,
+    };
+    if exists {
+        diesel::update(login_throttle::table.find(key)).set(&row).execute(conn)?;
+    } else {
+        diesel::insert_into(login_throttle::table).values(&row).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Counts one account mail to `address`; `false` when the address has had its share this
+/// hour and the mail must not be sent. Call inside the write transaction that would send it.
+pub fn take_mail_allowance(conn: &mut DbConn, address: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let key = format!("mail:{address}");
+    let previous = dialect::throttle_row_for_update(conn, &key)?;
+    match after_account_mail(previous.as_ref().map(state), now) {
+        Some(next) => {
+            save(conn, &key, next, previous.is_some(), now)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// A successful sign-in clears the account's count (the client's stays: one address

@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::DbConn;
-use super::schema::mail_outbox;
+use super::models::Throttle;
+use super::schema::{login_throttle, mail_outbox};
 
 /// Advisory lock held while migrations run, so instances starting together take turns.
 pub const MIGRATION_LOCK_ID: i64 = 0x5645_4349_4e41_4c01;
@@ -37,6 +38,16 @@ pub fn due_mail_ids(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryR
     match conn {
         DbConn::Pg(c) => query.for_update().skip_locked().load(c),
         DbConn::Sqlite(c) => query.load(c),
+    }
+}
+
+/// A login-throttle row, locked until the transaction ends on PostgreSQL so that two
+/// failures at once both count (SQLite's write transaction already serialises them).
+pub fn throttle_row_for_update(conn: &mut DbConn, key: &str) -> QueryResult<Option<Throttle>> {
+    let query = login_throttle::table.find(key);
+    match conn {
+        DbConn::Pg(c) => query.for_update().first(c).optional(),
+        DbConn::Sqlite(c) => query.first(c).optional(),
     }
 }
 

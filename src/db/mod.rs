@@ -194,9 +194,13 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
             let mut conn = PgConnection::establish(u)?;
             diesel::sql_query(format!("SELECT pg_advisory_lock({})", dialect::MIGRATION_LOCK_ID)).execute(&mut conn)?;
             let result = apply(&mut conn, POSTGRES_MIGRATIONS);
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({})", dialect::MIGRATION_LOCK_ID))
-                .execute(&mut conn)?;
-            result?
+            let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({})", dialect::MIGRATION_LOCK_ID))
+                .execute(&mut conn);
+            // A migration error matters more than an unlock error (the lock ends with the
+            // connection anyway).
+            let applied = result?;
+            unlocked?;
+            applied
         }
     };
     Ok(applied)

@@ -53,6 +53,24 @@ pub fn after_failure(scope: ThrottleScope, previous: Option<ThrottleState>, now:
     ThrottleState { failures, window_started_at, blocked_until }
 }
 
+/// At most this many account mails (confirmation, notices, reset links) go to one address
+/// per window, so the public forms cannot be used to flood someone's mailbox.
+pub const ACCOUNT_MAILS_PER_WINDOW: i32 = 5;
+
+/// The count after sending one more account mail at `now`, or `None` when the address has
+/// had its share for this window.
+pub fn after_account_mail(previous: Option<ThrottleState>, now: NaiveDateTime) -> Option<ThrottleState> {
+    let (sent, window_started_at) = match previous {
+        Some(p) if now < p.window_started_at + WINDOW => (p.failures, p.window_started_at),
+        _ => (0, now),
+    };
+    (sent < ACCOUNT_MAILS_PER_WINDOW).then_some(ThrottleState {
+        failures: sent + 1,
+        window_started_at,
+        blocked_until: None,
+    })
+}
+
 /// When an attempt at `now` may be made, if it must wait.
 pub fn retry_at(state: Option<ThrottleState>, now: NaiveDateTime) -> Option<NaiveDateTime> {
     state.and_then(|s| s.blocked_until).filter(|until| *until > now)
@@ -114,6 +132,18 @@ mod tests {
     fn an_account_is_shut_for_the_rest_of_the_window_at_the_ceiling() {
         let s = fail_n(ThrottleScope::Account, MAX_ACCOUNT_FAILURES_PER_WINDOW, t0());
         assert_eq!(s.blocked_until, Some(t0() + WINDOW));
+    }
+
+    #[test]
+    fn account_mails_per_address_are_capped_per_window() {
+        let mut s = None;
+        for _ in 0..ACCOUNT_MAILS_PER_WINDOW {
+            s = after_account_mail(s, t0());
+            assert!(s.is_some());
+        }
+        assert_eq!(after_account_mail(s, t0() + Duration::minutes(59)), None);
+        let next = after_account_mail(s, t0() + WINDOW).unwrap();
+        assert_eq!(next.failures, 1, "a new window starts");
     }
 
     #[test]

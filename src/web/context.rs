@@ -37,10 +37,8 @@ pub struct RequestContext {
     pub path: String,
 }
 
-/// Set on multipart requests, whose CSRF token is checked by the multipart reader as the
-/// first field, before any file is read.
-#[derive(Debug, Clone)]
-pub struct CsrfPending;
+/// How much of a multipart body may be read to find its first field, the CSRF token.
+const MULTIPART_PEEK_LIMIT: usize = 8 * 1024;
 
 fn client_ip(req: &ServiceRequest, trust_forwarded: bool) -> Option<String> {
     if trust_forwarded && let Some(ip) = req.connection_info().realip_remote_addr() {
@@ -151,7 +149,7 @@ async fn check_csrf(req: &mut ServiceRequest, state: &AppState, cookie: Option<&
         return Err(AppError::Csrf);
     }
     if let Some(origin) = req.headers().get(header::ORIGIN)
-        && origin.to_str().ok() != Some(state.settings.origin().as_str())
+        && !same_origin(origin.to_str().unwrap_or(""), &state.settings.origin(), req.connection_info().host())
     {
         return Err(AppError::Csrf);
     }
@@ -162,8 +160,7 @@ async fn check_csrf(req: &mut ServiceRequest, state: &AppState, cookie: Option<&
     }
     let content_type = req.content_type().to_ascii_lowercase();
     if content_type == "multipart/form-data" {
-        req.extensions_mut().insert(CsrfPending);
-        return Ok(());
+        return check_multipart_csrf(req, state, cookie).await;
     }
     if content_type != "application/x-www-form-urlencoded" {
         return Err(AppError::Csrf);
@@ -186,6 +183,97 @@ async fn check_csrf(req: &mut ServiceRequest, state: &AppState, cookie: Option<&
     }
 }
 
+/// Whether a form post's `Origin` is this site: the configured base URL, or the host the
+/// browser addressed (so an instance reached under another name, or without
+/// `VECINAL_BASE_URL`, still accepts its own forms). A page on another site cannot make
+/// the browser send this host in `Origin`.
+fn same_origin(origin: &str, configured: &str, host: &str) -> bool {
+    if origin == configured {
+        return true;
+    }
+    let without_scheme = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+    without_scheme.is_some_and(|h| !h.is_empty() && h.eq_ignore_ascii_case(host))
+}
+
+/// Multipart forms (file uploads) must carry `csrf_token` as their first field, as every
+/// form of the service does. Only that field is read here, before any file; what was read
+/// is put back in front of the rest of the stream for the handler.
+async fn check_multipart_csrf(req: &mut ServiceRequest, state: &AppState, cookie: &str) -> Result<(), AppError> {
+    let boundary = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_param(mime_boundary()).map(|b| b.as_str().to_string()))
+        .ok_or(AppError::BadRequest("multipart body without a boundary"))?;
+    let mut payload = req.take_payload();
+    let mut buf = BytesMut::new();
+    let token = loop {
+        match first_multipart_field(&buf, &boundary) {
+            FirstField::Token(t) => break t,
+            FirstField::Refused => return Err(AppError::Csrf),
+            FirstField::NeedMore if buf.len() > MULTIPART_PEEK_LIMIT => return Err(AppError::Csrf),
+            FirstField::NeedMore => match payload.next().await {
+                Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                Some(Err(_)) => return Err(AppError::BadRequest("unreadable body")),
+                None => return Err(AppError::Csrf),
+            },
+        }
+    };
+    if !state.csrf.verify(cookie, &token) {
+        return Err(AppError::Csrf);
+    }
+    let head = buf.freeze();
+    let stream = futures_util::stream::once(async move { Ok(head) }).chain(payload);
+    let boxed: std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<Bytes, actix_web::error::PayloadError>>>> =
+        Box::pin(stream);
+    req.set_payload(Payload::from(boxed));
+    Ok(())
+}
+
+fn mime_boundary() -> actix_web::mime::Name<'static> {
+    actix_web::mime::BOUNDARY
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum FirstField {
+    Token(String),
+    NeedMore,
+    Refused,
+}
+
+/// The value of the first part of a multipart body if that part is the `csrf_token` field.
+fn first_multipart_field(buf: &[u8], boundary: &str) -> FirstField {
+    let opening = format!("--{boundary}\r\n");
+    let opening = opening.as_bytes();
+    if buf.len() < opening.len() {
+        return if opening.starts_with(buf) { FirstField::NeedMore } else { FirstField::Refused };
+    }
+    if !buf.starts_with(opening) {
+        return FirstField::Refused;
+    }
+    let rest = &buf[opening.len()..];
+    let Some(headers_end) = find(rest, b"\r\n\r\n") else { return FirstField::NeedMore };
+    let Ok(headers) = std::str::from_utf8(&rest[..headers_end]) else { return FirstField::Refused };
+    let is_token = headers.lines().any(|line| {
+        let l = line.to_ascii_lowercase();
+        l.starts_with("content-disposition:") && l.contains("name=\"csrf_token\"") && !l.contains("filename")
+    });
+    if !is_token {
+        return FirstField::Refused;
+    }
+    let body = &rest[headers_end + 4..];
+    let closing = format!("\r\n--{boundary}");
+    let Some(end) = find(body, closing.as_bytes()) else { return FirstField::NeedMore };
+    match std::str::from_utf8(&body[..end]) {
+        Ok(v) => FirstField::Token(v.to_string()),
+        Err(_) => FirstField::Refused,
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 impl FromRequest for RequestContext {
     type Error = AppError;
     type Future = Ready<Result<Self, AppError>>;
@@ -197,5 +285,47 @@ impl FromRequest for RequestContext {
                 .cloned()
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("request context middleware is not installed"))),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: &str = "XyZ";
+
+    #[test]
+    fn origins_must_be_this_site() {
+        assert!(same_origin("https://v.example.org", "https://v.example.org", "internal:8080"));
+        assert!(same_origin("http://10.0.0.5:8080", "http://0.0.0.0:8080", "10.0.0.5:8080"));
+        assert!(!same_origin("https://evil.example", "https://v.example.org", "v.example.org"));
+        assert!(!same_origin("null", "https://v.example.org", "v.example.org"));
+        assert!(!same_origin("https://v.example.org.evil.example", "https://x", "v.example.org"));
+        assert!(!same_origin("", "https://x", ""));
+    }
+
+    #[test]
+    fn the_token_is_read_from_the_first_part() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc123\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF";
+        assert_eq!(first_multipart_field(body, B), FirstField::Token("abc123".into()));
+    }
+
+    #[test]
+    fn partial_bodies_ask_for_more() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc";
+        for n in 0..body.len() {
+            assert_eq!(first_multipart_field(&body[..n], B), FirstField::NeedMore, "{n}");
+        }
+    }
+
+    #[test]
+    fn anything_else_first_is_refused() {
+        let file_first = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x\"\r\n\r\ndata\r\n--XyZ";
+        assert_eq!(first_multipart_field(file_first, B), FirstField::Refused);
+        let named_file =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"; filename=\"t\"\r\n\r\nx\r\n--XyZ";
+        assert_eq!(first_multipart_field(named_file, B), FirstField::Refused);
+        assert_eq!(first_multipart_field(b"garbage that is long enough", B), FirstField::Refused);
+        assert_eq!(first_multipart_field(b"--Other\r\n", B), FirstField::Refused);
     }
 }

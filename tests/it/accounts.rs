@@ -315,3 +315,24 @@ async fn language_follows_account_then_cookie_then_browser() {
     let res = app.post(&c, "/language", &[("lang", "es"), ("next", "//evil.example/")]).await;
     assert_eq!(location(&res), "/");
 }
+
+#[tokio::test]
+async fn the_public_forms_cannot_flood_a_mailbox() {
+    let app = TestApp::spawn().await;
+    app.create_user(Role::Resident, "victima@example.com", "Víctima Paciente").await;
+    for _ in 0..8 {
+        let res = app.post(&client(), "/password/forgot", &[("email", "victima@example.com")]).await;
+        assert_eq!(location(&res), "/password/forgot/sent", "the answer never changes");
+        app.post(
+            &client(),
+            "/register",
+            &[("full_name", "Otra Persona"), ("email", "victima@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    }
+    let mails = app.deliver_mail().await;
+    assert_eq!(mails.iter().filter(|m| m.to == "victima@example.com").count(), 5, "five account mails an hour at most");
+    app.state.clock.advance(chrono::Duration::minutes(61));
+    app.post(&client(), "/password/forgot", &[("email", "victima@example.com")]).await;
+    assert_eq!(app.deliver_mail().await.iter().filter(|m| m.to == "victima@example.com").count(), 6);
+}

@@ -137,3 +137,28 @@ async fn health_and_readiness() {
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
     assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn multipart_posts_need_the_token_as_their_first_field() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn().await;
+    let c = app.signed_in(vecinal::domain::Role::Resident, "multi@example.com").await;
+
+    let no_token = Form::new().text("x", "y");
+    let res = c.post(app.url("/logout")).multipart(no_token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let token = app.csrf_token(&c, "/").await;
+    let file_first = Form::new()
+        .part("file", Part::bytes(b"%PDF-1.4".to_vec()).file_name("a.pdf"))
+        .text("csrf_token", token.clone());
+    let res = c.post(app.url("/logout")).multipart(file_first).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get_with(&c, "/me").await.status(), StatusCode::OK, "still signed in");
+
+    let token_first =
+        Form::new().text("csrf_token", token).part("file", Part::bytes(vec![7u8; 64 * 1024]).file_name("b.png"));
+    let res = c.post(app.url("/logout")).multipart(token_first).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a valid token first lets the request through");
+    assert_eq!(app.get_with(&c, "/me").await.status(), StatusCode::SEE_OTHER);
+}
