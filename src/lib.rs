@@ -11,6 +11,7 @@ pub mod db;
 pub mod documents;
 pub mod domain;
 pub mod error;
+pub mod groups;
 pub mod i18n;
 pub mod mail;
 pub mod startup;

@@ -137,3 +137,80 @@ pub struct NewOutboxMail<'a> {
     pub next_attempt_at: NaiveDateTime,
     pub attempts: i32,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = groups)]
+pub struct Group {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub area: String,
+    pub invite_link: String,
+    pub validity_days: i32,
+    pub certificate_max_age_days: i32,
+    pub two_approvals: bool,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = applications)]
+pub struct Application {
+    pub id: String,
+    pub resident_id: String,
+    pub group_id: String,
+    pub status: String,
+    pub street_address: String,
+    pub dni: String,
+    pub phone: Option<String>,
+    pub certificate_issued_on: chrono::NaiveDate,
+    pub requested_kinds: String,
+    pub version: i32,
+    pub claimed_by: Option<String>,
+    pub claimed_at: Option<NaiveDateTime>,
+    pub first_approver: Option<String>,
+    pub consented_at: NaiveDateTime,
+    pub submitted_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = documents)]
+pub struct Document {
+    pub id: String,
+    pub application_id: String,
+    pub kind: String,
+    pub media_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub original_name: String,
+    pub key_id: String,
+    pub uploaded_at: NaiveDateTime,
+    pub replaced_at: Option<NaiveDateTime>,
+    pub purged_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = document_blobs)]
+pub struct DocumentBlob {
+    pub document_id: String,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = application_events)]
+pub struct ApplicationEvent {
+    pub id: String,
+    pub application_id: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub kind: String,
+    pub message: Option<String>,
+    pub internal: bool,
+    pub details: String,
+}

@@ -89,7 +89,98 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    groups (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        description -> Text,
+        area -> Text,
+        invite_link -> Text,
+        validity_days -> Integer,
+        certificate_max_age_days -> Integer,
+        two_approvals -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    officer_assignments (officer_id, group_id) {
+        officer_id -> Text,
+        group_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        resident_id -> Text,
+        group_id -> Text,
+        status -> Text,
+        street_address -> Text,
+        dni -> Text,
+        phone -> Nullable<Text>,
+        certificate_issued_on -> Date,
+        requested_kinds -> Text,
+        version -> Integer,
+        claimed_by -> Nullable<Text>,
+        claimed_at -> Nullable<Timestamp>,
+        first_approver -> Nullable<Text>,
+        consented_at -> Timestamp,
+        submitted_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        application_id -> Text,
+        kind -> Text,
+        media_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        original_name -> Text,
+        key_id -> Text,
+        uploaded_at -> Timestamp,
+        replaced_at -> Nullable<Timestamp>,
+        purged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    document_blobs (document_id) {
+        document_id -> Text,
+        nonce -> Binary,
+        ciphertext -> Binary,
+    }
+}
+
+diesel::table! {
+    application_events (id) {
+        id -> Text,
+        application_id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        kind -> Text,
+        message -> Nullable<Text>,
+        internal -> Bool,
+        details -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(officer_assignments -> groups (group_id));
+diesel::joinable!(officer_assignments -> users (officer_id));
+diesel::joinable!(applications -> groups (group_id));
+diesel::joinable!(documents -> applications (application_id));
+diesel::joinable!(document_blobs -> documents (document_id));
+diesel::joinable!(application_events -> applications (application_id));
 diesel::joinable!(tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -100,4 +191,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     mail_outbox,
     server_secrets,
+    groups,
+    officer_assignments,
+    applications,
+    documents,
+    document_blobs,
+    application_events,
 );

@@ -2,6 +2,8 @@
 //! holds values that were parsed here, so it never sees an invalid email or role.
 
 pub mod account;
+pub mod application;
+pub mod group;
 pub mod locale;
 pub mod password;
 pub mod role;

@@ -1,5 +1,6 @@
-//! Translations. Each language is one TOML file of texts under the same keys; both are
-//! compiled in and a test fails when a key exists in one and not the other.
+//! Translations. Each language is a folder of TOML files (one per area of the service) with
+//! texts under the same keys; all are compiled in, and a test fails when a key exists in
+//! one language and not the other.
 //!
 //! Placeholders are `{name}`; values are inserted before the template escapes the text, so
 //! user data in a placeholder is escaped like any other output.
@@ -9,7 +10,18 @@ use std::sync::LazyLock;
 
 use crate::domain::Locale;
 
-const SOURCES: [(Locale, &str); 2] = [(Locale::Es, include_str!("es.toml")), (Locale::En, include_str!("en.toml"))];
+/// Every catalogue file of each language. A key may appear in only one file.
+macro_rules! catalogue {
+    ($lang:literal) => {
+        &[
+            include_str!(concat!($lang, "/core.toml")),
+            include_str!(concat!($lang, "/groups.toml")),
+            include_str!(concat!($lang, "/applications.toml")),
+        ]
+    };
+}
+
+const SOURCES: [(Locale, &[&str]); 2] = [(Locale::Es, catalogue!("es")), (Locale::En, catalogue!("en"))];
 
 pub struct Catalog {
     texts: HashMap<Locale, HashMap<String, String>>,
@@ -23,12 +35,14 @@ impl Catalog {
         &CATALOG
     }
 
-    fn from_sources(sources: &[(Locale, &str)]) -> Result<Self, String> {
+    fn from_sources(sources: &[(Locale, &[&str])]) -> Result<Self, String> {
         let mut texts = HashMap::new();
-        for (locale, src) in sources {
-            let table: toml::Table = src.parse().map_err(|e| format!("{}: {e}", locale.as_str()))?;
+        for (locale, files) in sources {
             let mut flat = HashMap::new();
-            flatten("", &table, &mut flat)?;
+            for src in *files {
+                let table: toml::Table = src.parse().map_err(|e| format!("{}: {e}", locale.as_str()))?;
+                flatten("", &table, &mut flat)?;
+            }
             texts.insert(*locale, flat);
         }
         Ok(Self { texts })
@@ -55,7 +69,9 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut HashMap<String, String>)
         let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         match v {
             toml::Value::String(s) => {
-                out.insert(key, s.clone());
+                if out.insert(key.clone(), s.clone()).is_some() {
+                    return Err(format!("{key} is defined twice"));
+                }
             }
             toml::Value::Table(t) => flatten(&key, t, out)?,
             _ => return Err(format!("{key}: only strings and tables are allowed")),

@@ -8,6 +8,7 @@ pub mod context;
 pub mod cookies;
 pub mod errors;
 pub mod forms;
+pub mod groups;
 pub mod officer;
 pub mod page;
 pub mod public;
@@ -22,4 +23,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     resident::configure(cfg);
     officer::configure(cfg);
     commissioner::configure(cfg);
+    groups::configure(cfg);
 }

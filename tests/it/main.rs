@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod audit;
+mod groups;
 mod mail;
 mod migrations;
 mod security;

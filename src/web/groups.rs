@@ -1,0 +1,5 @@
+//! Group management for commissioners.
+
+use actix_web::web;
+
+pub fn configure(_cfg: &mut web::ServiceConfig) {}

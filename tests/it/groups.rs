@@ -1,0 +1,1 @@
+//! Group management and the public list of groups.
