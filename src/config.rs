@@ -25,6 +25,8 @@ pub struct Settings {
     /// 32-byte document key from `VECINAL_DOCUMENT_KEY`; without it a key file in the data
     /// folder is used.
     pub document_key: Option<Sensitive<[u8; 32]>>,
+    /// Largest accepted upload per file, in bytes.
+    pub max_upload_bytes: usize,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (behind a proxy only).
     pub trust_forwarded: bool,
     /// Whether background jobs (mail delivery) run in this process. Tests drive them by hand.
@@ -152,6 +154,15 @@ impl Settings {
             None => None,
         };
 
+        let max_upload_bytes = match var("VECINAL_MAX_UPLOAD_BYTES") {
+            Some(raw) => {
+                raw.parse::<usize>().ok().filter(|n| (1024..=100 * 1024 * 1024).contains(n)).ok_or_else(|| {
+                    err("VECINAL_MAX_UPLOAD_BYTES", format!("expected bytes from 1024 to 104857600, got '{raw}'"))
+                })?
+            }
+            None => 10 * 1024 * 1024,
+        };
+
         let trust_forwarded = match var("VECINAL_TRUST_FORWARDED").as_deref() {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
@@ -171,6 +182,7 @@ impl Settings {
             org_name,
             log_format,
             document_key,
+            max_upload_bytes,
             trust_forwarded,
             run_jobs: true,
         })
@@ -245,6 +257,8 @@ mod tests {
             ("VECINAL_DB_POOL_SIZE", "0"),
             ("VECINAL_DOCUMENT_KEY", "c2hvcnQ="),
             ("VECINAL_TRUST_FORWARDED", "maybe"),
+            ("VECINAL_MAX_UPLOAD_BYTES", "ten"),
+            ("VECINAL_MAX_UPLOAD_BYTES", "100"),
         ] {
             let e = settings(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{value}");

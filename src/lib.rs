@@ -2,6 +2,7 @@
 //! and a criminal-record certificate, officers review, commissioners audit.
 
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod cli;

@@ -1,3 +1,103 @@
-//! Residents' documents: content checks, hashing and encryption at rest.
+//! Residents' documents: checked by content, hashed, encrypted, stored in the database in
+//! the transaction of the application they belong to, and served only to the people
+//! allowed to see them, each view audited.
 
+pub mod crypto;
 pub mod keys;
+pub mod sniff;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConn;
+use crate::db::models::{Document, DocumentBlob};
+use crate::db::schema::{document_blobs, documents};
+use crate::domain::application::DocumentKind;
+use keys::KeyRing;
+use sniff::MediaType;
+
+/// A file as uploaded, already checked: its type comes from its content.
+#[derive(Clone)]
+pub struct Upload {
+    pub kind: DocumentKind,
+    pub media: MediaType,
+    pub display_name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Upload({:?}, {:?}, {} bytes)", self.kind, self.media, self.bytes.len())
+    }
+}
+
+/// Encrypts and inserts a document. Call inside the transaction of its application.
+pub fn store(
+    conn: &mut DbConn,
+    keys: &KeyRing,
+    application_id: &str,
+    upload: &Upload,
+    now: NaiveDateTime,
+) -> anyhow::Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let key = keys.current();
+    let sealed = crypto::seal(key, &id, upload.kind.as_str(), &upload.bytes)?;
+    diesel::insert_into(documents::table)
+        .values(Document {
+            id: id.clone(),
+            application_id: application_id.to_string(),
+            kind: upload.kind.as_str().to_string(),
+            media_type: upload.media.as_str().to_string(),
+            size_bytes: upload.bytes.len() as i64,
+            sha256: hex::encode(Sha256::digest(&upload.bytes)),
+            original_name: upload.display_name.clone(),
+            key_id: key.id.clone(),
+            uploaded_at: now,
+            replaced_at: None,
+            purged_at: None,
+        })
+        .execute(conn)?;
+    diesel::insert_into(document_blobs::table)
+        .values(DocumentBlob { document_id: id.clone(), nonce: sealed.nonce, ciphertext: sealed.ciphertext })
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// The current documents of an application (not replaced), by kind.
+pub fn current_for_application(conn: &mut DbConn, application_id: &str) -> QueryResult<Vec<Document>> {
+    documents::table
+        .filter(documents::application_id.eq(application_id))
+        .filter(documents::replaced_at.is_null())
+        .order((documents::kind.asc(), documents::uploaded_at.desc()))
+        .load(conn)
+}
+
+/// Marks the current documents of these kinds as replaced by newer uploads.
+pub fn mark_replaced(
+    conn: &mut DbConn,
+    application_id: &str,
+    kinds: &[DocumentKind],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    diesel::update(
+        documents::table
+            .filter(documents::application_id.eq(application_id))
+            .filter(documents::kind.eq_any(kinds))
+            .filter(documents::replaced_at.is_null()),
+    )
+    .set(documents::replaced_at.eq(now))
+    .execute(conn)
+}
+
+/// Decrypts a stored document; `None` when its file was purged.
+pub fn read(conn: &mut DbConn, keys: &KeyRing, doc: &Document) -> anyhow::Result<Option<Vec<u8>>> {
+    let blob: Option<DocumentBlob> = document_blobs::table.find(&doc.id).first(conn).optional()?;
+    let Some(blob) = blob else { return Ok(None) };
+    let key = keys
+        .get(&doc.key_id)
+        .ok_or_else(|| anyhow::anyhow!("document {} needs key {}, which is not loaded", doc.id, doc.key_id))?;
+    let plain = crypto::open(key, &doc.id, &doc.kind, &blob.nonce, &blob.ciphertext)?;
+    Ok(Some(plain))
+}

@@ -224,7 +224,7 @@ impl Dni {
         let mut out = String::new();
         let n = digits.len();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (n - i) % 3 == 0 {
+            if i > 0 && (n - i).is_multiple_of(3) {
                 out.push('.');
             }
             out.push(c);
@@ -239,16 +239,19 @@ impl fmt::Debug for Dni {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidPhone;
+
 /// An optional phone number: digits with spaces, dashes, parentheses and a leading `+`;
 /// 6 to 15 digits.
-pub fn parse_phone(raw: &str) -> Result<Option<String>, ()> {
+pub fn parse_phone(raw: &str) -> Result<Option<String>, InvalidPhone> {
     let s = raw.trim();
     if s.is_empty() {
         return Ok(None);
     }
     let allowed = s.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || " -()".contains(c) || (c == '+' && i == 0));
     let digits = s.chars().filter(char::is_ascii_digit).count();
-    if allowed && (6..=15).contains(&digits) && s.len() <= 30 { Ok(Some(s.to_string())) } else { Err(()) }
+    if allowed && (6..=15).contains(&digits) && s.len() <= 30 { Ok(Some(s.to_string())) } else { Err(InvalidPhone) }
 }
 
 /// A street address as typed: 5–200 characters after trimming, no control characters.
@@ -256,6 +259,14 @@ pub fn parse_address(raw: &str) -> Option<String> {
     let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let n = folded.chars().count();
     ((5..=200).contains(&n) && !raw.chars().any(|c| c.is_control() && !c.is_whitespace())).then_some(folded)
+}
+
+/// Argentina keeps UTC−3 all year; "today" for a certificate's date is the local day.
+pub const LOCAL_UTC_OFFSET_HOURS: i64 = -3;
+
+/// The local calendar day at UTC time `now`.
+pub fn local_today(now: chrono::NaiveDateTime) -> NaiveDate {
+    (now + Duration::hours(LOCAL_UTC_OFFSET_HOURS)).date()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -415,6 +426,12 @@ mod tests {
             check_certificate_date(today + Duration::days(1), today, 90),
             Err(CertificateDateProblem::InTheFuture)
         );
+    }
+
+    #[test]
+    fn today_is_the_local_day() {
+        let late_evening_local = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_hms_opt(1, 30, 0).unwrap();
+        assert_eq!(local_today(late_evening_local), NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
     }
 
     #[test]

@@ -146,6 +146,22 @@ mod tests {
     }
 
     #[test]
+    fn every_status_and_document_kind_has_its_texts() {
+        use crate::domain::application::{DocumentKind, Status};
+        for locale in Locale::ALL {
+            for s in Status::ALL {
+                for prefix in ["status.", "status_help."] {
+                    let key = format!("{prefix}{}", s.as_str());
+                    assert!(Catalog::get().has(locale, &key), "{key} in {}", locale.as_str());
+                }
+            }
+            for k in DocumentKind::ALL {
+                assert!(Catalog::get().has(locale, k.label_key()));
+            }
+        }
+    }
+
+    #[test]
     fn format_fills_placeholders() {
         let s = format(Locale::En, "mail.greeting", &[("name", "Ana")]);
         assert!(s.contains("Ana"));

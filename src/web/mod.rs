@@ -14,6 +14,7 @@ pub mod page;
 pub mod public;
 pub mod resident;
 pub mod security;
+pub mod upload;
 
 use actix_web::web;
 

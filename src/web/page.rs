@@ -59,6 +59,11 @@ impl PageContext {
         i18n::format(self.locale, key, &[(name, value), ("org", &self.org_name)])
     }
 
+    /// The text under `prefix` + `name`, for keys built from data ("status." + status).
+    pub fn tp(&self, prefix: &str, name: &str) -> String {
+        i18n::t(self.locale, &format!("{prefix}{name}")).to_string()
+    }
+
     pub fn lang(&self) -> &'static str {
         self.locale.html_lang()
     }

@@ -1,25 +1,409 @@
-//! The resident's pages.
+//! The resident's pages: home, applying, following an application, documents.
 
-use actix_web::web::{self, Data};
-use actix_web::{HttpResponse, get};
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{self, Data, Path, Query};
+use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
 
+use crate::applications::{self, NewApplication, Resubmission, SubmitOutcome, Viewer};
 use crate::auth::Resident;
-use crate::error::AppResult;
+use crate::db::models::{Application, ApplicationEvent, Document, Group};
+use crate::documents::Upload;
+use crate::documents::sniff::{self, MediaType};
+use crate::domain::application::{self as rules, CertificateDateProblem, Dni, DocumentKind, Status};
+use crate::error::{AppError, AppResult};
+use crate::groups;
 use crate::startup::AppState;
-use crate::web::page::{PageContext, ok};
+use crate::web::context::RequestContext;
+use crate::web::cookies;
+use crate::web::forms::FormErrors;
+use crate::web::page::{PageContext, ok, render, see_other};
+use crate::web::upload::{self, MultipartForm};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(home);
+    cfg.service(home)
+        .service(new_form)
+        .service(submit)
+        .service(show)
+        .service(withdraw)
+        .service(resubmit)
+        .service(document);
 }
+
+const FILE_FIELDS: [&str; 3] = ["residency_proof", "criminal_record", "identity_document"];
+
+// ----- home -----
 
 #[derive(Template)]
 #[template(path = "resident/me.html")]
 struct HomePage {
     ctx: PageContext,
+    applications: Vec<(Application, Group)>,
+    groups: Vec<(Group, bool)>,
 }
 
 #[get("/me")]
-async fn home(_state: Data<AppState>, ctx: PageContext, _user: Resident) -> AppResult<HttpResponse> {
-    ok(&HomePage { ctx })
+async fn home(state: Data<AppState>, ctx: PageContext, user: Resident) -> AppResult<HttpResponse> {
+    let uid = user.user_id.clone();
+    let (applications, groups) = state
+        .db(move |c| {
+            let apps = applications::list_for_resident(c, &uid)?;
+            let groups = groups::list_active(c)?
+                .into_iter()
+                .map(|g| {
+                    let open = apps
+                        .iter()
+                        .any(|(a, ag)| ag.id == g.id && a.status.parse::<Status>().is_ok_and(Status::is_open));
+                    (g, open)
+                })
+                .collect();
+            Ok((apps, groups))
+        })
+        .await?;
+    ok(&HomePage { ctx, applications, groups })
+}
+
+// ----- applying -----
+
+#[derive(Template)]
+#[template(path = "resident/apply.html")]
+struct ApplyPage {
+    ctx: PageContext,
+    group: Group,
+    street_address: String,
+    dni: String,
+    phone: String,
+    certificate_issued_on: String,
+    consent: bool,
+    errors: FormErrors,
+    max_mb: String,
+    existing: Option<String>,
+}
+
+impl ApplyPage {
+    fn blank(ctx: PageContext, group: Group, max_upload_bytes: usize) -> Self {
+        Self {
+            ctx,
+            group,
+            street_address: String::new(),
+            dni: String::new(),
+            phone: String::new(),
+            certificate_issued_on: String::new(),
+            consent: false,
+            errors: FormErrors::default(),
+            max_mb: megabytes(max_upload_bytes),
+            existing: None,
+        }
+    }
+}
+
+fn megabytes(bytes: usize) -> String {
+    let mb = bytes as f64 / (1024.0 * 1024.0);
+    if mb.fract() == 0.0 { format!("{mb:.0}") } else { format!("{mb:.1}") }
+}
+
+#[derive(Deserialize)]
+struct NewQuery {
+    group: Option<String>,
+}
+
+async fn active_group(state: &AppState, slug: String) -> AppResult<Group> {
+    state.db(move |c| groups::find_active_by_slug(c, &slug)?.ok_or(AppError::NotFound)).await
+}
+
+#[get("/applications/new")]
+async fn new_form(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Resident,
+    q: Query<NewQuery>,
+) -> AppResult<HttpResponse> {
+    let Some(slug) = q.group.clone() else { return Ok(see_other("/me")) };
+    let group = active_group(&state, slug).await?;
+    let (uid, gid) = (user.user_id.clone(), group.id.clone());
+    let existing = state.db(move |c| Ok(applications::open_application(c, &uid, &gid)?)).await?;
+    let mut page = ApplyPage::blank(ctx, group, state.settings.max_upload_bytes);
+    page.existing = existing;
+    ok(&page)
+}
+
+/// Rejects a body larger than three files and their form could be, before reading it.
+fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResult<()> {
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(n) if n > FILE_FIELDS.len() * max_file + 256 * 1024 => Err(AppError::PayloadTooLarge),
+        _ => Ok(()),
+    }
+}
+
+/// Checks one uploaded file: present, non-empty, of an accepted type by content.
+fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
+    let field = kind.as_str();
+    let key: &'static str = match kind {
+        DocumentKind::ResidencyProof => "residency_proof",
+        DocumentKind::CriminalRecord => "criminal_record",
+        DocumentKind::IdentityDocument => "identity_document",
+    };
+    if form.empty_file(field) {
+        errors.add(key, "apply.error.empty_file");
+        return None;
+    }
+    let Some(file) = form.file(field) else {
+        errors.add(key, "apply.error.missing_file");
+        return None;
+    };
+    let Some(media) = sniff::sniff(&file.bytes) else {
+        errors.add(key, "apply.error.bad_type");
+        return None;
+    };
+    Some(Upload {
+        kind,
+        media,
+        display_name: sniff::display_name(file.filename.as_deref(), media),
+        bytes: file.bytes.clone(),
+    })
+}
+
+#[post("/applications")]
+async fn submit(
+    state: Data<AppState>,
+    req: HttpRequest,
+    ctx: PageContext,
+    user: Resident,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    check_request_size(&req, state.settings.max_upload_bytes)?;
+    let form = upload::read(multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
+    let group = active_group(&state, form.text("group").to_string()).await?;
+    let now = state.clock.now();
+
+    let mut errors = FormErrors::default();
+    let street_address = rules::parse_address(form.text("street_address"));
+    if street_address.is_none() {
+        errors.add("street_address", "apply.error.address");
+    }
+    let dni = Dni::parse(form.text("dni"));
+    if dni.is_none() {
+        errors.add("dni", "apply.error.dni");
+    }
+    let phone = rules::parse_phone(form.text("phone"));
+    if phone.is_err() {
+        errors.add("phone", "apply.error.phone");
+    }
+    let issued_on = match NaiveDate::parse_from_str(form.text("certificate_issued_on").trim(), "%Y-%m-%d") {
+        Err(_) => {
+            errors.add("certificate_issued_on", "apply.error.date_format");
+            None
+        }
+        Ok(d) => match rules::check_certificate_date(d, rules::local_today(now), group.certificate_max_age_days) {
+            Ok(()) => Some(d),
+            Err(CertificateDateProblem::InTheFuture) => {
+                errors.add("certificate_issued_on", "apply.error.date_future");
+                None
+            }
+            Err(CertificateDateProblem::TooOld) => {
+                errors.add("certificate_issued_on", "apply.error.date_too_old");
+                None
+            }
+        },
+    };
+    let uploads: Vec<Option<Upload>> = DocumentKind::ALL.iter().map(|k| take_upload(&form, *k, &mut errors)).collect();
+    let consent = form.text("consent") == "yes";
+    if !consent {
+        errors.add("consent", "apply.error.consent");
+    }
+
+    let mut page = ApplyPage {
+        street_address: form.text("street_address").to_string(),
+        dni: form.text("dni").to_string(),
+        phone: form.text("phone").to_string(),
+        certificate_issued_on: form.text("certificate_issued_on").to_string(),
+        consent,
+        ..ApplyPage::blank(ctx, group.clone(), state.settings.max_upload_bytes)
+    };
+    let (Some(street_address), Some(dni), Ok(phone), Some(issued_on), true) =
+        (street_address, dni, phone, issued_on, errors.is_empty())
+    else {
+        page.errors = errors;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let new = NewApplication {
+        group_id: group.id.clone(),
+        street_address,
+        dni,
+        phone,
+        certificate_issued_on: issued_on,
+        uploads: uploads.into_iter().flatten().collect(),
+    };
+    match applications::submit(&state, user.user_id.clone(), user.ip.clone(), new).await? {
+        SubmitOutcome::Submitted { id } => {
+            let mut res = see_other(&format!("/applications/{id}"));
+            res.add_cookie(&cookies::flash(&state.settings, "application_submitted")).map_err(AppError::internal)?;
+            Ok(res)
+        }
+        SubmitOutcome::AlreadyOpen { id } => {
+            page.existing = Some(id);
+            page.errors.add("group", "apply.error.already_open");
+            render(StatusCode::CONFLICT, &page)
+        }
+        SubmitOutcome::GroupUnavailable => Err(AppError::NotFound),
+    }
+}
+
+// ----- following an application -----
+
+#[derive(Template)]
+#[template(path = "resident/application.html")]
+struct ApplicationPage {
+    ctx: PageContext,
+    app: Application,
+    group: Group,
+    status: Status,
+    documents: Vec<Document>,
+    events: Vec<ApplicationEvent>,
+    requested: Vec<DocumentKind>,
+    info_request: Option<String>,
+    errors: FormErrors,
+    max_mb: String,
+}
+
+impl ApplicationPage {
+    fn dni(&self) -> String {
+        Dni::formatted(&self.app.dni)
+    }
+
+    fn media_label(&self, doc: &Document) -> &'static str {
+        match MediaType::parse(&doc.media_type) {
+            Some(MediaType::Pdf) => "PDF",
+            Some(MediaType::Jpeg) => "JPEG",
+            Some(MediaType::Png) => "PNG",
+            None => "",
+        }
+    }
+
+    fn kind_label(&self, kind: &str) -> &'static str {
+        kind.parse::<DocumentKind>().map(|k| k.label_key()).unwrap_or("document.kind.unknown")
+    }
+
+    fn kb(&self, doc: &Document) -> String {
+        format!("{}", (doc.size_bytes + 1023) / 1024)
+    }
+}
+
+async fn load_page(state: &AppState, ctx: PageContext, id: String, resident_id: String) -> AppResult<ApplicationPage> {
+    let view =
+        state.db(move |c| applications::find_for_resident(c, &id, &resident_id)?.ok_or(AppError::NotFound)).await?;
+    let status: Status = view.application.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let info_request = view.events.iter().rev().find(|e| e.kind == "info_requested").and_then(|e| e.message.clone());
+    Ok(ApplicationPage {
+        ctx,
+        requested: DocumentKind::split(&view.application.requested_kinds),
+        app: view.application,
+        group: view.group,
+        status,
+        documents: view.documents,
+        events: view.events,
+        info_request: if status == Status::NeedsInfo { info_request } else { None },
+        errors: FormErrors::default(),
+        max_mb: megabytes(state.settings.max_upload_bytes),
+    })
+}
+
+#[get("/applications/{id}")]
+async fn show(state: Data<AppState>, ctx: PageContext, user: Resident, id: Path<String>) -> AppResult<HttpResponse> {
+    ok(&load_page(&state, ctx, id.into_inner(), user.user_id.clone()).await?)
+}
+
+#[derive(Deserialize)]
+struct VersionForm {
+    version: i32,
+}
+
+#[post("/applications/{id}/withdraw")]
+async fn withdraw(
+    state: Data<AppState>,
+    user: Resident,
+    id: Path<String>,
+    form: web::Form<VersionForm>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    applications::withdraw(&state, id.clone(), user.user_id.clone(), form.version, user.ip.clone()).await?;
+    let mut res = see_other(&format!("/applications/{id}"));
+    res.add_cookie(&cookies::flash(&state.settings, "application_withdrawn")).map_err(AppError::internal)?;
+    Ok(res)
+}
+
+#[post("/applications/{id}/resubmit")]
+async fn resubmit(
+    state: Data<AppState>,
+    req: HttpRequest,
+    ctx: PageContext,
+    user: Resident,
+    id: Path<String>,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    check_request_size(&req, state.settings.max_upload_bytes)?;
+    let id = id.into_inner();
+    let form = upload::read(multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
+    let mut page = load_page(&state, ctx, id.clone(), user.user_id.clone()).await?;
+    if page.status != Status::NeedsInfo {
+        return Err(AppError::Conflict);
+    }
+    let version: i32 = form.text("version").trim().parse().map_err(|_| AppError::BadRequest("version"))?;
+    let mut errors = FormErrors::default();
+    let message = form.text("message").trim().to_string();
+    if message.chars().count() > 2000 {
+        errors.add("message", "resubmit.error.message_too_long");
+    }
+    let uploads: Vec<Option<Upload>> = page.requested.iter().map(|k| take_upload(&form, *k, &mut errors)).collect();
+    if !errors.is_empty() {
+        page.errors = errors;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let answer = Resubmission {
+        message: (!message.is_empty()).then_some(message),
+        uploads: uploads.into_iter().flatten().collect(),
+    };
+    applications::resubmit(&state, id.clone(), user.user_id.clone(), version, user.ip.clone(), answer).await?;
+    let mut res = see_other(&format!("/applications/{id}"));
+    res.add_cookie(&cookies::flash(&state.settings, "application_resubmitted")).map_err(AppError::internal)?;
+    Ok(res)
+}
+
+// ----- documents -----
+
+/// Serves a document to whoever may see it. Everyone else, signed in or not, gets the
+/// same 404 as for a document that does not exist.
+#[get("/applications/{id}/documents/{document_id}")]
+async fn document(state: Data<AppState>, ctx: RequestContext, path: Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (id, document_id) = path.into_inner();
+    let viewer =
+        ctx.user.as_ref().map(|u| Viewer { user_id: u.user_id.clone(), role: u.role, ip: ctx.client_ip.clone() });
+    let (doc, bytes) = applications::view_document(&state, id, document_id, viewer).await?;
+    Ok(document_response(&doc, bytes))
+}
+
+/// The headers that keep a stored file inert: its detected type only, no sniffing, a
+/// sandbox that runs nothing, and no caching.
+pub fn document_response(doc: &Document, bytes: Vec<u8>) -> HttpResponse {
+    let ascii_name: String = doc
+        .original_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-() ".contains(c) { c } else { '_' })
+        .collect();
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, doc.media_type.clone()))
+        .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{ascii_name}\"")))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header((
+            "Content-Security-Policy",
+            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+        ))
+        .insert_header(("X-Frame-Options", "SAMEORIGIN"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(bytes)
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod applications;
 mod audit;
 mod groups;
 mod mail;

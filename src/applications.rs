@@ -1,0 +1,406 @@
+//! Applications from the resident's side: submit with documents, follow, withdraw, answer
+//! a request for more information. Each change is one transaction with its documents,
+//! timeline event, audit entry and mail.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::audit::{self, Actor, Subject};
+use crate::db::DbConn;
+use crate::db::dialect::is_unique_violation;
+use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
+use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
+use crate::documents::{self, Upload};
+use crate::domain::application::{self as rules, Action, Dni, DocumentKind, Status};
+use crate::domain::{Locale, Role};
+use crate::error::{AppError, AppResult};
+use crate::mail::messages::Mail;
+use crate::mail::outbox;
+use crate::startup::AppState;
+use crate::tk;
+
+/// What a resident submits, already validated.
+#[derive(Debug)]
+pub struct NewApplication {
+    pub group_id: String,
+    pub street_address: String,
+    pub dni: Dni,
+    pub phone: Option<String>,
+    pub certificate_issued_on: NaiveDate,
+    pub uploads: Vec<Upload>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    Submitted {
+        id: String,
+    },
+    /// The resident already has an open application to this group.
+    AlreadyOpen {
+        id: String,
+    },
+    /// The group is gone or inactive.
+    GroupUnavailable,
+}
+
+pub fn open_application(conn: &mut DbConn, resident_id: &str, group_id: &str) -> QueryResult<Option<String>> {
+    let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
+    applications::table
+        .select(applications::id)
+        .filter(applications::resident_id.eq(resident_id))
+        .filter(applications::group_id.eq(group_id))
+        .filter(applications::status.eq_any(open))
+        .first(conn)
+        .optional()
+}
+
+/// A timeline entry.
+pub struct Event<'a> {
+    pub kind: &'a str,
+    pub actor_id: Option<&'a str>,
+    /// Shown with the entry: a request, a reply, a reason.
+    pub message: Option<&'a str>,
+    /// Staff only; never on the resident's timeline.
+    pub internal: bool,
+    pub details: serde_json::Value,
+}
+
+impl<'a> Event<'a> {
+    pub fn new(kind: &'a str, actor_id: Option<&'a str>) -> Self {
+        Self { kind, actor_id, message: None, internal: false, details: json!({}) }
+    }
+}
+
+/// Writes a timeline entry. Call inside the transaction of the change it records.
+pub fn add_event(conn: &mut DbConn, application_id: &str, now: NaiveDateTime, e: Event<'_>) -> QueryResult<()> {
+    diesel::insert_into(application_events::table)
+        .values(ApplicationEvent {
+            id: uuid::Uuid::new_v4().to_string(),
+            application_id: application_id.to_string(),
+            at: now,
+            actor_id: e.actor_id.map(str::to_string),
+            kind: e.kind.to_string(),
+            message: e.message.map(str::to_string),
+            internal: e.internal,
+            details: e.details.to_string(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+pub async fn submit(
+    state: &AppState,
+    resident_id: String,
+    ip: Option<String>,
+    new: NewApplication,
+) -> AppResult<SubmitOutcome> {
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    let keys = state.keys.clone();
+    state
+        .db(move |conn| {
+            let result = conn.write_tx(|conn| -> AppResult<SubmitOutcome> {
+                let Some(group) = crate::groups::find_by_id(conn, &new.group_id)?.filter(|g| g.active) else {
+                    return Ok(SubmitOutcome::GroupUnavailable);
+                };
+                if let Some(id) = open_application(conn, &resident_id, &group.id)? {
+                    return Ok(SubmitOutcome::AlreadyOpen { id });
+                }
+                let resident: User = users::table.find(&resident_id).first(conn)?;
+                let id = uuid::Uuid::new_v4().to_string();
+                diesel::insert_into(applications::table)
+                    .values(Application {
+                        id: id.clone(),
+                        resident_id: resident_id.clone(),
+                        group_id: group.id.clone(),
+                        status: Status::Submitted.as_str().to_string(),
+                        street_address: new.street_address.clone(),
+                        dni: new.dni.as_str().to_string(),
+                        phone: new.phone.clone(),
+                        certificate_issued_on: new.certificate_issued_on,
+                        requested_kinds: String::new(),
+                        version: 1,
+                        claimed_by: None,
+                        claimed_at: None,
+                        first_approver: None,
+                        consented_at: now,
+                        submitted_at: now,
+                        decided_at: None,
+                        created_at: now,
+                        updated_at: now,
+                    })
+                    .execute(conn)?;
+                let mut doc_ids = Vec::new();
+                for upload in &new.uploads {
+                    doc_ids.push(documents::store(conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
+                }
+                add_event(conn, &id, now, Event::new("submitted", Some(&resident_id)))?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
+                    "application.submitted",
+                    Some(Subject { kind: "application", id: &id }),
+                    json!({ "group_id": group.id, "documents": doc_ids }),
+                )?;
+                let locale: Locale = resident.locale.parse().unwrap_or_default();
+                let mail = Mail::new(
+                    locale,
+                    &settings.org_name,
+                    tk!("mail.application_received.subject"),
+                    &resident.full_name,
+                )
+                .para(tk!("mail.application_received.body"), &[("group", &group.name)])
+                .para(tk!("mail.application_received.next"), &[])
+                .action(tk!("mail.application_received.action"), settings.link(&format!("/applications/{id}")))
+                .render()?;
+                outbox::enqueue(conn, now, &resident.email, &mail)?;
+                Ok(SubmitOutcome::Submitted { id })
+            });
+            match result {
+                // A parallel submission won the race for the open slot.
+                Err(AppError::Internal(e))
+                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
+                {
+                    let id = open_application(conn, &resident_id, &new.group_id)?.unwrap_or_default();
+                    Ok(SubmitOutcome::AlreadyOpen { id })
+                }
+                other => other,
+            }
+        })
+        .await
+}
+
+/// An application as its applicant sees it.
+pub struct ResidentView {
+    pub application: Application,
+    pub group: Group,
+    pub documents: Vec<Document>,
+    pub events: Vec<ApplicationEvent>,
+}
+
+/// The resident's own application; anyone else's looks like no application at all.
+pub fn find_for_resident(conn: &mut DbConn, id: &str, resident_id: &str) -> QueryResult<Option<ResidentView>> {
+    let found: Option<(Application, Group)> = applications::table
+        .inner_join(groups::table)
+        .filter(applications::id.eq(id))
+        .filter(applications::resident_id.eq(resident_id))
+        .select((Application::as_select(), Group::as_select()))
+        .first(conn)
+        .optional()?;
+    let Some((application, group)) = found else { return Ok(None) };
+    let documents = documents::current_for_application(conn, id)?;
+    let events = application_events::table
+        .filter(application_events::application_id.eq(id))
+        .filter(application_events::internal.eq(false))
+        .order(application_events::at.asc())
+        .limit(500)
+        .load(conn)?;
+    Ok(Some(ResidentView { application, group, documents, events }))
+}
+
+/// A resident's applications, newest first, with their groups.
+pub fn list_for_resident(conn: &mut DbConn, resident_id: &str) -> QueryResult<Vec<(Application, Group)>> {
+    applications::table
+        .inner_join(groups::table)
+        .filter(applications::resident_id.eq(resident_id))
+        .order((applications::created_at.desc(), applications::id.desc()))
+        .select((Application::as_select(), Group::as_select()))
+        .limit(100)
+        .load(conn)
+}
+
+/// Applies an applicant's action under optimistic locking: the update only happens if the
+/// application is still at `version`.
+fn applicant_transition(app: &Application, version: i32, action: Action) -> AppResult<Status> {
+    let status: Status = app.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    if app.version != version {
+        return Err(AppError::Conflict);
+    }
+    rules::transition(status, rules::Actor::Applicant, action).map_err(|_| AppError::Conflict)
+}
+
+pub async fn withdraw(
+    state: &AppState,
+    id: String,
+    resident_id: String,
+    version: i32,
+    ip: Option<String>,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let app: Application = applications::table
+                    .filter(applications::id.eq(&id))
+                    .filter(applications::resident_id.eq(&resident_id))
+                    .first(conn)
+                    .optional()?
+                    .ok_or(AppError::NotFound)?;
+                let next = applicant_transition(&app, version, Action::Withdraw)?;
+                let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
+                    .set((
+                        applications::status.eq(next.as_str()),
+                        applications::version.eq(version + 1),
+                        applications::claimed_by.eq(None::<String>),
+                        applications::claimed_at.eq(None::<NaiveDateTime>),
+                        applications::decided_at.eq(Some(now)),
+                        applications::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                if updated != 1 {
+                    return Err(AppError::Conflict);
+                }
+                add_event(conn, &id, now, Event::new("withdrawn", Some(&resident_id)))?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
+                    "application.withdrawn",
+                    Some(Subject { kind: "application", id: &id }),
+                    json!({ "from": app.status }),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// The answer to a request for more information.
+#[derive(Debug)]
+pub struct Resubmission {
+    pub message: Option<String>,
+    pub uploads: Vec<Upload>,
+}
+
+pub async fn resubmit(
+    state: &AppState,
+    id: String,
+    resident_id: String,
+    version: i32,
+    ip: Option<String>,
+    answer: Resubmission,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    let keys = state.keys.clone();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let app: Application = applications::table
+                    .filter(applications::id.eq(&id))
+                    .filter(applications::resident_id.eq(&resident_id))
+                    .first(conn)
+                    .optional()?
+                    .ok_or(AppError::NotFound)?;
+                let next = applicant_transition(&app, version, Action::Resubmit)?;
+                let kinds: Vec<DocumentKind> = answer.uploads.iter().map(|u| u.kind).collect();
+                documents::mark_replaced(conn, &id, &kinds, now)?;
+                let mut doc_ids = Vec::new();
+                for upload in &answer.uploads {
+                    doc_ids.push(documents::store(conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
+                }
+                let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
+                    .set((
+                        applications::status.eq(next.as_str()),
+                        applications::version.eq(version + 1),
+                        applications::requested_kinds.eq(""),
+                        applications::claimed_by.eq(None::<String>),
+                        applications::claimed_at.eq(None::<NaiveDateTime>),
+                        applications::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                if updated != 1 {
+                    return Err(AppError::Conflict);
+                }
+                add_event(
+                    conn,
+                    &id,
+                    now,
+                    Event {
+                        message: answer.message.as_deref(),
+                        details: json!({ "kinds": kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>() }),
+                        ..Event::new("resubmitted", Some(&resident_id))
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
+                    "application.resubmitted",
+                    Some(Subject { kind: "application", id: &id }),
+                    json!({ "documents": doc_ids }),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Who is asking for a document.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user_id: String,
+    pub role: Role,
+    pub ip: Option<String>,
+}
+
+/// Whether `viewer` may see this application's files: its applicant, an officer assigned to
+/// its group, or a commissioner.
+pub fn may_view(conn: &mut DbConn, viewer: &Viewer, app: &Application) -> QueryResult<bool> {
+    Ok(match viewer.role {
+        Role::Resident => app.resident_id == viewer.user_id,
+        Role::Commissioner => true,
+        Role::Officer => {
+            let n: i64 = officer_assignments::table
+                .filter(officer_assignments::officer_id.eq(&viewer.user_id))
+                .filter(officer_assignments::group_id.eq(&app.group_id))
+                .count()
+                .get_result(conn)?;
+            n > 0
+        }
+    })
+}
+
+/// A document's bytes for someone allowed to see them, with an audit entry for the view.
+/// Anyone else gets `NotFound`, exactly as for a document that does not exist.
+pub async fn view_document(
+    state: &AppState,
+    application_id: String,
+    document_id: String,
+    viewer: Option<Viewer>,
+) -> AppResult<(Document, Vec<u8>)> {
+    let Some(viewer) = viewer else { return Err(AppError::NotFound) };
+    let now = state.clock.now();
+    let keys = state.keys.clone();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                use crate::db::schema::documents as docs;
+                let found: Option<(Document, Application)> = docs::table
+                    .inner_join(applications::table)
+                    .filter(docs::id.eq(&document_id))
+                    .filter(docs::application_id.eq(&application_id))
+                    .select((Document::as_select(), Application::as_select()))
+                    .first(conn)
+                    .optional()?;
+                let Some((doc, app)) = found else { return Err(AppError::NotFound) };
+                if !may_view(conn, &viewer, &app)? {
+                    return Err(AppError::NotFound);
+                }
+                let Some(bytes) = documents::read(conn, &keys, &doc).map_err(AppError::Internal)? else {
+                    return Err(AppError::NotFound);
+                };
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&viewer.user_id, viewer.role, viewer.ip.as_deref()),
+                    "document.viewed",
+                    Some(Subject { kind: "document", id: &doc.id }),
+                    json!({ "application_id": app.id, "kind": doc.kind }),
+                )?;
+                Ok((doc, bytes))
+            })
+        })
+        .await
+}

@@ -1,0 +1,493 @@
+//! Residents applying with documents: validation, storage, encryption, access, withdraw
+//! and resubmit.
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use vecinal::db::models::{Document, Group};
+use vecinal::db::schema::{applications, document_blobs, documents, groups, officer_assignments};
+use vecinal::domain::Role;
+
+use crate::helpers::*;
+
+pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+pub const JPEG: &[u8] =
+    &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0xFF, 0xD9];
+/// A 1×1 transparent PNG.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
+    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+/// A group written straight to the database (group management has its own tests).
+pub async fn create_group(app: &TestApp, slug: &str, two_approvals: bool) -> String {
+    let now = app.state.clock.now();
+    let id = uuid::Uuid::new_v4().to_string();
+    let g = Group {
+        id: id.clone(),
+        slug: slug.to_string(),
+        name: format!("Barrio {slug}"),
+        description: "Un barrio de prueba".into(),
+        area: "Entre Av. San Martín y calle Belgrano".into(),
+        invite_link: format!("https://chat.example.org/invite/{slug}"),
+        validity_days: 365,
+        certificate_max_age_days: 90,
+        two_approvals,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    };
+    app.state.db(move |c| Ok(diesel::insert_into(groups::table).values(&g).execute(c)?)).await.unwrap();
+    id
+}
+
+pub async fn assign(app: &TestApp, officer_id: &str, group_id: &str) {
+    let (o, g, now) = (officer_id.to_string(), group_id.to_string(), app.state.clock.now());
+    app.state
+        .db(move |c| {
+            Ok(diesel::insert_into(officer_assignments::table)
+                .values((
+                    officer_assignments::officer_id.eq(o),
+                    officer_assignments::group_id.eq(g),
+                    officer_assignments::created_at.eq(now),
+                ))
+                .execute(c)?)
+        })
+        .await
+        .unwrap();
+}
+
+pub fn today(app: &TestApp) -> String {
+    vecinal::domain::application::local_today(app.state.clock.now()).format("%Y-%m-%d").to_string()
+}
+
+/// The application form with every field right; tests change one thing at a time.
+pub struct Submission {
+    pub fields: Vec<(&'static str, String)>,
+    pub files: Vec<(&'static str, &'static str, Vec<u8>)>,
+}
+
+impl Submission {
+    pub fn valid(app: &TestApp, group: &str) -> Self {
+        Self {
+            fields: vec![
+                ("group", group.to_string()),
+                ("street_address", "Calle Belgrano 1234".into()),
+                ("dni", "30.123.456".into()),
+                ("phone", "+54 2964 123456".into()),
+                ("certificate_issued_on", today(app)),
+                ("consent", "yes".into()),
+            ],
+            files: vec![
+                ("residency_proof", "factura-luz.pdf", PDF.to_vec()),
+                ("criminal_record", "certificado.jpg", JPEG.to_vec()),
+                ("identity_document", "dni.png", PNG.to_vec()),
+            ],
+        }
+    }
+
+    pub fn set(mut self, name: &'static str, value: &str) -> Self {
+        self.fields.retain(|(n, _)| *n != name);
+        self.fields.push((name, value.to_string()));
+        self
+    }
+
+    pub fn file(mut self, name: &'static str, filename: &'static str, bytes: Vec<u8>) -> Self {
+        self.files.retain(|(n, _, _)| *n != name);
+        self.files.push((name, filename, bytes));
+        self
+    }
+
+    pub fn without_file(mut self, name: &'static str) -> Self {
+        self.files.retain(|(n, _, _)| *n != name);
+        self
+    }
+
+    pub async fn send(self, app: &TestApp, c: &reqwest::Client) -> reqwest::Response {
+        let token = app.csrf_token(c, "/").await;
+        let mut form = Form::new().text("csrf_token", token);
+        for (n, v) in self.fields {
+            form = form.text(n, v);
+        }
+        for (n, filename, bytes) in self.files {
+            form = form.part(n, Part::bytes(bytes).file_name(filename));
+        }
+        c.post(app.url("/applications")).multipart(form).send().await.unwrap()
+    }
+}
+
+/// Everything a failed submission must not leave behind.
+async fn assert_nothing_stored(app: &TestApp) {
+    assert_eq!(app.count("applications").await, 0);
+    assert_eq!(app.count("documents").await, 0);
+    assert_eq!(app.count("document_blobs").await, 0);
+    assert_eq!(app.count("application_events").await, 0);
+    assert_eq!(app.count("mail_outbox").await, 0);
+}
+
+async fn docs_of(app: &TestApp, application_id: &str) -> Vec<Document> {
+    let id = application_id.to_string();
+    app.state
+        .db(move |c| {
+            Ok(documents::table.filter(documents::application_id.eq(id)).order(documents::kind.asc()).load(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+pub async fn submitted_application(app: &TestApp, c: &reqwest::Client, group: &str) -> String {
+    let res = Submission::valid(app, group).send(app, c).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    location(&res).trim_start_matches("/applications/").to_string()
+}
+
+#[tokio::test]
+async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+
+    let form = app.get_with(&c, "/applications/new?group=centro").await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.unwrap();
+    assert!(html.contains("enctype=\"multipart/form-data\""));
+    let csrf = html.find("name=\"csrf_token\"").unwrap();
+    assert!(csrf < html.find("name=\"street_address\"").unwrap(), "the token comes first in the form");
+
+    let id = submitted_application(&app, &c, "centro").await;
+    let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Enviada"), "status in plain words");
+    assert!(page.contains("30.123.456"));
+    assert!(page.contains("Barrio centro"));
+
+    let status: String = {
+        let id = id.clone();
+        app.state.db(move |c| Ok(applications::table.find(id).select(applications::status).first(c)?)).await.unwrap()
+    };
+    assert_eq!(status, "submitted");
+    let mail = app.last_mail_to("ana@example.com").await;
+    assert!(mail.subject.contains("Recibimos tu solicitud"), "{}", mail.subject);
+    assert!(mail.text.contains(&format!("/applications/{id}")));
+
+    let docs = docs_of(&app, &id).await;
+    let types: Vec<(&str, &str)> = docs.iter().map(|d| (d.kind.as_str(), d.media_type.as_str())).collect();
+    assert_eq!(
+        types,
+        [("criminal_record", "image/jpeg"), ("identity_document", "image/png"), ("residency_proof", "application/pdf")]
+    );
+    let pdf_doc = docs.iter().find(|d| d.kind == "residency_proof").unwrap();
+    use sha2::Digest;
+    assert_eq!(pdf_doc.sha256, hex::encode(sha2::Sha256::digest(PDF)));
+    assert_eq!(pdf_doc.size_bytes, PDF.len() as i64);
+    assert_eq!(pdf_doc.original_name, "factura-luz.pdf");
+
+    // At rest the file is ciphertext: neither equal to nor containing the upload.
+    let doc_id = pdf_doc.id.clone();
+    let blob: Vec<u8> = app
+        .state
+        .db(move |c| Ok(document_blobs::table.find(doc_id).select(document_blobs::ciphertext).first(c)?))
+        .await
+        .unwrap();
+    assert_ne!(blob, PDF);
+    assert!(!blob.windows(16).any(|w| PDF.windows(16).any(|p| p == w)), "no 16-byte run of the file is in the blob");
+
+    // Served back byte for byte, inert.
+    let res = app.get_with(&c, &format!("/applications/{id}/documents/{}", pdf_doc.id)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let h = res.headers().clone();
+    assert_eq!(h.get("content-type").unwrap(), "application/pdf");
+    assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+    assert!(h.get("content-security-policy").unwrap().to_str().unwrap().starts_with("sandbox"));
+    assert_eq!(h.get("cache-control").unwrap(), "no-store");
+    assert!(h.get("content-disposition").unwrap().to_str().unwrap().contains("factura-luz.pdf"));
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+    for d in &docs {
+        let body = app.get_with(&c, &format!("/applications/{id}/documents/{}", d.id)).await.bytes().await.unwrap();
+        let expected = match d.kind.as_str() {
+            "criminal_record" => JPEG,
+            "identity_document" => PNG,
+            _ => PDF,
+        };
+        assert_eq!(body.as_ref(), expected, "{}", d.kind);
+    }
+    let views: i64 = app
+        .state
+        .db(|c| {
+            use vecinal::db::schema::audit_log;
+            Ok(audit_log::table.filter(audit_log::action.eq("document.viewed")).count().get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(views, 4, "every view is audited");
+
+    // The resident's home lists it, and the group offers no second application.
+    let me = app.get_with(&c, "/me").await.text().await.unwrap();
+    assert!(me.contains(&format!("/applications/{id}")));
+    assert!(me.contains("Tenés una solicitud en curso"));
+}
+
+#[tokio::test]
+async fn a_renamed_html_file_is_refused_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    let html = b"<!doctype html><html><script>alert(document.cookie)</script></html>".to_vec();
+    let res = Submission::valid(&app, "centro").file("residency_proof", "factura.pdf", html).send(&app, &c).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("no es un PDF, JPEG ni PNG"));
+    assert!(body.contains("value=\"Calle Belgrano 1234\""), "typed fields are kept");
+    assert_nothing_stored(&app).await;
+    for (name, bytes) in
+        [("x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec()), ("x.zip", b"PK\x03\x04....".to_vec())]
+    {
+        let res = Submission::valid(&app, "centro").file("identity_document", name, bytes).send(&app, &c).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+    }
+    assert_nothing_stored(&app).await;
+}
+
+#[tokio::test]
+async fn an_oversize_file_gets_413_and_nothing_is_stored() {
+    let app = TestApp::spawn_with(|s| s.max_upload_bytes = 64 * 1024).await;
+    create_group(&app, "centro", false).await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    let mut big = PDF.to_vec();
+    big.resize(64 * 1024 + 1, b' ');
+    let res = Submission::valid(&app, "centro").file("criminal_record", "grande.pdf", big).send(&app, &c).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(res.text().await.unwrap().contains("demasiado grande"));
+    assert_nothing_stored(&app).await;
+    // Exactly at the limit is fine.
+    let mut exact = PDF.to_vec();
+    exact.resize(64 * 1024, b' ');
+    let res = Submission::valid(&app, "centro").file("criminal_record", "justo.pdf", exact).send(&app, &c).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn each_invalid_field_gets_its_message() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    let now = vecinal::domain::application::local_today(app.state.clock.now());
+    let future = (now + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let old = (now - chrono::Duration::days(91)).format("%Y-%m-%d").to_string();
+    let cases: Vec<(Submission, &str)> = vec![
+        (Submission::valid(&app, "centro").without_file("criminal_record"), "Falta adjuntar este documento."),
+        (Submission::valid(&app, "centro").file("identity_document", "vacio.png", vec![]), "El archivo está vacío."),
+        (Submission::valid(&app, "centro").set("dni", "123"), "El DNI debe tener 7 u 8 dígitos"),
+        (Submission::valid(&app, "centro").set("dni", "30.12.3456"), "El DNI debe tener 7 u 8 dígitos"),
+        (Submission::valid(&app, "centro").set("certificate_issued_on", &future), "no puede ser posterior a hoy"),
+        (Submission::valid(&app, "centro").set("certificate_issued_on", &old), "El certificado tiene más de 90 días"),
+        (Submission::valid(&app, "centro").set("certificate_issued_on", "27/11/2026"), "Indicá la fecha de emisión"),
+        (Submission::valid(&app, "centro").set("consent", "no"), "tenés que aceptar el aviso de privacidad"),
+        (Submission::valid(&app, "centro").set("street_address", "x"), "Escribí tu domicilio"),
+        (Submission::valid(&app, "centro").set("phone", "llamame"), "El teléfono no parece válido"),
+    ];
+    for (submission, message) in cases {
+        let res = submission.send(&app, &c).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(message), "expected {message:?}");
+    }
+    // Several mistakes at once: every message shows.
+    let res = Submission::valid(&app, "centro")
+        .set("dni", "1")
+        .set("consent", "")
+        .without_file("residency_proof")
+        .send(&app, &c)
+        .await;
+    let body = res.text().await.unwrap();
+    assert!(body.contains("El DNI debe tener") && body.contains("aceptar el aviso") && body.contains("Falta adjuntar"));
+    assert_nothing_stored(&app).await;
+    // Exactly 90 days old is still accepted.
+    let edge = (now - chrono::Duration::days(90)).format("%Y-%m-%d").to_string();
+    let res = Submission::valid(&app, "centro").set("certificate_issued_on", &edge).send(&app, &c).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn one_open_application_per_group() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    create_group(&app, "norte", false).await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    let first = submitted_application(&app, &c, "centro").await;
+    let again = Submission::valid(&app, "centro").send(&app, &c).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again.text().await.unwrap().contains("Ya tenés una solicitud en curso"));
+    assert_eq!(app.count("applications").await, 1);
+    assert_eq!(app.count("documents").await, 3);
+    // Another group is fine, and after withdrawing the same group is open again.
+    submitted_application(&app, &c, "norte").await;
+    let token = app.csrf_token(&c, "/").await;
+    let res = c
+        .post(app.url(&format!("/applications/{first}/withdraw")))
+        .form(&[("csrf_token", token.as_str()), ("version", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    submitted_application(&app, &c, "centro").await;
+    assert_eq!(app.count("applications").await, 3);
+}
+
+#[tokio::test]
+async fn staff_and_other_residents_see_only_what_they_may() {
+    let app = TestApp::spawn().await;
+    let centro = create_group(&app, "centro", false).await;
+    let norte = create_group(&app, "norte", false).await;
+    let owner = app.signed_in(Role::Resident, "ana@example.com").await;
+    let id = submitted_application(&app, &owner, "centro").await;
+    let doc = docs_of(&app, &id).await.remove(0);
+    let path = format!("/applications/{id}/documents/{}", doc.id);
+
+    let other_resident = app.signed_in(Role::Resident, "otra@example.com").await;
+    let anonymous = client();
+    let officer_elsewhere = app.signed_in(Role::Officer, "norte@example.com").await;
+    let officer_here = app.signed_in(Role::Officer, "centro@example.com").await;
+    let commissioner = app.signed_in(Role::Commissioner, "jefa@example.com").await;
+    let ids: Vec<(String, String)> = app
+        .state
+        .db(|c| {
+            use vecinal::db::schema::users;
+            Ok(users::table.select((users::email, users::id)).load(c)?)
+        })
+        .await
+        .unwrap();
+    let id_of = |e: &str| ids.iter().find(|(m, _)| m == e).unwrap().1.clone();
+    assign(&app, &id_of("norte@example.com"), &norte).await;
+    assign(&app, &id_of("centro@example.com"), &centro).await;
+
+    let not_found_body = app.get_with(&other_resident, "/applications/x/documents/y").await.text().await.unwrap();
+    for (who, c) in [
+        ("another resident", &other_resident),
+        ("anonymous", &anonymous),
+        ("an officer of another group", &officer_elsewhere),
+    ] {
+        let res = app.get_with(c, &path).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{who}");
+        let _ = not_found_body.len();
+    }
+    assert_eq!(app.get_with(&officer_here, &path).await.status(), StatusCode::OK);
+    assert_eq!(app.get_with(&commissioner, &path).await.status(), StatusCode::OK);
+    // The resident's application page itself is the applicant's alone.
+    assert_eq!(app.get_with(&other_resident, &format!("/applications/{id}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get_with(&anonymous, &format!("/applications/{id}")).await.status(), StatusCode::SEE_OTHER);
+    // A document id under another application's path is not found either.
+    let other_app = submitted_application(&app, &other_resident, "centro").await;
+    assert_eq!(
+        app.get_with(&other_resident, &format!("/applications/{other_app}/documents/{}", doc.id)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn set_needs_info(app: &TestApp, id: &str, kinds: &str) {
+    let (id, kinds, now) = (id.to_string(), kinds.to_string(), app.state.clock.now());
+    app.state
+        .db(move |c| {
+            diesel::update(applications::table.find(&id))
+                .set((
+                    applications::status.eq("needs_info"),
+                    applications::requested_kinds.eq(kinds),
+                    applications::version.eq(applications::version + 1),
+                ))
+                .execute(c)?;
+            let event = vecinal::applications::Event {
+                message: Some("El certificado está borroso."),
+                ..vecinal::applications::Event::new("info_requested", None)
+            };
+            vecinal::applications::add_event(c, &id, now, event)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn withdraw_and_resubmit_move_the_status() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    let id = submitted_application(&app, &c, "centro").await;
+    set_needs_info(&app, &id, "criminal_record").await;
+
+    let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
+    assert!(page.contains("El certificado está borroso."), "the officer's request shows");
+    assert!(page.contains("name=\"criminal_record\""), "and asks for the kinds requested");
+    assert!(!page.contains("name=\"identity_document\""));
+
+    let token = app.csrf_token(&c, "/").await;
+    let send = |version: &str, file: Option<Vec<u8>>| {
+        let mut form = Form::new()
+            .text("csrf_token", token.clone())
+            .text("version", version.to_string())
+            .text("message", "Adjunto uno nuevo.");
+        if let Some(f) = file {
+            form = form.part("criminal_record", Part::bytes(f).file_name("nuevo.pdf"));
+        }
+        c.post(app.url(&format!("/applications/{id}/resubmit"))).multipart(form).send()
+    };
+    let missing = send("2", None).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let stale = send("1", Some(PDF.to_vec())).await.unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT, "a stale version changes nothing");
+    let ok = send("2", Some(PDF.to_vec())).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+
+    let status: String = {
+        let id = id.clone();
+        app.state.db(move |c| Ok(applications::table.find(id).select(applications::status).first(c)?)).await.unwrap()
+    };
+    assert_eq!(status, "submitted");
+    let docs = docs_of(&app, &id).await;
+    assert_eq!(docs.len(), 4, "the old certificate is kept, marked replaced");
+    let current: Vec<&Document> =
+        docs.iter().filter(|d| d.kind == "criminal_record" && d.replaced_at.is_none()).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].media_type, "application/pdf");
+    let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Adjunto uno nuevo."), "the reply is on the timeline");
+    assert!(page.contains("nuevo.pdf"));
+
+    // Withdraw, then nothing more moves.
+    let token = app.csrf_token(&c, "/").await;
+    let res = c
+        .post(app.url(&format!("/applications/{id}/withdraw")))
+        .form(&[("csrf_token", token.as_str()), ("version", "3")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let again = c
+        .post(app.url(&format!("/applications/{id}/withdraw")))
+        .form(&[("csrf_token", token.as_str()), ("version", "4")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Retiraste esta solicitud."));
+    assert!(!page.contains("/withdraw\""), "no withdraw button on a closed application");
+}
+
+#[tokio::test]
+async fn only_confirmed_residents_of_active_groups_apply() {
+    let app = TestApp::spawn().await;
+    let gid = create_group(&app, "centro", false).await;
+    let officer = app.signed_in(Role::Officer, "oficial@example.com").await;
+    assert_eq!(app.get_with(&officer, "/applications/new?group=centro").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get_with(&client(), "/applications/new?group=centro").await.status(), StatusCode::SEE_OTHER);
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    assert_eq!(app.get_with(&c, "/applications/new?group=nada").await.status(), StatusCode::NOT_FOUND);
+    app.state
+        .db(move |c| Ok(diesel::update(groups::table.find(gid)).set(groups::active.eq(false)).execute(c)?))
+        .await
+        .unwrap();
+    assert_eq!(app.get_with(&c, "/applications/new?group=centro").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(Submission::valid(&app, "centro").send(&app, &c).await.status(), StatusCode::NOT_FOUND);
+    assert_nothing_stored(&app).await;
+}
