@@ -29,16 +29,16 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
     users::table.find(id).first(conn).optional()
 }
 
-fn locale_of(user: &User) -> Locale {
+pub(crate) fn locale_of(user: &User) -> Locale {
     user.locale.parse().unwrap_or_default()
 }
 
-fn role_of(user: &User) -> Role {
+pub(crate) fn role_of(user: &User) -> Role {
     user.role.parse().unwrap_or(Role::Resident)
 }
 
 /// Stores a new single-use token and returns it.
-fn issue_token(
+pub(crate) fn issue_token(
     conn: &mut DbConn,
     purpose: TokenPurpose,
     user_id: Option<&str>,
@@ -58,7 +58,7 @@ fn issue_token(
 }
 
 /// The unused, unexpired token of this purpose, if any.
-fn live_token(
+pub(crate) fn live_token(
     conn: &mut DbConn,
     token: &SecretToken,
     purpose: TokenPurpose,
@@ -73,7 +73,7 @@ fn live_token(
         .optional()
 }
 
-fn use_token(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub(crate) fn use_token(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(tokens::table.find(id)).set(tokens::used_at.eq(now)).execute(conn)?;
     Ok(())
 }
@@ -563,6 +563,41 @@ pub async fn update_profile(
             })
         })
         .await
+}
+
+/// How an officer hears of new applications.
+pub const NOTIFY_PREFS: [&str; 3] = ["immediate", "daily", "off"];
+
+pub async fn set_notify_pref(
+    state: &AppState,
+    user_id: String,
+    role: Role,
+    pref: &'static str,
+    ip: Option<String>,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                diesel::update(users::table.find(&user_id))
+                    .set((users::notify_pref.eq(pref), users::updated_at.eq(now)))
+                    .execute(conn)?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&user_id, role, ip.as_deref()),
+                    "account.notifications_changed",
+                    Some(Subject::user(&user_id)),
+                    json!({ "notify": pref }),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+pub fn notify_pref(conn: &mut DbConn, user_id: &str) -> QueryResult<String> {
+    users::table.find(user_id).select(users::notify_pref).first(conn)
 }
 
 /// Sets only the language, as the switcher on every page does for a signed-in account.

@@ -42,6 +42,8 @@ pub enum SubmitOutcome {
     },
     /// The group is gone or inactive.
     GroupUnavailable,
+    /// The resident is already an active member of this group.
+    AlreadyMember,
 }
 
 pub fn open_application(conn: &mut DbConn, resident_id: &str, group_id: &str) -> QueryResult<Option<String>> {
@@ -107,6 +109,9 @@ pub async fn submit(
                 if let Some(id) = open_application(conn, &resident_id, &group.id)? {
                     return Ok(SubmitOutcome::AlreadyOpen { id });
                 }
+                if crate::memberships::is_active_member(conn, &resident_id, &group.id)? {
+                    return Ok(SubmitOutcome::AlreadyMember);
+                }
                 let resident: User = users::table.find(&resident_id).first(conn)?;
                 let id = uuid::Uuid::new_v4().to_string();
                 diesel::insert_into(applications::table)
@@ -156,6 +161,7 @@ pub async fn submit(
                 .action(tk!("mail.application_received.action"), settings.link(&format!("/applications/{id}")))
                 .render()?;
                 outbox::enqueue(conn, now, &resident.email, &mail)?;
+                notify_officers(conn, &settings, &group, &id, now)?;
                 Ok(SubmitOutcome::Submitted { id })
             });
             match result {
@@ -170,6 +176,38 @@ pub async fn submit(
             }
         })
         .await
+}
+
+/// Tells the group's officers who asked for immediate notice that an application arrived.
+/// The mail names the group only; the details are behind sign-in.
+fn notify_officers(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    group: &Group,
+    application_id: &str,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let officers: Vec<User> = users::table
+        .inner_join(officer_assignments::table.on(officer_assignments::officer_id.eq(users::id)))
+        .filter(officer_assignments::group_id.eq(&group.id))
+        .filter(users::active.eq(true))
+        .filter(users::email_confirmed_at.is_not_null())
+        .filter(users::notify_pref.eq("immediate"))
+        .select(User::as_select())
+        .load(conn)?;
+    for officer in officers {
+        let locale: Locale = officer.locale.parse().unwrap_or_default();
+        let mail = Mail::new(locale, &settings.org_name, tk!("mail.new_application.subject"), &officer.full_name)
+            .para(tk!("mail.new_application.body"), &[("group", &group.name)])
+            .action(
+                tk!("mail.new_application.action"),
+                settings.link(&format!("/officer/applications/{application_id}")),
+            )
+            .para(tk!("mail.new_application.settings"), &[])
+            .render()?;
+        outbox::enqueue(conn, now, &officer.email, &mail)?;
+    }
+    Ok(())
 }
 
 /// An application as its applicant sees it.

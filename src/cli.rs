@@ -36,11 +36,22 @@ pub enum Command {
         #[arg(long, default_value = "es")]
         locale: String,
     },
+    /// Background jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// Run every background job once (mail delivery, digests, lapsed claims) and exit.
+    Run,
 }
 
 #[derive(Subcommand, Debug)]
@@ -55,6 +66,7 @@ pub fn run(cli: Cli, settings: Settings) -> ExitCode {
         Command::Migrate => migrate(&settings),
         Command::CreateCommissioner { email, name, locale } => create_commissioner(&settings, &email, &name, &locale),
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&settings),
+        Command::Jobs { command: JobsCommand::Run } => jobs_run(settings),
     };
     match result {
         Ok(code) => code,
@@ -113,6 +125,19 @@ fn create_commissioner(settings: &Settings, email: &str, name: &str, locale: &st
         CreateOutcome::EmailTaken => anyhow::bail!("an account with this email already exists"),
         CreateOutcome::Closed => unreachable!("the command line needs no setup link"),
     }
+}
+
+fn jobs_run(settings: Settings) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let state = crate::startup::prepare(settings, Clock::system()).await?;
+        let report = crate::jobs::run_once(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!(
+            "mails sent: {}, mails failed: {}, digests: {}, claims released: {}",
+            report.mails_sent, report.mails_failed, report.digests, report.claims_released
+        );
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {

@@ -25,6 +25,10 @@ pub struct Settings {
     /// 32-byte document key from `VECINAL_DOCUMENT_KEY`; without it a key file in the data
     /// folder is used.
     pub document_key: Option<Sensitive<[u8; 32]>>,
+    /// Open applications older than this many days are highlighted in the queue.
+    pub review_sla_days: i64,
+    /// A claim on an application lapses after this many hours, so nothing stays stuck.
+    pub claim_hours: i64,
     /// Largest accepted upload per file, in bytes.
     pub max_upload_bytes: usize,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (behind a proxy only).
@@ -163,6 +167,20 @@ impl Settings {
             None => 10 * 1024 * 1024,
         };
 
+        let number = |name: &'static str,
+                      default: i64,
+                      range: std::ops::RangeInclusive<i64>|
+         -> Result<i64, ConfigError> {
+            match var(name) {
+                Some(raw) => raw.parse::<i64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+                    err(name, format!("expected a whole number from {} to {}, got '{raw}'", range.start(), range.end()))
+                }),
+                None => Ok(default),
+            }
+        };
+        let review_sla_days = number("VECINAL_REVIEW_SLA_DAYS", 5, 1..=365)?;
+        let claim_hours = number("VECINAL_CLAIM_HOURS", 24, 1..=720)?;
+
         let trust_forwarded = match var("VECINAL_TRUST_FORWARDED").as_deref() {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
@@ -183,6 +201,8 @@ impl Settings {
             log_format,
             document_key,
             max_upload_bytes,
+            review_sla_days,
+            claim_hours,
             trust_forwarded,
             run_jobs: true,
         })
@@ -259,6 +279,8 @@ mod tests {
             ("VECINAL_TRUST_FORWARDED", "maybe"),
             ("VECINAL_MAX_UPLOAD_BYTES", "ten"),
             ("VECINAL_MAX_UPLOAD_BYTES", "100"),
+            ("VECINAL_REVIEW_SLA_DAYS", "0"),
+            ("VECINAL_CLAIM_HOURS", "soon"),
         ] {
             let e = settings(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{value}");

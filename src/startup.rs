@@ -20,7 +20,7 @@ use crate::db::{self, DbConn, Pool};
 use crate::documents::keys::KeyRing;
 use crate::error::{AppError, AppResult};
 use crate::mail::Mailer;
-use crate::{accounts, mail, web as routes};
+use crate::{accounts, web as routes};
 
 /// Shared by every request and job.
 pub struct AppState {
@@ -80,7 +80,7 @@ impl Application {
         }
 
         if state.settings.run_jobs {
-            tokio::spawn(mail::outbox::run_worker(state.clone()));
+            tokio::spawn(crate::jobs::run_worker(state.clone()));
         }
 
         let data = web::Data::from(state.clone());

@@ -33,7 +33,7 @@ pub fn due_mail_ids(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryR
         .filter(mail_outbox::sent_at.is_null())
         .filter(mail_outbox::failed_at.is_null())
         .filter(mail_outbox::next_attempt_at.le(now))
-        .order(mail_outbox::next_attempt_at.asc())
+        .order((mail_outbox::next_attempt_at.asc(), mail_outbox::created_at.asc()))
         .limit(limit);
     match conn {
         DbConn::Pg(c) => query.for_update().skip_locked().load(c),

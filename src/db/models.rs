@@ -18,6 +18,8 @@ pub struct User {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub notify_pref: String,
+    pub last_digest_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -153,6 +155,7 @@ pub struct Group {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub member_seq: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -213,4 +216,21 @@ pub struct ApplicationEvent {
     pub message: Option<String>,
     pub internal: bool,
     pub details: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = memberships)]
+pub struct Membership {
+    pub id: String,
+    pub user_id: String,
+    pub group_id: String,
+    pub application_id: String,
+    pub number: String,
+    pub status: String,
+    pub valid_from: chrono::NaiveDate,
+    pub valid_until: chrono::NaiveDate,
+    pub verification_token: String,
+    pub status_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
 }

@@ -12,6 +12,8 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notify_pref -> Text,
+        last_digest_at -> Nullable<Timestamp>,
     }
 }
 
@@ -103,6 +105,24 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        member_seq -> Integer,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Text,
+        user_id -> Text,
+        group_id -> Text,
+        application_id -> Text,
+        number -> Text,
+        status -> Text,
+        valid_from -> Date,
+        valid_until -> Date,
+        verification_token -> Text,
+        status_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -181,6 +201,8 @@ diesel::joinable!(applications -> groups (group_id));
 diesel::joinable!(documents -> applications (application_id));
 diesel::joinable!(document_blobs -> documents (document_id));
 diesel::joinable!(application_events -> applications (application_id));
+diesel::joinable!(memberships -> groups (group_id));
+diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -197,4 +219,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     document_blobs,
     application_events,
+    memberships,
 );

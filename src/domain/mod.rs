@@ -5,6 +5,7 @@ pub mod account;
 pub mod application;
 pub mod group;
 pub mod locale;
+pub mod membership;
 pub mod password;
 pub mod role;
 pub mod session;

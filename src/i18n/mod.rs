@@ -18,6 +18,7 @@ macro_rules! catalogue {
             include_str!(concat!($lang, "/groups.toml")),
             include_str!(concat!($lang, "/applications.toml")),
             include_str!(concat!($lang, "/privacy.toml")),
+            include_str!(concat!($lang, "/review.toml")),
         ]
     };
 }

@@ -65,7 +65,11 @@ pub async fn deliver_due(state: &AppState) -> AppResult<DeliveryReport> {
                             mail_outbox::attempts.eq(mail_outbox::attempts + 1),
                         ))
                         .execute(conn)?;
-                    Ok(mail_outbox::table.filter(mail_outbox::id.eq_any(&ids)).load::<OutboxMail>(conn)?)
+                    // In the order they were written: a person gets "received" before "approved".
+                    Ok(mail_outbox::table
+                        .filter(mail_outbox::id.eq_any(&ids))
+                        .order((mail_outbox::created_at.asc(), mail_outbox::id.asc()))
+                        .load::<OutboxMail>(conn)?)
                 })
             })
             .await?;
@@ -108,17 +112,6 @@ pub async fn deliver_due(state: &AppState) -> AppResult<DeliveryReport> {
                         .await?;
                 }
             }
-        }
-    }
-}
-
-/// Runs delivery every few seconds until the process ends.
-pub async fn run_worker(state: std::sync::Arc<AppState>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
-    loop {
-        tick.tick().await;
-        if let Err(e) = deliver_due(&state).await {
-            tracing::error!(error = %e, "mail worker");
         }
     }
 }

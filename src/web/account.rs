@@ -37,7 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(account_page)
         .service(profile_submit)
         .service(password_submit)
-        .service(end_other_sessions);
+        .service(end_other_sessions)
+        .service(notifications_submit);
 }
 
 pub(crate) fn parse_name(raw: &str, errors: &mut FormErrors) -> Option<PersonName> {
@@ -397,6 +398,7 @@ struct AccountPage {
     email: String,
     locale: Locale,
     other_sessions: i64,
+    notify_pref: String,
     profile_errors: FormErrors,
     password_errors: FormErrors,
 }
@@ -405,13 +407,15 @@ impl AccountPage {
     async fn load(state: &AppState, ctx: PageContext, user: &SignedIn) -> AppResult<Self> {
         let now = state.clock.now();
         let uid = user.user_id.clone();
-        let sessions = state.db(move |c| Ok(accounts::active_sessions(c, &uid, now)?)).await?;
+        let (sessions, notify_pref) =
+            state.db(move |c| Ok((accounts::active_sessions(c, &uid, now)?, accounts::notify_pref(c, &uid)?))).await?;
         Ok(Self {
             ctx,
             full_name: user.full_name.clone(),
             email: user.email.clone(),
             locale: user.locale,
             other_sessions: (sessions - 1).max(0),
+            notify_pref,
             profile_errors: FormErrors::default(),
             password_errors: FormErrors::default(),
         })
@@ -503,4 +507,27 @@ async fn end_other_sessions(state: Data<AppState>, user: SignedIn) -> AppResult<
     accounts::end_other_sessions(&state, user.user_id.clone(), user.role, user.session_id.clone(), user.ip.clone())
         .await?;
     with_flash(&state, see_other("/account"), "sessions_ended")
+}
+
+#[derive(Deserialize)]
+struct NotificationsForm {
+    notify: String,
+}
+
+/// Officers choose how they hear of new applications: at once, a daily digest, or not.
+#[post("/account/notifications")]
+async fn notifications_submit(
+    state: Data<AppState>,
+    user: SignedIn,
+    form: Form<NotificationsForm>,
+) -> AppResult<HttpResponse> {
+    if user.role != crate::domain::Role::Officer {
+        return Err(AppError::Forbidden);
+    }
+    let pref = accounts::NOTIFY_PREFS
+        .iter()
+        .find(|p| **p == form.notify)
+        .ok_or(AppError::BadRequest("unknown notification choice"))?;
+    accounts::set_notify_pref(&state, user.user_id.clone(), user.role, pref, user.ip.clone()).await?;
+    with_flash(&state, see_other("/account"), "notifications_saved")
 }

@@ -14,6 +14,7 @@ pub mod page;
 pub mod public;
 pub mod resident;
 pub mod security;
+pub mod staff;
 pub mod upload;
 
 use actix_web::web;
@@ -25,4 +26,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     officer::configure(cfg);
     commissioner::configure(cfg);
     groups::configure(cfg);
+    staff::configure(cfg);
 }

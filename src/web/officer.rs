@@ -1,24 +1,324 @@
-//! The officer's pages.
+//! The officer's pages: the queue of their groups, one application, the decisions.
 
-use actix_web::web;
-use actix_web::{HttpResponse, get};
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Path, Query};
+use actix_web::{HttpResponse, get, post};
 use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
 
+use crate::audit::{self, Actor, Subject};
 use crate::auth::Officer;
-use crate::error::AppResult;
-use crate::web::page::{PageContext, ok};
+use crate::db::models::{ApplicationEvent, Document, Group};
+use crate::documents::sniff::MediaType;
+use crate::domain::Role;
+use crate::domain::application::{Dni, DocumentKind, Status};
+use crate::error::{AppError, AppResult};
+use crate::review::{self, Checklist, Cursor, Decision, QueueFilter, QueueRow, Review, Reviewer};
+use crate::startup::AppState;
+use crate::web::cookies;
+use crate::web::forms::{FormErrors, Pairs};
+use crate::web::page::{PageContext, ok, render, see_other};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(home);
+    cfg.service(home).service(application).service(act);
 }
 
 #[derive(Template)]
 #[template(path = "officer/home.html")]
 struct HomePage {
     ctx: PageContext,
+    groups: Vec<Group>,
+    counts: Vec<(String, i64)>,
+    rows: Vec<QueueRow>,
+    next: Option<String>,
+    filter_group: String,
+    filter_status: String,
+    mine: bool,
+    sla_days: i64,
+    today: chrono::NaiveDateTime,
+}
+
+impl HomePage {
+    fn count(&self, status: &Status) -> i64 {
+        self.counts.iter().find(|(s, _)| s == status.as_str()).map(|(_, n)| *n).unwrap_or(0)
+    }
+
+    fn age_days(&self, row: &QueueRow) -> i64 {
+        (self.today - row.application.submitted_at).num_days()
+    }
+
+    fn overdue(&self, row: &QueueRow) -> bool {
+        self.age_days(row) > self.sla_days
+    }
+
+    fn open_statuses(&self) -> [Status; 4] {
+        Status::OPEN
+    }
+
+    /// The next page's link, keeping the filters.
+    fn next_link(&self, cursor: &str) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if !self.filter_group.is_empty() {
+            q.append_pair("group", &self.filter_group);
+        }
+        if !self.filter_status.is_empty() {
+            q.append_pair("status", &self.filter_status);
+        }
+        if self.mine {
+            q.append_pair("mine", "1");
+        }
+        q.append_pair("after", cursor);
+        format!("/officer?{}", q.finish())
+    }
+}
+
+#[derive(Deserialize)]
+struct QueueQuery {
+    group: Option<String>,
+    status: Option<String>,
+    mine: Option<String>,
+    after: Option<String>,
 }
 
 #[get("/officer")]
-async fn home(ctx: PageContext, _user: Officer) -> AppResult<HttpResponse> {
-    ok(&HomePage { ctx })
+async fn home(state: Data<AppState>, ctx: PageContext, user: Officer, q: Query<QueueQuery>) -> AppResult<HttpResponse> {
+    let filter = QueueFilter {
+        group_id: q.group.clone().filter(|g| !g.is_empty()),
+        status: q.status.as_deref().and_then(|s| s.parse().ok()).filter(|s: &Status| s.is_open()),
+        claimed_by_me: q.mine.is_some(),
+    };
+    let after = q.after.as_deref().and_then(Cursor::decode);
+    let uid = user.user_id.clone();
+    let f = filter.clone();
+    let (groups, counts, page) = state
+        .db(move |c| {
+            Ok((review::groups_of(c, &uid)?, review::counts(c, &uid)?, review::queue(c, &uid, &f, after.as_ref())?))
+        })
+        .await?;
+    ok(&HomePage {
+        ctx,
+        groups,
+        counts,
+        rows: page.rows,
+        next: page.next.map(|c| c.encode()),
+        filter_group: filter.group_id.unwrap_or_default(),
+        filter_status: filter.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        mine: filter.claimed_by_me,
+        sla_days: state.settings.review_sla_days,
+        today: state.clock.now(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "officer/application.html")]
+struct ApplicationPage {
+    ctx: PageContext,
+    r: Review,
+    status: Status,
+    me: String,
+    claim_lapsed: bool,
+    errors: FormErrors,
+    reasons: [&'static str; 7],
+    kinds: [DocumentKind; 3],
+}
+
+impl ApplicationPage {
+    fn dni(&self) -> String {
+        Dni::formatted(&self.r.application.dni)
+    }
+
+    fn is_image(&self, doc: &Document) -> bool {
+        MediaType::parse(&doc.media_type).is_some_and(MediaType::is_image)
+    }
+
+    fn kind_label(&self, kind: &str) -> &'static str {
+        kind.parse::<DocumentKind>().map(|k| k.label_key()).unwrap_or("document.kind.unknown")
+    }
+
+    fn claimed_by_me(&self) -> bool {
+        self.r.application.claimed_by.as_deref() == Some(self.me.as_str())
+    }
+
+    fn can_claim(&self) -> bool {
+        self.status == Status::Submitted
+            || (self.status == Status::InReview && self.claim_lapsed && !self.claimed_by_me())
+    }
+
+    fn deciding(&self) -> bool {
+        self.status == Status::InReview && self.claimed_by_me()
+    }
+
+    fn can_confirm(&self) -> bool {
+        self.status == Status::AwaitingSecond && self.r.application.first_approver.as_deref() != Some(self.me.as_str())
+    }
+
+    fn claimer(&self) -> String {
+        let id = self.r.application.claimed_by.clone().unwrap_or_default();
+        self.r
+            .events
+            .iter()
+            .rev()
+            .find(|(e, _)| e.kind == "claimed" && e.actor_id.as_deref() == Some(id.as_str()))
+            .and_then(|(_, n)| n.clone())
+            .unwrap_or_default()
+    }
+
+    fn actor<'a>(&self, name: &'a Option<String>) -> &'a str {
+        name.as_deref().unwrap_or("")
+    }
+
+    fn event_is_internal(&self, e: &ApplicationEvent) -> bool {
+        e.internal
+    }
+}
+
+async fn load(
+    state: &AppState,
+    ctx: PageContext,
+    user: &Officer,
+    id: String,
+    errors: FormErrors,
+) -> AppResult<ApplicationPage> {
+    let uid = user.user_id.clone();
+    let r = state.db(move |c| review::load_review(c, &id, Some(&uid))?.ok_or(AppError::NotFound)).await?;
+    let status: Status = r.application.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let claim_lapsed = review::claim_lapsed(r.application.claimed_at, state.clock.now(), state.settings.claim_hours);
+    Ok(ApplicationPage {
+        ctx,
+        r,
+        status,
+        me: user.user_id.clone(),
+        claim_lapsed,
+        errors,
+        reasons: review::REJECT_REASONS,
+        kinds: DocumentKind::ALL,
+    })
+}
+
+/// The application with the applicant's data. Opening it is recorded: it shows a
+/// person's DNI and address.
+#[get("/officer/applications/{id}")]
+async fn application(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Officer,
+    id: Path<String>,
+) -> AppResult<HttpResponse> {
+    let page = load(&state, ctx, &user, id.into_inner(), FormErrors::default()).await?;
+    let (uid, ip, app_id, now) =
+        (user.user_id.clone(), user.ip.clone(), page.r.application.id.clone(), state.clock.now());
+    state
+        .db(move |c| {
+            c.write_tx(|c| {
+                audit::record(
+                    c,
+                    now,
+                    &Actor::user(&uid, Role::Officer, ip.as_deref()),
+                    "application.viewed",
+                    Some(Subject { kind: "application", id: &app_id }),
+                    json!({}),
+                )?;
+                Ok(())
+            })
+        })
+        .await?;
+    ok(&page)
+}
+
+/// Reads a decision from its form, or the messages that say what is missing.
+fn parse_decision(action: &str, form: &Pairs) -> Result<Decision, FormErrors> {
+    let mut errors = FormErrors::default();
+    let decision = match action {
+        "claim" => Decision::Claim,
+        "release" => Decision::Release,
+        "confirm" => Decision::Confirm,
+        "approve" => {
+            let checklist = Checklist {
+                address: form.has("check_address"),
+                identity: form.has("check_identity"),
+                certificate_date: form.has("check_certificate_date"),
+                no_record: form.has("check_no_record"),
+            };
+            if !checklist.complete() {
+                errors.add("checklist", "review.error.checklist");
+            }
+            Decision::Approve(checklist)
+        }
+        "reject" => {
+            let reason = review::REJECT_REASONS.iter().find(|r| **r == form.get("reason_code")).copied();
+            let note = form.get("note").trim().to_string();
+            let internal = form.get("internal_note").trim().to_string();
+            if reason.is_none() {
+                errors.add("reason_code", "review.error.reason");
+            }
+            if reason == Some("other") && note.is_empty() {
+                errors.add("note", "review.error.note_required");
+            }
+            if note.chars().count() > 2000 || internal.chars().count() > 2000 {
+                errors.add("note", "review.error.too_long");
+            }
+            Decision::Reject {
+                reason: reason.unwrap_or("other"),
+                note,
+                internal_note: (!internal.is_empty()).then_some(internal),
+            }
+        }
+        "request-info" => {
+            let message = form.get("message").trim().to_string();
+            let kinds: Vec<DocumentKind> = form.all("kinds").into_iter().filter_map(|k| k.parse().ok()).collect();
+            if message.is_empty() {
+                errors.add("message", "review.error.message_required");
+            }
+            if message.chars().count() > 2000 {
+                errors.add("message", "review.error.too_long");
+            }
+            if kinds.is_empty() {
+                errors.add("kinds", "review.error.kinds_required");
+            }
+            Decision::RequestInfo { message, kinds }
+        }
+        _ => return Err(FormErrors::default()),
+    };
+    if errors.is_empty() { Ok(decision) } else { Err(errors) }
+}
+
+#[post("/officer/applications/{id}/{action}")]
+async fn act(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Officer,
+    path: Path<(String, String)>,
+    form: Pairs,
+) -> AppResult<HttpResponse> {
+    let (id, action) = path.into_inner();
+    if !["claim", "release", "approve", "confirm", "reject", "request-info"].contains(&action.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    let version: i32 = form.get("version").trim().parse().map_err(|_| AppError::BadRequest("version"))?;
+    let decision = match parse_decision(&action, &form) {
+        Ok(d) => d,
+        Err(errors) => {
+            let page = load(&state, ctx, &user, id, errors).await?;
+            return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let reviewer = Reviewer { user_id: user.user_id.clone(), ip: user.ip.clone() };
+    let next = review::decide(&state, id.clone(), version, reviewer, decision).await?;
+    let to = if next.is_open() && next != Status::NeedsInfo {
+        format!("/officer/applications/{id}")
+    } else {
+        "/officer".to_string()
+    };
+    let mut res = see_other(&to);
+    let flash = match action.as_str() {
+        "claim" => "review_claimed",
+        "release" => "review_released",
+        "approve" | "confirm" if next == Status::Approved => "review_approved",
+        "approve" => "review_first_approval",
+        "reject" => "review_rejected",
+        _ => "review_info_requested",
+    };
+    res.add_cookie(&cookies::flash(&state.settings, flash)).map_err(AppError::internal)?;
+    Ok(res)
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::applications::{self, NewApplication, Resubmission, SubmitOutcome, Viewer};
 use crate::auth::Resident;
-use crate::db::models::{Application, ApplicationEvent, Document, Group};
+use crate::db::models::{Application, ApplicationEvent, Document, Group, Membership};
 use crate::documents::Upload;
 use crate::documents::sniff::{self, MediaType};
 use crate::domain::application::{self as rules, CertificateDateProblem, Dni, DocumentKind, Status};
@@ -41,6 +41,7 @@ const FILE_FIELDS: [&str; 3] = ["residency_proof", "criminal_record", "identity_
 #[template(path = "resident/me.html")]
 struct HomePage {
     ctx: PageContext,
+    memberships: Vec<(Membership, Group)>,
     applications: Vec<(Application, Group)>,
     groups: Vec<(Group, bool)>,
 }
@@ -48,8 +49,9 @@ struct HomePage {
 #[get("/me")]
 async fn home(state: Data<AppState>, ctx: PageContext, user: Resident) -> AppResult<HttpResponse> {
     let uid = user.user_id.clone();
-    let (applications, groups) = state
+    let (memberships, applications, groups) = state
         .db(move |c| {
+            let memberships = crate::memberships::list_for_user(c, &uid)?;
             let apps = applications::list_for_resident(c, &uid)?;
             let groups = groups::list_active(c)?
                 .into_iter()
@@ -60,10 +62,10 @@ async fn home(state: Data<AppState>, ctx: PageContext, user: Resident) -> AppRes
                     (g, open)
                 })
                 .collect();
-            Ok((apps, groups))
+            Ok((memberships, apps, groups))
         })
         .await?;
-    ok(&HomePage { ctx, applications, groups })
+    ok(&HomePage { ctx, memberships, applications, groups })
 }
 
 // ----- applying -----
@@ -248,6 +250,10 @@ async fn submit(
         SubmitOutcome::AlreadyOpen { id } => {
             page.existing = Some(id);
             page.errors.add("group", "apply.error.already_open");
+            render(StatusCode::CONFLICT, &page)
+        }
+        SubmitOutcome::AlreadyMember => {
+            page.errors.add("group", "apply.error.already_member");
             render(StatusCode::CONFLICT, &page)
         }
         SubmitOutcome::GroupUnavailable => Err(AppError::NotFound),

@@ -38,6 +38,7 @@ pub async fn create_group(app: &TestApp, slug: &str, two_approvals: bool) -> Str
         active: true,
         created_at: now,
         updated_at: now,
+        member_seq: 0,
     };
     app.state.db(move |c| Ok(diesel::insert_into(groups::table).values(&g).execute(c)?)).await.unwrap();
     id

@@ -9,5 +9,6 @@ mod audit;
 mod groups;
 mod mail;
 mod migrations;
+mod review;
 mod security;
 mod sessions;

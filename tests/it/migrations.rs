@@ -55,6 +55,13 @@ fn models_match(conn: &mut DbConn) {
     audit_log::table.select(AuditEntry::as_select()).limit(1).load(conn).unwrap();
     mail_outbox::table.select(OutboxMail::as_select()).limit(1).load(conn).unwrap();
     server_secrets::table.limit(1).load::<(String, String, chrono::NaiveDateTime)>(conn).unwrap();
+    groups::table.select(Group::as_select()).limit(1).load(conn).unwrap();
+    applications::table.select(Application::as_select()).limit(1).load(conn).unwrap();
+    documents::table.select(Document::as_select()).limit(1).load(conn).unwrap();
+    document_blobs::table.select(DocumentBlob::as_select()).limit(1).load(conn).unwrap();
+    application_events::table.select(ApplicationEvent::as_select()).limit(1).load(conn).unwrap();
+    memberships::table.select(Membership::as_select()).limit(1).load(conn).unwrap();
+    officer_assignments::table.limit(1).load::<(String, String, chrono::NaiveDateTime)>(conn).unwrap();
 }
 
 fn up_down_up(url: &DatabaseUrl) -> Schema {

@@ -1,0 +1,124 @@
+//! Background work: mail delivery, officers' daily digests, lapsed claims. The worker runs
+//! it continuously; `vecinal jobs run` runs it once. Every job is safe to run twice or on
+//! several instances at once.
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::config::Settings;
+use crate::db::DbConn;
+use crate::db::models::User;
+use crate::db::schema::{applications, officer_assignments, users};
+use crate::domain::Locale;
+use crate::domain::application::Status;
+use crate::error::AppResult;
+use crate::mail::messages::Mail;
+use crate::mail::outbox;
+use crate::startup::AppState;
+use crate::{staff, tk};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct JobReport {
+    pub mails_sent: usize,
+    pub mails_failed: usize,
+    pub digests: usize,
+    pub claims_released: usize,
+}
+
+/// Daily digests for officers who chose them: how many applications arrived in their
+/// groups since the last one. The officer's row is claimed by moving `last_digest_at`
+/// under a version check, so two instances never send the same digest.
+pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> AppResult<usize> {
+    let due_before = now - Duration::hours(24);
+    let officers: Vec<User> = users::table
+        .filter(users::notify_pref.eq("daily"))
+        .filter(users::active.eq(true))
+        .filter(users::email_confirmed_at.is_not_null())
+        .filter(users::last_digest_at.is_null().or(users::last_digest_at.le(due_before)))
+        .limit(1000)
+        .load(conn)?;
+    let mut sent = 0;
+    for officer in officers {
+        let since = officer.last_digest_at.unwrap_or(due_before);
+        let done = conn.write_tx(|conn| -> AppResult<bool> {
+            let target = users::table.find(&officer.id);
+            let claimed = match officer.last_digest_at {
+                Some(t) => diesel::update(target.filter(users::last_digest_at.eq(t)))
+                    .set(users::last_digest_at.eq(Some(now)))
+                    .execute(conn)?,
+                None => diesel::update(target.filter(users::last_digest_at.is_null()))
+                    .set(users::last_digest_at.eq(Some(now)))
+                    .execute(conn)?,
+            };
+            if claimed != 1 {
+                return Ok(false);
+            }
+            let groups = officer_assignments::table
+                .select(officer_assignments::group_id)
+                .filter(officer_assignments::officer_id.eq(&officer.id));
+            let new: i64 = applications::table
+                .filter(applications::group_id.eq_any(groups))
+                .filter(applications::submitted_at.gt(since))
+                .count()
+                .get_result(conn)?;
+            let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
+            let groups = officer_assignments::table
+                .select(officer_assignments::group_id)
+                .filter(officer_assignments::officer_id.eq(&officer.id));
+            let waiting: i64 = applications::table
+                .filter(applications::group_id.eq_any(groups))
+                .filter(applications::status.eq_any(open))
+                .count()
+                .get_result(conn)?;
+            if new == 0 {
+                return Ok(false);
+            }
+            let locale: Locale = officer.locale.parse().unwrap_or_default();
+            let mail = Mail::new(locale, &settings.org_name, tk!("mail.digest.subject"), &officer.full_name)
+                .para(tk!("mail.digest.body"), &[("new", &new.to_string()), ("open", &waiting.to_string())])
+                .action(tk!("mail.digest.action"), settings.link("/officer"))
+                .para(tk!("mail.new_application.settings"), &[])
+                .render()?;
+            outbox::enqueue(conn, now, &officer.email, &mail)?;
+            Ok(true)
+        })?;
+        sent += usize::from(done);
+    }
+    Ok(sent)
+}
+
+/// One pass of every job.
+pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    let (digests, claims_released) = state
+        .db(move |conn| {
+            let digests = send_digests(conn, &settings, now)?;
+            let released = staff::release_lapsed_claims(conn, now, settings.claim_hours)?;
+            Ok((digests, released))
+        })
+        .await?;
+    let delivery = outbox::deliver_due(state).await?;
+    Ok(JobReport { mails_sent: delivery.sent, mails_failed: delivery.failed, digests, claims_released })
+}
+
+/// Delivers mail every few seconds and runs the other jobs every minute, until the
+/// process ends.
+pub async fn run_worker(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut n: u64 = 0;
+    loop {
+        tick.tick().await;
+        let result = if n.is_multiple_of(12) {
+            run_once(&state).await.map(|_| ())
+        } else {
+            outbox::deliver_due(&state).await.map(|_| ())
+        };
+        if let Err(e) = result {
+            tracing::error!(error = %e, "background jobs");
+        }
+        n += 1;
+    }
+}

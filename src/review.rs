@@ -1,0 +1,447 @@
+//! The officer's side of applications: the queue of their groups, one application with
+//! everything needed to decide, and the decisions. Each decision is one transaction with
+//! its timeline event, audit entry, the mail that tells the resident and, on approval, the
+//! membership.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::applications::{Event, add_event};
+use crate::audit::{self, Actor, Subject};
+use crate::db::DbConn;
+use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
+use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
+use crate::documents;
+use crate::domain::application::{self as rules, Action, DocumentKind, Status, TransitionError};
+use crate::domain::{Locale, Role};
+use crate::error::{AppError, AppResult};
+use crate::mail::messages::Mail;
+use crate::mail::outbox;
+use crate::memberships;
+use crate::startup::AppState;
+use crate::tk;
+
+pub const PAGE_SIZE: i64 = 50;
+
+/// Reasons an officer may give for a rejection. The resident sees the reason's text.
+pub const REJECT_REASONS: [&str; 7] =
+    ["not_resident", "record_found", "unreadable", "certificate_too_old", "identity_mismatch", "duplicate", "other"];
+
+type AssignedGroups = diesel::dsl::Filter<
+    diesel::dsl::Select<officer_assignments::table, officer_assignments::group_id>,
+    diesel::dsl::Eq<officer_assignments::officer_id, String>,
+>;
+
+/// The ids of the groups an officer reviews, as a subquery.
+fn assigned_groups(officer_id: &str) -> AssignedGroups {
+    officer_assignments::table
+        .select(officer_assignments::group_id)
+        .filter(officer_assignments::officer_id.eq(officer_id.to_string()))
+}
+
+pub fn groups_of(conn: &mut DbConn, officer_id: &str) -> QueryResult<Vec<Group>> {
+    groups::table.filter(groups::id.eq_any(assigned_groups(officer_id))).order(groups::name.asc()).load(conn)
+}
+
+/// Where a queue page starts: after the application submitted at `at` with id `id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: NaiveDateTime,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.at.and_utc().timestamp_micros(), self.id)
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let (micros, id) = raw.split_once('_')?;
+        let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        uuid::Uuid::parse_str(id).ok()?;
+        Some(Self { at, id: id.to_string() })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    pub group_id: Option<String>,
+    pub status: Option<Status>,
+    pub claimed_by_me: bool,
+}
+
+pub struct QueueRow {
+    pub application: Application,
+    pub group_name: String,
+    pub applicant_name: String,
+    pub claimer_name: Option<String>,
+}
+
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    pub next: Option<Cursor>,
+}
+
+/// Open applications of the officer's groups, oldest first, one page at a time. Keyset
+/// pagination on (submitted_at, id): each page is an index range scan, however deep.
+pub fn queue(
+    conn: &mut DbConn,
+    officer_id: &str,
+    filter: &QueueFilter,
+    after: Option<&Cursor>,
+) -> QueryResult<QueuePage> {
+    let statuses: Vec<&str> = match filter.status {
+        Some(s) => vec![s.as_str()],
+        None => Status::OPEN.iter().map(|s| s.as_str()).collect(),
+    };
+    let mut q = applications::table
+        .inner_join(groups::table)
+        .inner_join(users::table.on(users::id.eq(applications::resident_id)))
+        .filter(applications::group_id.eq_any(assigned_groups(officer_id)))
+        .filter(applications::status.eq_any(statuses))
+        .select((Application::as_select(), groups::name, users::full_name))
+        .order((applications::submitted_at.asc(), applications::id.asc()))
+        .limit(PAGE_SIZE + 1)
+        .into_boxed();
+    if let Some(g) = &filter.group_id {
+        q = q.filter(applications::group_id.eq(g.clone()));
+    }
+    if filter.claimed_by_me {
+        q = q.filter(applications::claimed_by.eq(officer_id.to_string()));
+    }
+    if let Some(c) = after {
+        q = q.filter(
+            applications::submitted_at
+                .gt(c.at)
+                .or(applications::submitted_at.eq(c.at).and(applications::id.gt(c.id.clone()))),
+        );
+    }
+    let mut found: Vec<(Application, String, String)> = q.load(conn)?;
+    let next = if found.len() as i64 > PAGE_SIZE {
+        found.truncate(PAGE_SIZE as usize);
+        found.last().map(|(a, _, _)| Cursor { at: a.submitted_at, id: a.id.clone() })
+    } else {
+        None
+    };
+    let claimer_ids: Vec<String> = found.iter().filter_map(|(a, _, _)| a.claimed_by.clone()).collect();
+    let claimers: Vec<(String, String)> = if claimer_ids.is_empty() {
+        Vec::new()
+    } else {
+        users::table.filter(users::id.eq_any(claimer_ids)).select((users::id, users::full_name)).load(conn)?
+    };
+    let rows = found
+        .into_iter()
+        .map(|(application, group_name, applicant_name)| {
+            let claimer_name = application
+                .claimed_by
+                .as_ref()
+                .and_then(|id| claimers.iter().find(|(cid, _)| cid == id))
+                .map(|(_, n)| n.clone());
+            QueueRow { application, group_name, applicant_name, claimer_name }
+        })
+        .collect();
+    Ok(QueuePage { rows, next })
+}
+
+/// Open applications per status in the officer's groups.
+pub fn counts(conn: &mut DbConn, officer_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
+    applications::table
+        .filter(applications::group_id.eq_any(assigned_groups(officer_id)))
+        .filter(applications::status.eq_any(open))
+        .group_by(applications::status)
+        .select((applications::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// Everything an officer needs to decide.
+pub struct Review {
+    pub application: Application,
+    pub group: Group,
+    pub applicant: User,
+    pub documents: Vec<Document>,
+    pub events: Vec<(ApplicationEvent, Option<String>)>,
+}
+
+/// The application if it belongs to one of the officer's groups; otherwise, as for any
+/// unknown id, nothing. Commissioners (`officer_id = None`) see every application.
+pub fn find_for_officer(
+    conn: &mut DbConn,
+    id: &str,
+    officer_id: Option<&str>,
+) -> QueryResult<Option<(Application, Group)>> {
+    let mut q = applications::table
+        .inner_join(groups::table)
+        .filter(applications::id.eq(id.to_string()))
+        .select((Application::as_select(), Group::as_select()))
+        .into_boxed();
+    if let Some(o) = officer_id {
+        q = q.filter(applications::group_id.eq_any(assigned_groups(o)));
+    }
+    q.first(conn).optional()
+}
+
+pub fn load_review(conn: &mut DbConn, id: &str, officer_id: Option<&str>) -> QueryResult<Option<Review>> {
+    let Some((application, group)) = find_for_officer(conn, id, officer_id)? else { return Ok(None) };
+    let applicant: User = users::table.find(&application.resident_id).first(conn)?;
+    let documents = documents::current_for_application(conn, id)?;
+    let events: Vec<ApplicationEvent> = application_events::table
+        .filter(application_events::application_id.eq(id))
+        .order(application_events::at.asc())
+        .limit(500)
+        .load(conn)?;
+    let actor_ids: Vec<String> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
+    let names: Vec<(String, String)> =
+        users::table.filter(users::id.eq_any(actor_ids)).select((users::id, users::full_name)).load(conn)?;
+    let events = events
+        .into_iter()
+        .map(|e| {
+            let name = e.actor_id.as_ref().and_then(|a| names.iter().find(|(id, _)| id == a)).map(|(_, n)| n.clone());
+            (e, name)
+        })
+        .collect();
+    Ok(Some(Review { application, group, applicant, documents, events }))
+}
+
+/// The four checks an officer confirms before approving.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checklist {
+    pub address: bool,
+    pub identity: bool,
+    pub certificate_date: bool,
+    pub no_record: bool,
+}
+
+impl Checklist {
+    pub fn complete(&self) -> bool {
+        self.address && self.identity && self.certificate_date && self.no_record
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Decision {
+    Claim,
+    Release,
+    Approve(Checklist),
+    Confirm,
+    Reject { reason: &'static str, note: String, internal_note: Option<String> },
+    RequestInfo { message: String, kinds: Vec<DocumentKind> },
+}
+
+impl Decision {
+    fn audit_action(&self) -> &'static str {
+        match self {
+            Decision::Claim => "application.claimed",
+            Decision::Release => "application.released",
+            Decision::Approve(_) => "application.approved",
+            Decision::Confirm => "application.confirmed",
+            Decision::Reject { .. } => "application.rejected",
+            Decision::RequestInfo { .. } => "application.info_requested",
+        }
+    }
+}
+
+fn checklist_value(c: &Checklist) -> serde_json::Value {
+    json!({ "address": c.address, "identity": c.identity, "certificate_date": c.certificate_date, "no_record": c.no_record })
+}
+
+/// The officer acting, as the review needs them.
+#[derive(Debug, Clone)]
+pub struct Reviewer {
+    pub user_id: String,
+    pub ip: Option<String>,
+}
+
+/// Whether a claim taken at `claimed_at` has lapsed at `now`.
+pub fn claim_lapsed(claimed_at: Option<NaiveDateTime>, now: NaiveDateTime, claim_hours: i64) -> bool {
+    claimed_at.is_some_and(|t| now - t >= Duration::hours(claim_hours))
+}
+
+/// Applies a decision to the application at `version`. A stale version, or a state where
+/// the decision does not apply, is a conflict and changes nothing.
+pub async fn decide(
+    state: &AppState,
+    id: String,
+    version: i32,
+    reviewer: Reviewer,
+    decision: Decision,
+) -> AppResult<Status> {
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let (app, group) = find_for_officer(conn, &id, Some(&reviewer.user_id))?.ok_or(AppError::NotFound)?;
+                if app.version != version {
+                    return Err(AppError::Conflict);
+                }
+                let mut status: Status =
+                    app.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+                let lapsed = status == Status::InReview && claim_lapsed(app.claimed_at, now, settings.claim_hours);
+                // A lapsed claim is free for anyone to take.
+                if lapsed && matches!(decision, Decision::Claim) {
+                    status = Status::Submitted;
+                }
+                let actor = rules::Actor::Officer {
+                    is_claimer: app.claimed_by.as_deref() == Some(reviewer.user_id.as_str()),
+                    is_first_approver: app.first_approver.as_deref() == Some(reviewer.user_id.as_str()),
+                };
+                let action = match &decision {
+                    Decision::Claim => Action::Claim,
+                    Decision::Release => Action::Release,
+                    Decision::Approve(_) => Action::Approve { two_approvals: group.two_approvals },
+                    Decision::Confirm => Action::Confirm,
+                    Decision::Reject { .. } => Action::Reject,
+                    Decision::RequestInfo { .. } => Action::RequestInfo,
+                };
+                let next = match rules::transition(status, actor, action) {
+                    Ok(s) => s,
+                    Err(TransitionError::NotAllowedNow) => return Err(AppError::Conflict),
+                    Err(TransitionError::NotYours) => return Err(AppError::Forbidden),
+                };
+                if let Decision::Approve(c) = &decision
+                    && !c.complete()
+                {
+                    return Err(AppError::BadRequest("checklist incomplete"));
+                }
+
+                let decided = matches!(next, Status::Approved | Status::Rejected);
+                let (claimed_by, claimed_at) = match next {
+                    Status::InReview => (Some(reviewer.user_id.clone()), Some(now)),
+                    _ => (None, None),
+                };
+                let first_approver = match (&decision, next) {
+                    (Decision::Approve(_), Status::AwaitingSecond) => Some(reviewer.user_id.clone()),
+                    _ => app.first_approver.clone(),
+                };
+                let requested = match &decision {
+                    Decision::RequestInfo { kinds, .. } => DocumentKind::join(kinds),
+                    _ => String::new(),
+                };
+                let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
+                    .set((
+                        applications::status.eq(next.as_str()),
+                        applications::version.eq(version + 1),
+                        applications::claimed_by.eq(claimed_by),
+                        applications::claimed_at.eq(claimed_at),
+                        applications::first_approver.eq(first_approver),
+                        applications::requested_kinds.eq(requested),
+                        applications::decided_at.eq(if decided { Some(now) } else { app.decided_at }),
+                        applications::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                if updated != 1 {
+                    return Err(AppError::Conflict);
+                }
+
+                let me = Some(reviewer.user_id.as_str());
+                let resident: User = users::table.find(&app.resident_id).first(conn)?;
+                let locale: Locale = resident.locale.parse().unwrap_or_default();
+                let mail = |subject: &str| Mail::new(locale, &settings.org_name, subject, &resident.full_name);
+                let link = settings.link(&format!("/applications/{id}"));
+                let mut details = json!({ "from": status.as_str(), "to": next.as_str(), "group_id": group.id });
+                match &decision {
+                    Decision::Claim => add_event(conn, &id, now, Event::new("claimed", me))?,
+                    Decision::Release => add_event(conn, &id, now, Event::new("released", me))?,
+                    Decision::Approve(_) | Decision::Confirm if next == Status::Approved => {
+                        let checklist = match &decision {
+                            Decision::Approve(c) => checklist_value(c),
+                            _ => json!(null),
+                        };
+                        let today = rules::local_today(now);
+                        let m = memberships::issue(conn, &app, &group, today, now)?;
+                        add_event(conn, &id, now, Event { details: checklist.clone(), ..Event::new("approved", me) })?;
+                        details["membership_id"] = json!(m.id);
+                        details["checklist"] = checklist;
+                        let rendered = mail(tk!("mail.approved.subject"))
+                            .para(tk!("mail.approved.body"), &[("group", &group.name)])
+                            .para(
+                                tk!("mail.approved.number"),
+                                &[("number", &m.number), ("until", &m.valid_until.format("%d/%m/%Y").to_string())],
+                            )
+                            .para(tk!("mail.approved.invite"), &[("link", &group.invite_link)])
+                            .action(tk!("mail.approved.action"), settings.link("/me"))
+                            .render()?;
+                        outbox::enqueue(conn, now, &resident.email, &rendered)?;
+                    }
+                    Decision::Approve(checklist) => {
+                        let checklist = checklist_value(checklist);
+                        add_event(
+                            conn,
+                            &id,
+                            now,
+                            Event { details: checklist.clone(), ..Event::new("first_approval", me) },
+                        )?;
+                        details["checklist"] = checklist;
+                    }
+                    Decision::Confirm => unreachable!("confirm always approves"),
+                    Decision::Reject { reason, note, internal_note } => {
+                        add_event(
+                            conn,
+                            &id,
+                            now,
+                            Event {
+                                message: Some(note),
+                                details: json!({ "reason": reason }),
+                                ..Event::new("rejected", me)
+                            },
+                        )?;
+                        if let Some(internal) = internal_note {
+                            add_event(
+                                conn,
+                                &id,
+                                now,
+                                Event { message: Some(internal), internal: true, ..Event::new("internal_note", me) },
+                            )?;
+                        }
+                        details["reason"] = json!(reason);
+                        let reason_text = crate::i18n::t(locale, &format!("reject.reason.{reason}")).to_string();
+                        let mut m = mail(tk!("mail.rejected.subject"))
+                            .para(tk!("mail.rejected.body"), &[("group", &group.name)])
+                            .para(tk!("mail.rejected.reason"), &[("reason", &reason_text)]);
+                        if !note.is_empty() {
+                            m = m.para(tk!("mail.rejected.note"), &[("note", note)]);
+                        }
+                        let rendered = m
+                            .para(tk!("mail.rejected.again"), &[])
+                            .action(tk!("mail.rejected.action"), link.clone())
+                            .render()?;
+                        outbox::enqueue(conn, now, &resident.email, &rendered)?;
+                    }
+                    Decision::RequestInfo { message, kinds } => {
+                        let kinds_json = json!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+                        add_event(
+                            conn,
+                            &id,
+                            now,
+                            Event {
+                                message: Some(message),
+                                details: json!({ "kinds": kinds_json }),
+                                ..Event::new("info_requested", me)
+                            },
+                        )?;
+                        details["kinds"] = kinds_json;
+                        let names: Vec<&str> = kinds.iter().map(|k| crate::i18n::t(locale, k.label_key())).collect();
+                        let rendered = mail(tk!("mail.needs_info.subject"))
+                            .para(tk!("mail.needs_info.body"), &[("group", &group.name)])
+                            .para(tk!("mail.needs_info.message"), &[("message", message)])
+                            .para(tk!("mail.needs_info.kinds"), &[("kinds", &names.join(", "))])
+                            .action(tk!("mail.needs_info.action"), link.clone())
+                            .render()?;
+                        outbox::enqueue(conn, now, &resident.email, &rendered)?;
+                    }
+                }
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&reviewer.user_id, Role::Officer, reviewer.ip.as_deref()),
+                    decision.audit_action(),
+                    Some(Subject { kind: "application", id: &id }),
+                    details,
+                )?;
+                Ok(next)
+            })
+        })
+        .await
+}

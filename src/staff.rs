@@ -1,0 +1,316 @@
+//! Staff: commissioners invite officers and other commissioners, choose the groups each
+//! officer reviews, and deactivate accounts. Deactivation ends the person's sessions at
+//! once and puts their claimed applications back in the queue.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::accounts::{self, TokenOutcome, find_by_email, find_by_id, issue_token, live_token, use_token};
+use crate::applications::{Event, add_event};
+use crate::audit::{self, Actor, Subject};
+use crate::auth::session;
+use crate::db::DbConn;
+use crate::db::models::{Group, NewUser, User};
+use crate::db::schema::{applications, groups, officer_assignments, users};
+use crate::domain::application::Status;
+use crate::domain::token::{SecretToken, TokenPurpose};
+use crate::domain::{Email, Locale, Password, PersonName, Role};
+use crate::error::{AppError, AppResult};
+use crate::mail::messages::Mail;
+use crate::mail::outbox;
+use crate::startup::AppState;
+use crate::tk;
+
+/// A staff account with the groups it reviews.
+pub struct StaffMember {
+    pub user: User,
+    pub groups: Vec<Group>,
+}
+
+/// Every officer and commissioner, by name. Staff are a few dozen people, not a table
+/// that grows with residents.
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<StaffMember>> {
+    let staff: Vec<User> = users::table
+        .filter(users::role.eq_any([Role::Officer.as_str(), Role::Commissioner.as_str()]))
+        .order((users::active.desc(), users::full_name.asc()))
+        .limit(1000)
+        .load(conn)?;
+    let ids: Vec<String> = staff.iter().map(|u| u.id.clone()).collect();
+    let links: Vec<(String, Group)> = officer_assignments::table
+        .inner_join(groups::table)
+        .filter(officer_assignments::officer_id.eq_any(ids))
+        .order(groups::name.asc())
+        .select((officer_assignments::officer_id, Group::as_select()))
+        .load(conn)?;
+    Ok(staff
+        .into_iter()
+        .map(|user| {
+            let groups = links.iter().filter(|(o, _)| *o == user.id).map(|(_, g)| g.clone()).collect();
+            StaffMember { user, groups }
+        })
+        .collect())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<StaffMember>> {
+    let Some(user) = find_by_id(conn, id)?.filter(|u| u.role != Role::Resident.as_str()) else { return Ok(None) };
+    let groups = groups::table
+        .inner_join(officer_assignments::table)
+        .filter(officer_assignments::officer_id.eq(id))
+        .order(groups::name.asc())
+        .select(Group::as_select())
+        .load(conn)?;
+    Ok(Some(StaffMember { user, groups }))
+}
+
+pub struct Invitation {
+    pub full_name: PersonName,
+    pub email: Email,
+    pub role: Role,
+    pub group_ids: Vec<String>,
+    pub locale: Locale,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum InviteOutcome {
+    Invited { user_id: String },
+    EmailTaken,
+}
+
+fn set_assignments(conn: &mut DbConn, user_id: &str, group_ids: &[String], now: NaiveDateTime) -> QueryResult<()> {
+    diesel::delete(officer_assignments::table.filter(officer_assignments::officer_id.eq(user_id))).execute(conn)?;
+    for g in group_ids {
+        diesel::insert_into(officer_assignments::table)
+            .values((
+                officer_assignments::officer_id.eq(user_id),
+                officer_assignments::group_id.eq(g),
+                officer_assignments::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Only ids of existing groups, each once.
+fn known_groups(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    groups::table.filter(groups::id.eq_any(ids)).select(groups::id).order(groups::id.asc()).load(conn)
+}
+
+pub async fn invite(state: &AppState, by: Actor, inv: Invitation) -> AppResult<InviteOutcome> {
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                if find_by_email(conn, &inv.email)?.is_some() {
+                    return Ok(InviteOutcome::EmailTaken);
+                }
+                let id = uuid::Uuid::new_v4().to_string();
+                diesel::insert_into(users::table)
+                    .values(NewUser {
+                        id: &id,
+                        email: inv.email.as_str(),
+                        full_name: inv.full_name.as_str(),
+                        password_hash: None,
+                        role: inv.role.as_str(),
+                        locale: inv.locale.as_str(),
+                        email_confirmed_at: None,
+                        active: true,
+                        created_at: now,
+                        updated_at: now,
+                    })
+                    .execute(conn)?;
+                // Commissioners see every group; assignments are for officers.
+                let group_ids =
+                    if inv.role == Role::Officer { known_groups(conn, &inv.group_ids)? } else { Vec::new() };
+                set_assignments(conn, &id, &group_ids, now)?;
+                let token = issue_token(conn, TokenPurpose::Invite, Some(&id), now)?;
+                let role_text = crate::i18n::t(inv.locale, &format!("role.{}", inv.role.as_str())).to_string();
+                let mail =
+                    Mail::new(inv.locale, &settings.org_name, tk!("mail.invite.subject"), inv.full_name.as_str())
+                        .para(tk!("mail.invite.body"), &[("role", &role_text)])
+                        .action(tk!("mail.invite.action"), settings.link(&format!("/invite/{}", token.expose())))
+                        .para(tk!("mail.invite.expiry"), &[])
+                        .render()?;
+                outbox::enqueue(conn, now, inv.email.as_str(), &mail)?;
+                audit::record(
+                    conn,
+                    now,
+                    &by,
+                    "staff.invited",
+                    Some(Subject::user(&id)),
+                    json!({ "role": inv.role.as_str(), "groups": group_ids }),
+                )?;
+                Ok(InviteOutcome::Invited { user_id: id })
+            })
+        })
+        .await
+}
+
+/// Sets the password of an invited account from its invitation link; the link proves the
+/// mailbox, so the email is confirmed too.
+pub async fn accept_invite(
+    state: &AppState,
+    token: SecretToken,
+    password: &Password,
+    ip: Option<String>,
+) -> AppResult<TokenOutcome> {
+    let hash = state.hasher.hash(password).await?;
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let Some(t) = live_token(conn, &token, TokenPurpose::Invite, now)? else {
+                    return Ok(TokenOutcome::Invalid);
+                };
+                let Some(user) = t.user_id.as_deref().map(|id| find_by_id(conn, id)).transpose()?.flatten() else {
+                    return Ok(TokenOutcome::Invalid);
+                };
+                if !user.active {
+                    return Ok(TokenOutcome::Invalid);
+                }
+                use_token(conn, &t.id, now)?;
+                diesel::update(users::table.find(&user.id))
+                    .set((
+                        users::password_hash.eq(Some(&hash)),
+                        users::email_confirmed_at.eq(Some(now)),
+                        users::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                let role = accounts::role_of(&user);
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&user.id, role, ip.as_deref()),
+                    "staff.invite_accepted",
+                    Some(Subject::user(&user.id)),
+                    json!({}),
+                )?;
+                Ok(TokenOutcome::Done)
+            })
+        })
+        .await
+}
+
+pub async fn set_groups(state: &AppState, by: Actor, user_id: String, group_ids: Vec<String>) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let user = find_by_id(conn, &user_id)?
+                    .filter(|u| u.role == Role::Officer.as_str())
+                    .ok_or(AppError::NotFound)?;
+                let group_ids = known_groups(conn, &group_ids)?;
+                set_assignments(conn, &user.id, &group_ids, now)?;
+                audit::record(
+                    conn,
+                    now,
+                    &by,
+                    "staff.groups_changed",
+                    Some(Subject::user(&user.id)),
+                    json!({ "groups": group_ids }),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Puts an officer's claimed applications back in the queue.
+fn release_claims(conn: &mut DbConn, officer_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    let claimed: Vec<(String, i32)> = applications::table
+        .filter(applications::claimed_by.eq(officer_id))
+        .filter(applications::status.eq(Status::InReview.as_str()))
+        .select((applications::id, applications::version))
+        .load(conn)?;
+    for (id, version) in &claimed {
+        diesel::update(applications::table.find(id))
+            .set((
+                applications::status.eq(Status::Submitted.as_str()),
+                applications::claimed_by.eq(None::<String>),
+                applications::claimed_at.eq(None::<NaiveDateTime>),
+                applications::version.eq(version + 1),
+                applications::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        add_event(conn, id, now, Event::new("released", None))?;
+    }
+    Ok(claimed.len())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum ActiveOutcome {
+    Done,
+    /// Commissioners cannot deactivate themselves (someone must be left to undo it).
+    NotYourself,
+}
+
+pub async fn set_active(state: &AppState, by: Actor, user_id: String, active: bool) -> AppResult<ActiveOutcome> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let user = find_by_id(conn, &user_id)?
+                    .filter(|u| u.role != Role::Resident.as_str())
+                    .ok_or(AppError::NotFound)?;
+                if !active && by.id.as_deref() == Some(user.id.as_str()) {
+                    return Ok(ActiveOutcome::NotYourself);
+                }
+                diesel::update(users::table.find(&user.id))
+                    .set((users::active.eq(active), users::updated_at.eq(now)))
+                    .execute(conn)?;
+                let (action, details) = if active {
+                    ("staff.activated", json!({}))
+                } else {
+                    let sessions = session::end_all_for_user(conn, &user.id, None)?;
+                    let released = release_claims(conn, &user.id, now)?;
+                    ("staff.deactivated", json!({ "sessions_ended": sessions, "claims_released": released }))
+                };
+                audit::record(conn, now, &by, action, Some(Subject::user(&user.id)), details)?;
+                Ok(ActiveOutcome::Done)
+            })
+        })
+        .await
+}
+
+/// Releases claims older than the claim period, so an application nobody works on goes
+/// back to the queue. Returns how many were released.
+pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours: i64) -> QueryResult<usize> {
+    conn.write_tx(|conn| {
+        let cutoff = now - chrono::Duration::hours(claim_hours);
+        let lapsed: Vec<(String, i32)> = applications::table
+            .filter(applications::status.eq(Status::InReview.as_str()))
+            .filter(applications::claimed_at.le(cutoff))
+            .select((applications::id, applications::version))
+            .limit(1000)
+            .load(conn)?;
+        for (id, version) in &lapsed {
+            diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
+                .set((
+                    applications::status.eq(Status::Submitted.as_str()),
+                    applications::claimed_by.eq(None::<String>),
+                    applications::claimed_at.eq(None::<NaiveDateTime>),
+                    applications::version.eq(version + 1),
+                    applications::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            add_event(
+                conn,
+                id,
+                now,
+                Event { details: json!({ "reason": "claim_lapsed" }), ..Event::new("released", None) },
+            )?;
+        }
+        if !lapsed.is_empty() {
+            audit::record(
+                conn,
+                now,
+                &Actor::system("jobs"),
+                "application.claims_lapsed",
+                None,
+                json!({ "released": lapsed.len() }),
+            )?;
+        }
+        Ok(lapsed.len())
+    })
+}

@@ -1,0 +1,255 @@
+//! Staff management for commissioners, and the invitation link new staff open.
+
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Data, Form, Path};
+use actix_web::{HttpResponse, get, post};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::accounts::{self, TokenOutcome};
+use crate::audit::Actor;
+use crate::auth::Commissioner;
+use crate::db::models::Group;
+use crate::domain::Role;
+use crate::domain::token::{SecretToken, TokenPurpose};
+use crate::error::{AppError, AppResult};
+use crate::staff::{self, ActiveOutcome, Invitation, InviteOutcome, StaffMember};
+use crate::startup::AppState;
+use crate::web::account::{parse_email, parse_name, parse_new_password};
+use crate::web::context::RequestContext;
+use crate::web::cookies;
+use crate::web::forms::{FormErrors, Pairs};
+use crate::web::page::{PageContext, ok, render, see_other};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(invite)
+        .service(edit)
+        .service(save_groups)
+        .service(deactivate)
+        .service(activate)
+        .service(invite_form)
+        .service(invite_accept);
+}
+
+fn actor(user: &Commissioner) -> Actor {
+    Actor::user(&user.user_id, Role::Commissioner, user.ip.as_deref())
+}
+
+fn flash(state: &AppState, to: &str, key: &str) -> AppResult<HttpResponse> {
+    let mut res = see_other(to);
+    res.add_cookie(&cookies::flash(&state.settings, key)).map_err(AppError::internal)?;
+    Ok(res)
+}
+
+#[derive(Template)]
+#[template(path = "commissioner/staff.html")]
+struct ListPage {
+    ctx: PageContext,
+    staff: Vec<StaffMember>,
+    groups: Vec<Group>,
+    full_name: String,
+    email: String,
+    role: String,
+    chosen: Vec<String>,
+    errors: FormErrors,
+}
+
+impl ListPage {
+    fn chose(&self, id: &str) -> bool {
+        self.chosen.iter().any(|c| c == id)
+    }
+}
+
+async fn all_groups(state: &AppState) -> AppResult<Vec<Group>> {
+    state
+        .db(|c| {
+            use crate::db::schema::groups;
+            use diesel::prelude::*;
+            Ok(groups::table.order(groups::name.asc()).limit(500).load(c)?)
+        })
+        .await
+}
+
+async fn list_page(state: &AppState, ctx: PageContext) -> AppResult<ListPage> {
+    let staff = state.db(|c| Ok(staff::list(c)?)).await?;
+    Ok(ListPage {
+        ctx,
+        staff,
+        groups: all_groups(state).await?,
+        full_name: String::new(),
+        email: String::new(),
+        role: "officer".into(),
+        chosen: Vec::new(),
+        errors: FormErrors::default(),
+    })
+}
+
+#[get("/commissioner/staff")]
+async fn list(state: Data<AppState>, ctx: PageContext, _user: Commissioner) -> AppResult<HttpResponse> {
+    ok(&list_page(&state, ctx).await?)
+}
+
+#[post("/commissioner/staff")]
+async fn invite(state: Data<AppState>, ctx: PageContext, user: Commissioner, form: Pairs) -> AppResult<HttpResponse> {
+    let mut errors = FormErrors::default();
+    let full_name = parse_name(form.get("full_name"), &mut errors);
+    let email = parse_email(form.get("email"), &mut errors);
+    let role = match form.get("role") {
+        "officer" => Some(Role::Officer),
+        "commissioner" => Some(Role::Commissioner),
+        _ => {
+            errors.add("role", "staff.error.role");
+            None
+        }
+    };
+    let group_ids: Vec<String> = form.all("groups").into_iter().map(str::to_string).collect();
+    if role == Some(Role::Officer) && group_ids.is_empty() {
+        errors.add("groups", "staff.error.groups");
+    }
+    let mut page = list_page(&state, ctx.clone()).await?;
+    page.full_name = form.get("full_name").to_string();
+    page.email = form.get("email").to_string();
+    page.role = form.get("role").to_string();
+    page.chosen = group_ids.clone();
+    let (Some(full_name), Some(email), Some(role)) = (full_name, email, role) else {
+        page.errors = errors;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    if !errors.is_empty() {
+        page.errors = errors;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let inv = Invitation { full_name, email, role, group_ids, locale: ctx.locale };
+    match staff::invite(&state, actor(&user), inv).await? {
+        InviteOutcome::Invited { .. } => flash(&state, "/commissioner/staff", "staff_invited"),
+        InviteOutcome::EmailTaken => {
+            page.errors.add("email", "form.email.taken");
+            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "commissioner/staff_edit.html")]
+struct EditPage {
+    ctx: PageContext,
+    member: StaffMember,
+    groups: Vec<Group>,
+    is_me: bool,
+}
+
+impl EditPage {
+    fn assigned(&self, id: &str) -> bool {
+        self.member.groups.iter().any(|g| g.id == id)
+    }
+
+    fn is_officer(&self) -> bool {
+        self.member.user.role == "officer"
+    }
+
+    fn invited(&self) -> bool {
+        self.member.user.password_hash.is_none()
+    }
+}
+
+#[get("/commissioner/staff/{id}")]
+async fn edit(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Commissioner,
+    id: Path<String>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let is_me = id == user.user_id;
+    let member = state.db(move |c| staff::find(c, &id)?.ok_or(AppError::NotFound)).await?;
+    ok(&EditPage { ctx, member, groups: all_groups(&state).await?, is_me })
+}
+
+#[post("/commissioner/staff/{id}/groups")]
+async fn save_groups(
+    state: Data<AppState>,
+    user: Commissioner,
+    id: Path<String>,
+    form: Pairs,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let groups = form.all("groups").into_iter().map(str::to_string).collect();
+    staff::set_groups(&state, actor(&user), id.clone(), groups).await?;
+    flash(&state, &format!("/commissioner/staff/{id}"), "staff_groups_saved")
+}
+
+#[post("/commissioner/staff/{id}/deactivate")]
+async fn deactivate(state: Data<AppState>, user: Commissioner, id: Path<String>) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    match staff::set_active(&state, actor(&user), id.clone(), false).await? {
+        ActiveOutcome::Done => flash(&state, &format!("/commissioner/staff/{id}"), "staff_deactivated"),
+        ActiveOutcome::NotYourself => Err(AppError::Conflict),
+    }
+}
+
+#[post("/commissioner/staff/{id}/activate")]
+async fn activate(state: Data<AppState>, user: Commissioner, id: Path<String>) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    staff::set_active(&state, actor(&user), id.clone(), true).await?;
+    flash(&state, &format!("/commissioner/staff/{id}"), "staff_activated")
+}
+
+#[derive(Template)]
+#[template(path = "auth/invite.html")]
+struct InvitePage {
+    ctx: PageContext,
+    token: String,
+    name: String,
+    errors: FormErrors,
+}
+
+fn invalid_link(ctx: PageContext) -> AppResult<HttpResponse> {
+    #[derive(Template)]
+    #[template(path = "auth/message.html")]
+    struct Message {
+        ctx: PageContext,
+        title_key: &'static str,
+        message_key: &'static str,
+        link: Option<(&'static str, &'static str)>,
+    }
+    render(
+        StatusCode::NOT_FOUND,
+        &Message { ctx, title_key: "token.invalid.title", message_key: "invite.invalid", link: None },
+    )
+}
+
+#[get("/invite/{token}")]
+async fn invite_form(state: Data<AppState>, ctx: PageContext, token: Path<String>) -> AppResult<HttpResponse> {
+    let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_link(ctx) };
+    let Some(user) = accounts::token_user(&state, &t, TokenPurpose::Invite).await? else { return invalid_link(ctx) };
+    ok(&InvitePage { ctx, token: token.into_inner(), name: user.full_name, errors: FormErrors::default() })
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    password: String,
+}
+
+#[post("/invite/{token}")]
+async fn invite_accept(
+    state: Data<AppState>,
+    ctx: PageContext,
+    rctx: RequestContext,
+    token: Path<String>,
+    form: Form<InviteForm>,
+) -> AppResult<HttpResponse> {
+    let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_link(ctx) };
+    let Some(user) = accounts::token_user(&state, &t, TokenPurpose::Invite).await? else { return invalid_link(ctx) };
+    let mut errors = FormErrors::default();
+    let Some(password) = parse_new_password(&form.password, &[&user.email, &user.full_name], &mut errors) else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &InvitePage { ctx, token: token.into_inner(), name: user.full_name, errors },
+        );
+    };
+    match staff::accept_invite(&state, t, &password, rctx.client_ip).await? {
+        TokenOutcome::Done => flash(&state, "/login", "invite_accepted"),
+        TokenOutcome::Invalid => invalid_link(ctx),
+    }
+}
