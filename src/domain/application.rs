@@ -224,7 +224,7 @@ impl Dni {
         let mut out = String::new();
         let n = digits.len();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (n - i) % 3 == 0 {
+            if i > 0 && (n - i).is_multiple_of(3) {
                 out.push('.');
             }
             out.push(c);
@@ -239,16 +239,19 @@ impl fmt::Debug for Dni {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidPhone;
+
 /// An optional phone number: digits with spaces, dashes, parentheses and a leading `+`;
 /// 6 to 15 digits.
-pub fn parse_phone(raw: &str) -> Result<Option<String>, ()> {
+pub fn parse_phone(raw: &str) -> Result<Option<String>, InvalidPhone> {
     let s = raw.trim();
     if s.is_empty() {
         return Ok(None);
     }
     let allowed = s.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || " -()".contains(c) || (c == '+' && i == 0));
     let digits = s.chars().filter(char::is_ascii_digit).count();
-    if allowed && (6..=15).contains(&digits) && s.len() <= 30 { Ok(Some(s.to_string())) } else { Err(()) }
+    if allowed && (6..=15).contains(&digits) && s.len() <= 30 { Ok(Some(s.to_string())) } else { Err(InvalidPhone) }
 }
 
 /// A street address as typed: 5–200 characters after trimming, no control characters.
