@@ -1,1 +1,328 @@
 //! Group management and the public list of groups.
+
+use diesel::prelude::*;
+use reqwest::{Client, StatusCode};
+use vecinal::db::models::Group;
+use vecinal::db::schema::audit_log;
+use vecinal::domain::Role;
+
+use crate::helpers::*;
+
+const GROUPS: &str = "/commissioner/groups";
+
+/// A valid form for "Chacra II", with `changes` replacing or adding fields.
+fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut f = vec![
+        ("name", "Chacra II"),
+        ("slug", "chacra-ii"),
+        ("description", "Grupo de alerta de la Chacra II."),
+        ("area", "Entre la avenida Santa Fe y la avenida Perito Moreno."),
+        ("invite_link", "https://chat.example.org/invite/chacra-ii"),
+        ("validity_days", "365"),
+        ("certificate_max_age_days", "90"),
+    ];
+    for (k, v) in changes {
+        match f.iter_mut().find(|(name, _)| name == k) {
+            Some(field) => field.1 = v,
+            None => f.push((k, v)),
+        }
+    }
+    f
+}
+
+async fn commissioner(app: &TestApp) -> Client {
+    app.signed_in(Role::Commissioner, "comisaria@example.com").await
+}
+
+async fn create(app: &TestApp, c: &Client, changes: &[(&str, &str)]) {
+    let res = app.post(c, GROUPS, &form(changes)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "group created");
+    assert_eq!(location(&res), GROUPS);
+}
+
+async fn group(app: &TestApp, slug: &str) -> Option<Group> {
+    let slug = slug.to_string();
+    app.state.db(move |c| Ok(vecinal::groups::find_by_slug(c, &slug)?)).await.unwrap()
+}
+
+#[derive(Queryable)]
+struct Entry {
+    action: String,
+    actor_role: Option<String>,
+    subject_type: Option<String>,
+    subject_id: Option<String>,
+    details: String,
+}
+
+impl Entry {
+    fn details(&self) -> serde_json::Value {
+        serde_json::from_str(&self.details).unwrap()
+    }
+}
+
+/// The audit entries about groups, oldest first.
+async fn group_entries(app: &TestApp) -> Vec<Entry> {
+    app.state
+        .db(|c| {
+            Ok(audit_log::table
+                .select((
+                    audit_log::action,
+                    audit_log::actor_role,
+                    audit_log::subject_type,
+                    audit_log::subject_id,
+                    audit_log::details,
+                ))
+                .filter(audit_log::action.like("group.%"))
+                .order(audit_log::seq.asc())
+                .load(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+async fn html(app: &TestApp, c: &Client, path: &str) -> String {
+    let res = app.get_with(c, path).await;
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    res.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_created_group_is_listed_for_commissioners_and_on_the_landing_page() {
+    let app = TestApp::spawn().await;
+    let c = commissioner(&app).await;
+    assert!(html(&app, &c, GROUPS).await.contains("Todavía no hay barrios. Creá el primero"));
+    assert!(html(&app, &client(), "/").await.contains("Todavía no hay barrios abiertos a solicitudes."));
+    let home = html(&app, &c, "/commissioner").await;
+    assert!(home.contains(r#"href="/commissioner/groups""#) && home.contains("Administrar barrios"), "card and nav");
+
+    let new = html(&app, &c, "/commissioner/groups/new").await;
+    assert!(new.contains(r#"value="365""#) && new.contains(r#"value="90""#), "default validity and certificate age");
+    assert!(!new.contains("checked"), "two approvals off by default");
+
+    create(&app, &c, &[("two_approvals", "on"), ("area", "Calle Uno\r\nCalle Dos")]).await;
+    let list = html(&app, &c, GROUPS).await;
+    assert!(list.contains("El barrio quedó creado."), "flash message");
+    for text in ["Chacra II", "chacra-ii", "Activo", "365 días", "90 días", "Sí"] {
+        assert!(list.contains(text), "list shows {text}");
+    }
+    let g = group(&app, "chacra-ii").await.expect("stored");
+    assert!(g.active && g.two_approvals);
+    assert_eq!((g.validity_days, g.certificate_max_age_days), (365, 90));
+    assert_eq!(g.area, "Calle Uno\nCalle Dos", "line ends normalised");
+
+    let public = html(&app, &client(), "/").await;
+    for text in ["Chacra II", "Grupo de alerta de la Chacra II.", "Calle Uno\nCalle Dos", "Solicitar ingreso"] {
+        assert!(public.contains(text), "landing page shows {text}");
+    }
+    assert!(public.contains(r#"href="/applications/new?group=chacra-ii""#));
+    assert!(!public.contains("chat.example.org"), "the invite link is for members only");
+
+    let entries = group_entries(&app).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].action, "group.created");
+    assert_eq!(entries[0].actor_role.as_deref(), Some("commissioner"));
+    assert_eq!(entries[0].subject_type.as_deref(), Some("group"));
+    assert_eq!(entries[0].subject_id.as_deref(), Some(g.id.as_str()));
+}
+
+#[tokio::test]
+async fn editing_changes_the_group_and_may_move_its_slug() {
+    let app = TestApp::spawn().await;
+    let c = commissioner(&app).await;
+    create(&app, &c, &[]).await;
+    create(&app, &c, &[("name", "Centro"), ("slug", "centro")]).await;
+    let id = group(&app, "chacra-ii").await.unwrap().id;
+
+    let edit = html(&app, &c, "/commissioner/groups/chacra-ii").await;
+    assert!(edit.contains(r#"value="Chacra II""#) && edit.contains(r#"action="/commissioner/groups/chacra-ii""#));
+
+    // Saving what is there changes nothing and records nothing.
+    let res = app.post(&c, "/commissioner/groups/chacra-ii", &form(&[])).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(group_entries(&app).await.len(), 2, "only the two creations");
+
+    // Another group's slug is a form error, and nothing moves.
+    let res = app.post(&c, "/commissioner/groups/chacra-ii", &form(&[("slug", "centro"), ("name", "Otro")])).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Ya hay un barrio con ese identificador.") && body.contains(r#"value="Otro""#));
+    assert!(body.contains(r#"action="/commissioner/groups/chacra-ii""#), "the form still posts to the group");
+    assert_eq!(group(&app, "chacra-ii").await.unwrap().name, "Chacra II");
+
+    let changes = [("name", "Chacra Dos"), ("slug", "chacra-2"), ("two_approvals", "on"), ("validity_days", "180")];
+    let res = app.post(&c, "/commissioner/groups/chacra-ii", &form(&changes)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), GROUPS);
+    assert!(html(&app, &c, GROUPS).await.contains("Los cambios del barrio se guardaron."));
+    assert_eq!(app.get_with(&c, "/commissioner/groups/chacra-ii").await.status(), StatusCode::NOT_FOUND);
+    let g = group(&app, "chacra-2").await.unwrap();
+    assert_eq!(
+        (g.id.as_str(), g.name.as_str(), g.validity_days, g.two_approvals),
+        (id.as_str(), "Chacra Dos", 180, true)
+    );
+    assert!(html(&app, &c, "/commissioner/groups/chacra-2").await.contains(r#"value="Chacra Dos""#));
+
+    let public = html(&app, &client(), "/").await;
+    assert!(public.contains("Chacra Dos") && public.contains("/applications/new?group=chacra-2"));
+    assert!(!public.contains("group=chacra-ii"));
+
+    // Unticking the checkbox turns the rule off.
+    let res = app.post(&c, "/commissioner/groups/chacra-2", &form(&changes[..2])).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!group(&app, "chacra-2").await.unwrap().two_approvals);
+
+    let entries = group_entries(&app).await;
+    let updates: Vec<&Entry> = entries.iter().filter(|e| e.action == "group.updated").collect();
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[0].subject_id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        updates[0].details(),
+        serde_json::json!({"changed": ["name", "slug", "validity_days", "two_approvals"]})
+    );
+    assert_eq!(updates[1].details(), serde_json::json!({"changed": ["validity_days", "two_approvals"]}));
+    assert!(!updates[0].details.contains("Chacra Dos"), "names of fields, not values");
+}
+
+#[tokio::test]
+async fn a_deactivated_group_leaves_the_landing_page_until_reactivated() {
+    let app = TestApp::spawn().await;
+    let c = commissioner(&app).await;
+    create(&app, &c, &[]).await;
+    create(&app, &c, &[("name", "Margen Sur"), ("slug", "margen-sur")]).await;
+
+    let res = app.post(&c, "/commissioner/groups/chacra-ii/deactivate", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), GROUPS);
+    let list = html(&app, &c, GROUPS).await;
+    assert!(list.contains("El barrio quedó desactivado") && list.contains("Inactivo") && list.contains("Chacra II"));
+    assert!(list.contains(r#"action="/commissioner/groups/chacra-ii/activate""#));
+    let public = html(&app, &client(), "/").await;
+    assert!(!public.contains("group=chacra-ii") && public.contains("group=margen-sur"));
+    assert!(!group(&app, "chacra-ii").await.unwrap().active);
+
+    // Deactivating again is no change and no entry.
+    app.post(&c, "/commissioner/groups/chacra-ii/deactivate", &[]).await;
+    let res = app.post(&c, "/commissioner/groups/chacra-ii/activate", &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(html(&app, &c, GROUPS).await.contains("El barrio volvió a estar activo"));
+    assert!(html(&app, &client(), "/").await.contains("group=chacra-ii"));
+    assert!(group(&app, "chacra-ii").await.unwrap().active);
+
+    let id = group(&app, "chacra-ii").await.unwrap().id;
+    let entries = group_entries(&app).await;
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["group.created", "group.created", "group.deactivated", "group.activated"]);
+    assert!(entries[2..].iter().all(|e| e.subject_id.as_deref() == Some(id.as_str())));
+
+    let res = app.post(&c, "/commissioner/groups/no-existe/deactivate", &[]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn invalid_forms_show_every_message_and_store_nothing() {
+    let app = TestApp::spawn().await;
+    let c = commissioner(&app).await;
+    let audit_before = app.count("audit_log").await;
+    let bad = form(&[
+        ("name", "X"),
+        ("slug", "Chacra II"),
+        ("area", "  "),
+        ("invite_link", "http://chat.example.org/invite/x"),
+        ("validity_days", "0"),
+        ("certificate_max_age_days", "noventa"),
+    ]);
+    let res = app.post(&c, GROUPS, &bad).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    for message in [
+        "El nombre debe tener entre 2 y 80 caracteres.",
+        "El identificador debe tener entre 2 y 40 caracteres",
+        "Describí la zona del barrio",
+        "El enlace de invitación debe ser una dirección completa que empiece con https://.",
+        "La vigencia debe ser un número de días entre 1 y 3650.",
+        "La antigüedad máxima del certificado debe ser un número de días entre 1 y 365.",
+    ] {
+        assert!(body.contains(message), "shows {message:?}");
+    }
+    assert!(!body.contains("La descripción puede tener"), "no message for a valid field");
+    assert!(body.contains(r#"value="Chacra II""#) && body.contains(r#"value="noventa""#), "keeps what was typed");
+    assert!(body.contains(r#"value="http://chat.example.org/invite/x""#));
+
+    let res = app.post(&c, GROUPS, &form(&[("slug", "new")])).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("Ese identificador está reservado."));
+    let res = app.post(&c, GROUPS, &form(&[("validity_days", "doce")])).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("groups").await, 0);
+    assert_eq!(app.count("audit_log").await, audit_before);
+
+    create(&app, &c, &[]).await;
+    let res = app.post(&c, GROUPS, &form(&[("name", "Chacra Dos")])).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Ya hay un barrio con ese identificador.") && body.contains(r#"value="Chacra Dos""#));
+    assert_eq!(app.count("groups").await, 1);
+    assert_eq!(group_entries(&app).await.len(), 1);
+}
+
+#[tokio::test]
+async fn only_commissioners_reach_group_management() {
+    let app = TestApp::spawn().await;
+    let c = commissioner(&app).await;
+    create(&app, &c, &[("name", "Centro"), ("slug", "centro")]).await;
+    let gets = [GROUPS, "/commissioner/groups/new", "/commissioner/groups/centro"];
+    let posts = [
+        GROUPS,
+        "/commissioner/groups/centro",
+        "/commissioner/groups/centro/deactivate",
+        "/commissioner/groups/centro/activate",
+    ];
+    let takeover = form(&[("name", "Tomado"), ("slug", "tomado")]);
+
+    let resident = app.signed_in(Role::Resident, "vecina@example.com").await;
+    let officer = app.signed_in(Role::Officer, "oficial@example.com").await;
+    for (who, c) in [("resident", &resident), ("officer", &officer)] {
+        for path in gets {
+            assert_eq!(app.get_with(c, path).await.status(), StatusCode::FORBIDDEN, "{who} GET {path}");
+        }
+        for path in posts {
+            assert_eq!(app.post(c, path, &takeover).await.status(), StatusCode::FORBIDDEN, "{who} POST {path}");
+        }
+    }
+    let anonymous = client();
+    for path in gets {
+        let res = app.get_with(&anonymous, path).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "anonymous GET {path}");
+        assert!(location(&res).starts_with("/login"), "anonymous GET {path}");
+    }
+    for path in posts {
+        let res = app.post(&anonymous, path, &takeover).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "anonymous POST {path}");
+        assert!(location(&res).starts_with("/login"), "anonymous POST {path}");
+    }
+
+    assert_eq!(app.count("groups").await, 1);
+    let g = group(&app, "centro").await.unwrap();
+    assert!(g.name == "Centro" && g.active, "nothing changed");
+    assert_eq!(group_entries(&app).await.len(), 1);
+    assert!(!html(&app, &resident, "/").await.contains(r#"href="/commissioner/groups""#), "no nav link for residents");
+}
+
+#[tokio::test]
+async fn group_posts_need_the_csrf_token() {
+    let app = TestApp::spawn().await;
+    let c = commissioner(&app).await;
+    let _ = app.get_with(&c, "/commissioner/groups/new").await;
+    let res = c.post(app.url(GROUPS)).form(&form(&[])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count("groups").await, 0);
+
+    create(&app, &c, &[]).await;
+    let res = c.post(app.url("/commissioner/groups/chacra-ii/deactivate")).form(&[("x", "y")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res =
+        c.post(app.url("/commissioner/groups/chacra-ii")).form(&form(&[("name", "Sin Token")])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let g = group(&app, "chacra-ii").await.unwrap();
+    assert!(g.active && g.name == "Chacra II");
+}
