@@ -1,5 +1,5 @@
-//! Pages for everyone: landing with the list of groups, language switch, first-commissioner
-//! setup, health checks.
+//! Pages for everyone: landing with the list of groups, privacy notice, language switch,
+//! first-commissioner setup, health checks.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Form, Path};
@@ -22,6 +22,7 @@ use crate::web::{account, assets, cookies};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
+        .service(privacy)
         .service(healthz)
         .service(readyz)
         .service(language)
@@ -42,6 +43,17 @@ struct IndexPage {
 async fn index(state: Data<AppState>, ctx: PageContext) -> AppResult<HttpResponse> {
     let groups = state.db(|c| Ok(groups::list_active(c)?)).await?;
     ok(&IndexPage { ctx, groups })
+}
+
+#[derive(Template)]
+#[template(path = "public/privacy.html")]
+struct PrivacyPage {
+    ctx: PageContext,
+}
+
+#[get("/privacy")]
+async fn privacy(ctx: PageContext) -> AppResult<HttpResponse> {
+    ok(&PrivacyPage { ctx })
 }
 
 pub async fn not_found() -> AppResult<HttpResponse> {

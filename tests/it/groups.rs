@@ -326,3 +326,33 @@ async fn group_posts_need_the_csrf_token() {
     let g = group(&app, "chacra-ii").await.unwrap();
     assert!(g.active && g.name == "Chacra II");
 }
+
+#[tokio::test]
+async fn the_privacy_notice_names_the_law_in_both_languages() {
+    let app = TestApp::spawn_with(|s| s.org_name = "Comisaría Río Grande".into()).await;
+    let es = html(&app, &client(), "/privacy").await;
+    for text in [
+        "lang=\"es-AR\"",
+        "El responsable de la base de datos es Comisaría Río Grande",
+        "Ley 25.326",
+        "30 días después de la decisión final",
+        "Agencia de Acceso a la Información Pública",
+        "certificado de antecedentes penales",
+    ] {
+        assert!(es.contains(text), "Spanish notice has {text:?}");
+    }
+    let en = app.client.get(app.url("/privacy")).header("accept-language", "en").send().await.unwrap();
+    assert_eq!(en.status(), StatusCode::OK);
+    let en = en.text().await.unwrap();
+    for text in [
+        "lang=\"en\"",
+        "The database is the responsibility of Comisaría Río Grande",
+        "Law 25.326",
+        "30 days after the final decision",
+        "Agencia de Acceso a la Información Pública",
+        "criminal-record certificate",
+    ] {
+        assert!(en.contains(text), "English notice has {text:?}");
+    }
+    assert!(html(&app, &client(), "/").await.contains(r#"<a href="/privacy">Privacidad</a>"#), "footer link");
+}
