@@ -356,3 +356,73 @@ async fn the_privacy_notice_names_the_law_in_both_languages() {
     }
     assert!(html(&app, &client(), "/").await.contains(r#"<a href="/privacy">Privacidad</a>"#), "footer link");
 }
+
+#[tokio::test]
+async fn seed_demo_fills_an_empty_database_once_with_working_accounts() {
+    use std::process::Command;
+    let db = TestDb::create();
+    let data = tempfile::tempdir().unwrap();
+    let url = match db.url() {
+        vecinal::db::DatabaseUrl::Sqlite(p) => format!("sqlite:{p}"),
+        vecinal::db::DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_vecinal"))
+            .arg("seed-demo")
+            .env("VECINAL_DATABASE_URL", &url)
+            .env("VECINAL_DATA_DIR", data.path())
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(stdout.contains("/login"), "{stdout}");
+    // "  commissioner  EMAIL  PASSWORD" and the same for the officer.
+    let credentials = |role: &str| {
+        let line = stdout.lines().find(|l| l.trim_start().starts_with(role)).unwrap_or_else(|| panic!("{stdout}"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        (words[1].to_string(), words[2].to_string())
+    };
+    let (commissioner_email, commissioner_password) = credentials("commissioner");
+    let (officer_email, officer_password) = credentials("officer");
+    assert_ne!(commissioner_password, officer_password);
+
+    let again = run();
+    assert!(!again.status.success(), "a second run refuses");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"), "{}", String::from_utf8_lossy(&again.stderr));
+
+    let seeded = db.url().clone();
+    let app = TestApp::spawn_with(move |s| s.database_url = seeded).await;
+    assert_eq!(app.count("groups").await, 6, "the second run added nothing");
+    assert_eq!(app.count("users").await, 2);
+    assert_eq!(app.count("officer_assignments").await, 6);
+    let two_approvals: i64 = app
+        .state
+        .db(|c| {
+            use vecinal::db::schema::groups;
+            Ok(groups::table.filter(groups::two_approvals.eq(true)).count().get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(two_approvals, 1);
+    let public = html(&app, &client(), "/").await;
+    assert!(public.contains("Margen Sur") && public.contains("/applications/new?group=chacra-xi"));
+
+    for (email, password, home) in [
+        (&commissioner_email, &commissioner_password, "/commissioner"),
+        (&officer_email, &officer_password, "/officer"),
+    ] {
+        let c = client();
+        let res = app.login(&c, email, password).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} signs in");
+        assert_eq!(location(&res), home);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_vecinal"))
+        .args(["audit", "verify"])
+        .env("VECINAL_DATABASE_URL", &url)
+        .env("VECINAL_DATA_DIR", data.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
