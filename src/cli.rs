@@ -1,16 +1,23 @@
-//! The command line: `vecinal [serve]`, `migrate`, `create-commissioner`, `audit verify`.
+//! The command line: `vecinal [serve]`, `migrate`, `create-commissioner`, `seed-demo`,
+//! `audit verify`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use diesel::prelude::*;
+use rand::Rng;
+use serde_json::json;
 
 use crate::accounts::{self, CreateOutcome, NewStaff};
-use crate::audit::{self, ChainStatus};
+use crate::audit::{self, Actor, ChainStatus, Subject};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
-use crate::domain::{Email, Locale, Password, PersonName};
+use crate::db::models::NewUser;
+use crate::db::schema::{groups, officer_assignments, users};
+use crate::domain::group::{GroupSettings, RawGroup};
+use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::startup::Application;
 
 #[derive(Parser, Debug)]
@@ -41,6 +48,10 @@ pub enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Fill an empty database with six sample neighbourhoods, an officer assigned to all of
+    /// them and a commissioner, and print their sign-in details. Refuses a database that
+    /// has any account or group.
+    SeedDemo,
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
@@ -65,6 +76,7 @@ pub fn run(cli: Cli, settings: Settings) -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::CreateCommissioner { email, name, locale } => create_commissioner(&settings, &email, &name, &locale),
+        Command::SeedDemo => seed_demo(&settings),
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&settings),
         Command::Jobs { command: JobsCommand::Run } => jobs_run(settings),
     };
@@ -138,6 +150,164 @@ fn jobs_run(settings: Settings) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The demo neighbourhoods: slug, name, area. Spanish, as the people trying the demo read it.
+const DEMO_GROUPS: [(&str, &str, &str); 6] = [
+    (
+        "centro",
+        "Centro",
+        "Casco céntrico, desde la costanera hasta la avenida San Martín, entre la avenida Belgrano y la calle Rosales.",
+    ),
+    (
+        "chacra-ii",
+        "Chacra II",
+        "Manzanas de la Chacra II, entre la avenida Santa Fe, la avenida Perito Moreno y la ruta 3.",
+    ),
+    (
+        "chacra-iv",
+        "Chacra IV",
+        "Manzanas de la Chacra IV, entre la avenida Perito Moreno, la calle Mackinlay y la avenida Islas Malvinas.",
+    ),
+    (
+        "chacra-xi",
+        "Chacra XI",
+        "Manzanas de la Chacra XI, al oeste de la ruta 3, entre la calle Luis Piedrabuena y el límite de la ciudad.",
+    ),
+    (
+        "margen-sur",
+        "Margen Sur",
+        "Los barrios al sur del río Grande, del puente hasta la costa, a ambos lados de la ruta 3.",
+    ),
+    ("austral", "Austral", "Barrio Austral, entre la avenida San Martín, la calle Ameghino y la costanera norte."),
+];
+/// The demo group that shows the two-approval rule.
+const DEMO_TWO_APPROVALS: &str = "centro";
+
+struct DemoAccount {
+    role: Role,
+    email: Email,
+    name: PersonName,
+    password: Password,
+}
+
+impl DemoAccount {
+    fn new(role: Role, email: &str, name: &str) -> anyhow::Result<Self> {
+        let email = Email::parse(email).map_err(|p| anyhow::anyhow!("demo email: {p:?}"))?;
+        let name = PersonName::parse(name).map_err(|p| anyhow::anyhow!("demo name: {p:?}"))?;
+        // 20 random letters and digits: about 119 bits, which the policy always accepts;
+        // the loop only guards against zxcvbn spotting a pattern by chance.
+        for _ in 0..10 {
+            let raw: String =
+                rand::rngs::OsRng.sample_iter(&rand::distributions::Alphanumeric).take(20).map(char::from).collect();
+            if let Ok(password) = Password::parse(&raw, &[email.as_str(), name.as_str()]) {
+                return Ok(Self { role, email, name, password });
+            }
+        }
+        anyhow::bail!("could not generate a password the policy accepts")
+    }
+
+    /// Inserts the confirmed, active account with its audit entry; returns its id.
+    fn insert(
+        &self,
+        conn: &mut db::DbConn,
+        hash: &str,
+        now: chrono::NaiveDateTime,
+        actor: &Actor,
+    ) -> anyhow::Result<String> {
+        let id = uuid::Uuid::new_v4().to_string();
+        diesel::insert_into(users::table)
+            .values(NewUser {
+                id: &id,
+                email: self.email.as_str(),
+                full_name: self.name.as_str(),
+                password_hash: Some(hash),
+                role: self.role.as_str(),
+                locale: Locale::Es.as_str(),
+                email_confirmed_at: Some(now),
+                active: true,
+                created_at: now,
+                updated_at: now,
+            })
+            .execute(conn)?;
+        let action = format!("account.{}_created", self.role.as_str());
+        audit::record(conn, now, actor, &action, Some(Subject::user(&id)), json!({ "role": self.role.as_str() }))?;
+        Ok(id)
+    }
+}
+
+fn seed_demo(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let demo_groups = DEMO_GROUPS
+        .iter()
+        .map(|(slug, name, area)| {
+            let invite_link = format!("https://chat.example.org/invite/{slug}");
+            GroupSettings::parse(&RawGroup {
+                name,
+                slug,
+                description: "Barrio de ejemplo, creado para probar Vecinal.",
+                area,
+                invite_link: &invite_link,
+                validity_days: "365",
+                certificate_max_age_days: "90",
+                two_approvals: *slug == DEMO_TWO_APPROVALS,
+            })
+            .map_err(|p| anyhow::anyhow!("demo group {slug}: {p:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let officer = DemoAccount::new(Role::Officer, "oficial.demo@example.org", "Oficial de Demostración")?;
+    let commissioner = DemoAccount::new(Role::Commissioner, "comisario.demo@example.org", "Comisario de Demostración")?;
+    // Hashing takes a while; do it before the transaction holds the database lock.
+    let officer_hash = crate::auth::password::hash_now(&officer.password)?;
+    let commissioner_hash = crate::auth::password::hash_now(&commissioner.password)?;
+
+    std::fs::create_dir_all(&settings.data_dir)?;
+    db::run_migrations(&settings.database_url)?;
+    let mut conn = db::establish(&settings.database_url)?;
+    let now = Clock::system().now();
+    let actor = Actor::system("seed-demo");
+    conn.write_tx(|conn| -> anyhow::Result<()> {
+        // Groups count too: demo groups mixed into real ones would confuse residents.
+        let accounts: i64 = users::table.count().get_result(conn)?;
+        let existing_groups: i64 = groups::table.count().get_result(conn)?;
+        if accounts > 0 || existing_groups > 0 {
+            anyhow::bail!(
+                "the database is not empty ({accounts} accounts, {existing_groups} groups); \
+                 seed-demo only fills a new database"
+            );
+        }
+        let officer_id = officer.insert(conn, &officer_hash, now, &actor)?;
+        commissioner.insert(conn, &commissioner_hash, now, &actor)?;
+        for settings in &demo_groups {
+            let group_id = crate::groups::insert(conn, settings, now, &actor)?;
+            diesel::insert_into(officer_assignments::table)
+                .values((
+                    officer_assignments::officer_id.eq(&officer_id),
+                    officer_assignments::group_id.eq(&group_id),
+                    officer_assignments::created_at.eq(now),
+                ))
+                .execute(conn)?;
+            audit::record(
+                conn,
+                now,
+                &actor,
+                "group.officer_assigned",
+                Some(Subject { kind: "group", id: &group_id }),
+                json!({ "officer_id": officer_id }),
+            )?;
+        }
+        Ok(())
+    })?;
+
+    println!(
+        "demo data created: {} neighbourhoods, an officer assigned to all of them, a commissioner",
+        demo_groups.len()
+    );
+    println!("sign in at {}", settings.link("/login"));
+    for a in [&commissioner, &officer] {
+        println!("  {:<13} {:<28} {}", a.role.as_str(), a.email.as_str(), a.password.expose());
+    }
+    println!("the passwords are stored only as hashes: note them now");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {

@@ -1,4 +1,5 @@
-//! Pages for everyone: landing, language switch, first-commissioner setup, health checks.
+//! Pages for everyone: landing with the list of groups, privacy notice, language switch,
+//! first-commissioner setup, health checks.
 
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Form, Path};
@@ -8,9 +9,11 @@ use serde::Deserialize;
 
 use crate::accounts::{self, CreateOutcome, NewStaff};
 use crate::db;
+use crate::db::models::Group;
 use crate::domain::Locale;
 use crate::domain::token::SecretToken;
 use crate::error::{AppError, AppResult};
+use crate::groups;
 use crate::startup::AppState;
 use crate::web::context::RequestContext;
 use crate::web::forms::FormErrors;
@@ -19,6 +22,7 @@ use crate::web::{account, assets, cookies};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
+        .service(privacy)
         .service(healthz)
         .service(readyz)
         .service(language)
@@ -31,11 +35,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[template(path = "public/index.html")]
 struct IndexPage {
     ctx: PageContext,
+    /// Active groups only: a closed group takes no applications.
+    groups: Vec<Group>,
 }
 
 #[get("/")]
-async fn index(ctx: PageContext) -> AppResult<HttpResponse> {
-    ok(&IndexPage { ctx })
+async fn index(state: Data<AppState>, ctx: PageContext) -> AppResult<HttpResponse> {
+    let groups = state.db(|c| Ok(groups::list_active(c)?)).await?;
+    ok(&IndexPage { ctx, groups })
+}
+
+#[derive(Template)]
+#[template(path = "public/privacy.html")]
+struct PrivacyPage {
+    ctx: PageContext,
+}
+
+#[get("/privacy")]
+async fn privacy(ctx: PageContext) -> AppResult<HttpResponse> {
+    ok(&PrivacyPage { ctx })
 }
 
 pub async fn not_found() -> AppResult<HttpResponse> {
