@@ -29,6 +29,8 @@ pub struct NewApplication {
     pub phone: Option<String>,
     pub certificate_issued_on: NaiveDate,
     pub uploads: Vec<Upload>,
+    /// For a renewal: the membership it renews.
+    pub renewal_of: Option<String>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -42,8 +44,10 @@ pub enum SubmitOutcome {
     },
     /// The group is gone or inactive.
     GroupUnavailable,
-    /// The resident is already an active member of this group.
+    /// The resident is already a current member of this group.
     AlreadyMember,
+    /// The membership to renew is not the resident's or not open for renewal.
+    RenewalClosed,
 }
 
 pub fn open_application(conn: &mut DbConn, resident_id: &str, group_id: &str) -> QueryResult<Option<String>> {
@@ -109,8 +113,24 @@ pub async fn submit(
                 if let Some(id) = open_application(conn, &resident_id, &group.id)? {
                     return Ok(SubmitOutcome::AlreadyOpen { id });
                 }
-                if crate::memberships::is_active_member(conn, &resident_id, &group.id)? {
-                    return Ok(SubmitOutcome::AlreadyMember);
+                match &new.renewal_of {
+                    Some(mid) => {
+                        let today = rules::local_today(now);
+                        let renewable =
+                            crate::memberships::find_for_member(conn, mid, &resident_id)?.is_some_and(|(m, g)| {
+                                g.id == group.id
+                                    && m.status
+                                        .parse()
+                                        .is_ok_and(|s| crate::domain::membership::renewal_open(s, m.valid_until, today))
+                            });
+                        if !renewable {
+                            return Ok(SubmitOutcome::RenewalClosed);
+                        }
+                    }
+                    None if crate::memberships::is_current_member(conn, &resident_id, &group.id)? => {
+                        return Ok(SubmitOutcome::AlreadyMember);
+                    }
+                    None => {}
                 }
                 let resident: User = users::table.find(&resident_id).first(conn)?;
                 let id = uuid::Uuid::new_v4().to_string();
@@ -134,6 +154,7 @@ pub async fn submit(
                         decided_at: None,
                         created_at: now,
                         updated_at: now,
+                        renewal_of: new.renewal_of.clone(),
                     })
                     .execute(conn)?;
                 let mut doc_ids = Vec::new();
@@ -147,7 +168,7 @@ pub async fn submit(
                     &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
                     "application.submitted",
                     Some(Subject { kind: "application", id: &id }),
-                    json!({ "group_id": group.id, "documents": doc_ids }),
+                    json!({ "group_id": group.id, "documents": doc_ids, "renewal_of": new.renewal_of }),
                 )?;
                 let locale: Locale = resident.locale.parse().unwrap_or_default();
                 let mail = Mail::new(

@@ -145,8 +145,13 @@ fn jobs_run(settings: Settings) -> anyhow::Result<ExitCode> {
         let state = crate::startup::prepare(settings, Clock::system()).await?;
         let report = crate::jobs::run_once(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!(
-            "mails sent: {}, mails failed: {}, digests: {}, claims released: {}",
-            report.mails_sent, report.mails_failed, report.digests, report.claims_released
+            "mails sent: {}, mails failed: {}, digests: {}, claims released: {}, memberships expired: {}, reminders: {}",
+            report.mails_sent,
+            report.mails_failed,
+            report.digests,
+            report.claims_released,
+            report.memberships_expired,
+            report.reminders
         );
         Ok(ExitCode::SUCCESS)
     })

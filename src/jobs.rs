@@ -1,4 +1,5 @@
-//! Background work: mail delivery, officers' daily digests, lapsed claims. The worker runs
+//! Background work: mail delivery, officers' daily digests, lapsed claims, membership
+//! expiry and reminders. The worker runs
 //! it continuously; `vecinal jobs run` runs it once. Every job is safe to run twice or on
 //! several instances at once.
 
@@ -25,6 +26,8 @@ pub struct JobReport {
     pub mails_failed: usize,
     pub digests: usize,
     pub claims_released: usize,
+    pub memberships_expired: usize,
+    pub reminders: usize,
 }
 
 /// Daily digests for officers who chose them: how many applications arrived in their
@@ -93,15 +96,23 @@ pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) 
 pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     let now = state.clock.now();
     let settings = state.settings.clone();
-    let (digests, claims_released) = state
+    let (digests, claims_released, (memberships_expired, reminders)) = state
         .db(move |conn| {
             let digests = send_digests(conn, &settings, now)?;
             let released = staff::release_lapsed_claims(conn, now, settings.claim_hours)?;
-            Ok((digests, released))
+            let memberships = crate::memberships::expire_and_remind(conn, &settings, now)?;
+            Ok((digests, released, memberships))
         })
         .await?;
     let delivery = outbox::deliver_due(state).await?;
-    Ok(JobReport { mails_sent: delivery.sent, mails_failed: delivery.failed, digests, claims_released })
+    Ok(JobReport {
+        mails_sent: delivery.sent,
+        mails_failed: delivery.failed,
+        digests,
+        claims_released,
+        memberships_expired,
+        reminders,
+    })
 }
 
 /// Delivers mail every few seconds and runs the other jobs every minute, until the

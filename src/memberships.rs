@@ -3,12 +3,21 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use serde_json::json;
 
+use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
-use crate::db::models::{Application, Group, Membership};
-use crate::db::schema::{groups, memberships};
-use crate::domain::membership::{self, MembershipStatus};
+use crate::db::models::{Application, Group, Membership, User};
+use crate::db::schema::{groups, memberships, officer_assignments, users};
+use crate::domain::application::local_today;
+use crate::domain::membership::{self, MembershipStatus, Reminder};
 use crate::domain::token::SecretToken;
+use crate::domain::{Locale, Role};
+use crate::error::{AppError, AppResult};
+use crate::mail::messages::Mail;
+use crate::mail::outbox;
+use crate::startup::AppState;
+use crate::tk;
 
 /// Issues the membership an approved application earns. Call inside the approval's
 /// transaction. The group's counter row is updated first, which locks it, so two
@@ -35,17 +44,22 @@ pub fn issue(
         status_reason: None,
         created_at: now,
         updated_at: now,
+        reminded_30_at: None,
+        reminded_7_at: None,
+        removed_from_chat_at: None,
+        removed_from_chat_by: None,
     };
     diesel::insert_into(memberships::table).values(&m).execute(conn)?;
     Ok(m)
 }
 
-/// Whether the person is an active member of the group.
-pub fn is_active_member(conn: &mut DbConn, user_id: &str, group_id: &str) -> QueryResult<bool> {
+/// Whether the person holds a current (active or suspended) membership of the group.
+pub fn is_current_member(conn: &mut DbConn, user_id: &str, group_id: &str) -> QueryResult<bool> {
+    let current = [MembershipStatus::Active.as_str(), MembershipStatus::Suspended.as_str()];
     let n: i64 = memberships::table
         .filter(memberships::user_id.eq(user_id))
         .filter(memberships::group_id.eq(group_id))
-        .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
+        .filter(memberships::status.eq_any(current))
         .count()
         .get_result(conn)?;
     Ok(n > 0)
@@ -60,4 +74,447 @@ pub fn list_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<(Membe
         .select((Membership::as_select(), Group::as_select()))
         .limit(100)
         .load(conn)
+}
+
+/// A member's own membership; anyone else's looks like none.
+pub fn find_for_member(conn: &mut DbConn, id: &str, user_id: &str) -> QueryResult<Option<(Membership, Group)>> {
+    memberships::table
+        .inner_join(groups::table)
+        .filter(memberships::id.eq(id))
+        .filter(memberships::user_id.eq(user_id))
+        .select((Membership::as_select(), Group::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// What the public verification page may show: never an id, email, DNI or address.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PublicView {
+    pub status: &'static str,
+    pub group: String,
+    pub name: String,
+    pub valid_until: String,
+}
+
+/// Looks a verification token up. Unknown tokens cost the same query as known ones.
+pub fn verify(conn: &mut DbConn, token: &str, today: NaiveDate) -> QueryResult<Option<PublicView>> {
+    use crate::db::schema::users;
+    let found: Option<(Membership, String, String)> = memberships::table
+        .inner_join(groups::table)
+        .inner_join(users::table)
+        .filter(memberships::verification_token.eq(token))
+        .select((Membership::as_select(), groups::name, users::full_name))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(m, group, full_name)| {
+        let status = m.status.parse().unwrap_or(MembershipStatus::Ended);
+        PublicView {
+            status: membership::public_status(status, m.valid_until, today).as_str(),
+            group,
+            name: membership::masked_name(&full_name),
+            valid_until: m.valid_until.format("%Y-%m-%d").to_string(),
+        }
+    }))
+}
+
+/// Extends a membership on approval of its renewal: same number, a new period, active
+/// again, reminders reset.
+pub fn extend(
+    conn: &mut DbConn,
+    membership_id: &str,
+    group: &Group,
+    today: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<Membership> {
+    let m: Membership = memberships::table.find(membership_id).first(conn)?;
+    let until = membership::renewed_until(m.valid_until, today, group.validity_days);
+    diesel::update(memberships::table.find(membership_id))
+        .set((
+            memberships::status.eq(MembershipStatus::Active.as_str()),
+            memberships::valid_until.eq(until),
+            memberships::status_reason.eq(None::<String>),
+            memberships::reminded_30_at.eq(None::<NaiveDateTime>),
+            memberships::reminded_7_at.eq(None::<NaiveDateTime>),
+            memberships::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    memberships::table.find(membership_id).first(conn)
+}
+
+/// Ends the person's memberships in other groups when one in `group_id` starts (moving
+/// house); they go on those groups' removal lists. Returns the ids ended.
+pub fn end_others(conn: &mut DbConn, user_id: &str, group_id: &str, now: NaiveDateTime) -> QueryResult<Vec<String>> {
+    let current = [MembershipStatus::Active.as_str(), MembershipStatus::Suspended.as_str()];
+    let ids: Vec<String> = memberships::table
+        .filter(memberships::user_id.eq(user_id))
+        .filter(memberships::group_id.ne(group_id))
+        .filter(memberships::status.eq_any(current))
+        .select(memberships::id)
+        .load(conn)?;
+    if !ids.is_empty() {
+        diesel::update(memberships::table.filter(memberships::id.eq_any(&ids)))
+            .set((
+                memberships::status.eq(MembershipStatus::Ended.as_str()),
+                memberships::status_reason.eq(Some("moved")),
+                memberships::removed_from_chat_at.eq(None::<NaiveDateTime>),
+                memberships::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(ids)
+}
+
+/// A staff member acting on memberships.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub user_id: String,
+    pub role: Role,
+    pub ip: Option<String>,
+}
+
+/// A membership within the staff member's reach: any for commissioners, those of their
+/// groups for officers. Outside it, the membership does not exist for them.
+pub fn find_for_staff(conn: &mut DbConn, id: &str, staff: &Staff) -> QueryResult<Option<(Membership, Group, User)>> {
+    let found: Option<(Membership, Group, User)> = memberships::table
+        .inner_join(groups::table)
+        .inner_join(users::table)
+        .filter(memberships::id.eq(id))
+        .select((Membership::as_select(), Group::as_select(), User::as_select()))
+        .first(conn)
+        .optional()?;
+    match found {
+        Some(f) if in_scope(conn, staff, &f.1.id)? => Ok(Some(f)),
+        _ => Ok(None),
+    }
+}
+
+fn in_scope(conn: &mut DbConn, staff: &Staff, group_id: &str) -> QueryResult<bool> {
+    match staff.role {
+        Role::Commissioner => Ok(true),
+        Role::Officer => {
+            let n: i64 = officer_assignments::table
+                .filter(officer_assignments::officer_id.eq(&staff.user_id))
+                .filter(officer_assignments::group_id.eq(group_id))
+                .count()
+                .get_result(conn)?;
+            Ok(n > 0)
+        }
+        Role::Resident => Ok(false),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    Suspend,
+    Reinstate,
+    Revoke,
+}
+
+impl StatusChange {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "suspend" => Some(StatusChange::Suspend),
+            "reinstate" => Some(StatusChange::Reinstate),
+            "revoke" => Some(StatusChange::Revoke),
+            _ => None,
+        }
+    }
+
+    pub fn needs_reason(self) -> bool {
+        !matches!(self, StatusChange::Reinstate)
+    }
+}
+
+/// Suspends (can be lifted), reinstates, or revokes (final) a membership. The member is
+/// told by mail with the reason; a suspended or revoked member goes on the removal list.
+pub async fn change_status(
+    state: &AppState,
+    staff: Staff,
+    id: String,
+    change: StatusChange,
+    reason: Option<String>,
+) -> AppResult<MembershipStatus> {
+    let now = state.clock.now();
+    let today = local_today(now);
+    let settings = state.settings.clone();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let (m, group, member) = find_for_staff(conn, &id, &staff)?.ok_or(AppError::NotFound)?;
+                let current: MembershipStatus =
+                    m.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+                let next = match (change, current) {
+                    (StatusChange::Suspend, MembershipStatus::Active) => MembershipStatus::Suspended,
+                    (StatusChange::Reinstate, MembershipStatus::Suspended) if m.valid_until >= today => {
+                        MembershipStatus::Active
+                    }
+                    (StatusChange::Reinstate, MembershipStatus::Suspended) => MembershipStatus::Expired,
+                    (StatusChange::Revoke, MembershipStatus::Active | MembershipStatus::Suspended) => {
+                        MembershipStatus::Revoked
+                    }
+                    _ => return Err(AppError::Conflict),
+                };
+                let back_on_list = matches!(next, MembershipStatus::Suspended | MembershipStatus::Revoked);
+                diesel::update(memberships::table.find(&m.id).filter(memberships::status.eq(&m.status)))
+                    .set((
+                        memberships::status.eq(next.as_str()),
+                        memberships::status_reason.eq(reason.clone()),
+                        memberships::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                if back_on_list {
+                    diesel::update(memberships::table.find(&m.id))
+                        .set((
+                            memberships::removed_from_chat_at.eq(None::<NaiveDateTime>),
+                            memberships::removed_from_chat_by.eq(None::<String>),
+                        ))
+                        .execute(conn)?;
+                }
+                let action = match change {
+                    StatusChange::Suspend => "membership.suspended",
+                    StatusChange::Reinstate => "membership.reinstated",
+                    StatusChange::Revoke => "membership.revoked",
+                };
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&staff.user_id, staff.role, staff.ip.as_deref()),
+                    action,
+                    Some(Subject { kind: "membership", id: &m.id }),
+                    json!({ "from": m.status, "to": next.as_str(), "reason": reason }),
+                )?;
+                let locale: Locale = member.locale.parse().unwrap_or_default();
+                let (subject, body) = match change {
+                    StatusChange::Suspend => {
+                        (tk!("mail.membership_suspended.subject"), tk!("mail.membership_suspended.body"))
+                    }
+                    StatusChange::Reinstate => {
+                        (tk!("mail.membership_reinstated.subject"), tk!("mail.membership_reinstated.body"))
+                    }
+                    StatusChange::Revoke => {
+                        (tk!("mail.membership_revoked.subject"), tk!("mail.membership_revoked.body"))
+                    }
+                };
+                let mut mail = Mail::new(locale, &settings.org_name, subject, &member.full_name)
+                    .para(body, &[("group", &group.name), ("number", &m.number)]);
+                if let Some(r) = &reason {
+                    mail = mail.para(tk!("mail.membership_reason"), &[("reason", r)]);
+                }
+                let rendered = mail
+                    .action(tk!("mail.membership_action"), settings.link(&format!("/memberships/{}", m.id)))
+                    .render()?;
+                outbox::enqueue(conn, now, &member.email, &rendered)?;
+                Ok(next)
+            })
+        })
+        .await
+}
+
+/// Someone to take out of a chat group by hand.
+pub struct Removal {
+    pub membership: Membership,
+    pub group_name: String,
+    pub member_name: String,
+}
+
+/// Memberships no longer current whose holders may still be in the chat group, for the
+/// groups in the staff member's reach. Officers clear it as they go, so it stays short;
+/// at most 500 are shown.
+pub fn removals(conn: &mut DbConn, staff: &Staff) -> QueryResult<Vec<Removal>> {
+    let gone = [
+        MembershipStatus::Expired.as_str(),
+        MembershipStatus::Suspended.as_str(),
+        MembershipStatus::Revoked.as_str(),
+        MembershipStatus::Ended.as_str(),
+    ];
+    let mut q = memberships::table
+        .inner_join(groups::table)
+        .inner_join(users::table)
+        .filter(memberships::status.eq_any(gone))
+        .filter(memberships::removed_from_chat_at.is_null())
+        .select((Membership::as_select(), groups::name, users::full_name))
+        .order((memberships::updated_at.asc(), memberships::id.asc()))
+        .limit(500)
+        .into_boxed();
+    if staff.role != Role::Commissioner {
+        let mine: Vec<String> = officer_assignments::table
+            .filter(officer_assignments::officer_id.eq(&staff.user_id))
+            .select(officer_assignments::group_id)
+            .load(conn)?;
+        q = q.filter(memberships::group_id.eq_any(mine));
+    }
+    let rows: Vec<(Membership, String, String)> = q.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(membership, group_name, member_name)| Removal { membership, group_name, member_name })
+        .collect())
+}
+
+pub async fn mark_removed(state: &AppState, staff: Staff, id: String) -> AppResult<()> {
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            conn.write_tx(|conn| {
+                let (m, _, _) = find_for_staff(conn, &id, &staff)?.ok_or(AppError::NotFound)?;
+                if m.status == MembershipStatus::Active.as_str() || m.removed_from_chat_at.is_some() {
+                    return Err(AppError::Conflict);
+                }
+                diesel::update(memberships::table.find(&m.id))
+                    .set((
+                        memberships::removed_from_chat_at.eq(Some(now)),
+                        memberships::removed_from_chat_by.eq(Some(&staff.user_id)),
+                    ))
+                    .execute(conn)?;
+                audit::record(
+                    conn,
+                    now,
+                    &Actor::user(&staff.user_id, staff.role, staff.ip.as_deref()),
+                    "membership.removed_from_chat",
+                    Some(Subject { kind: "membership", id: &m.id }),
+                    json!({ "status": m.status }),
+                )?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Members of the staff member's groups, by number, 50 a page after `after` (keyset on
+/// the number), optionally filtered by a number or name fragment.
+pub fn list_for_staff(
+    conn: &mut DbConn,
+    staff: &Staff,
+    query: &str,
+    after: Option<&str>,
+) -> QueryResult<Vec<(Membership, String, String)>> {
+    let mut q = memberships::table
+        .inner_join(groups::table)
+        .inner_join(users::table)
+        .select((Membership::as_select(), groups::name, users::full_name))
+        .order(memberships::number.asc())
+        .limit(50)
+        .into_boxed();
+    if staff.role != Role::Commissioner {
+        let mine: Vec<String> = officer_assignments::table
+            .filter(officer_assignments::officer_id.eq(&staff.user_id))
+            .select(officer_assignments::group_id)
+            .load(conn)?;
+        q = q.filter(memberships::group_id.eq_any(mine));
+    }
+    let query = query.trim();
+    if !query.is_empty() {
+        let like = format!("%{}%", query.replace(['%', '_'], ""));
+        q = q.filter(memberships::number.like(like.to_uppercase()).or(users::full_name.like(like)));
+    }
+    if let Some(a) = after {
+        q = q.filter(memberships::number.gt(a.to_string()));
+    }
+    q.load(conn)
+}
+
+/// The nightly membership job: marks memberships expired once their last day has passed,
+/// and mails the 30- and 7-day reminders, each once. Every step is a conditional update,
+/// so running twice, or on two instances at once, does nothing twice.
+pub fn expire_and_remind(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    now: NaiveDateTime,
+) -> AppResult<(usize, usize)> {
+    let today = local_today(now);
+    let mut expired = 0;
+    loop {
+        let batch: Vec<String> = memberships::table
+            .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
+            .filter(memberships::valid_until.lt(today))
+            .select(memberships::id)
+            .limit(200)
+            .load(conn)?;
+        if batch.is_empty() {
+            break;
+        }
+        conn.write_tx(|conn| -> AppResult<()> {
+            for id in &batch {
+                let n = diesel::update(
+                    memberships::table.find(id).filter(memberships::status.eq(MembershipStatus::Active.as_str())),
+                )
+                .set((memberships::status.eq(MembershipStatus::Expired.as_str()), memberships::updated_at.eq(now)))
+                .execute(conn)?;
+                if n == 1 {
+                    expired += 1;
+                    audit::record(
+                        conn,
+                        now,
+                        &Actor::system("jobs"),
+                        "membership.expired",
+                        Some(Subject { kind: "membership", id }),
+                        json!({}),
+                    )?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+
+    let horizon = today + chrono::Duration::days(membership::RENEWAL_WINDOW_DAYS);
+    let candidates: Vec<(Membership, Group, User)> = memberships::table
+        .inner_join(groups::table)
+        .inner_join(users::table)
+        .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
+        .filter(memberships::valid_until.ge(today))
+        .filter(memberships::valid_until.le(horizon))
+        .filter(memberships::reminded_7_at.is_null())
+        .select((Membership::as_select(), Group::as_select(), User::as_select()))
+        .limit(1000)
+        .load(conn)?;
+    let mut reminded = 0;
+    for (m, group, member) in candidates {
+        let Some(due) = membership::reminder_due(m.valid_until, today) else { continue };
+        let sent = conn.write_tx(|conn| -> AppResult<bool> {
+            let target = memberships::table.find(&m.id);
+            let claimed = match due {
+                Reminder::ThirtyDays => diesel::update(target.filter(memberships::reminded_30_at.is_null()))
+                    .set(memberships::reminded_30_at.eq(Some(now)))
+                    .execute(conn)?,
+                Reminder::SevenDays => diesel::update(target.filter(memberships::reminded_7_at.is_null()))
+                    .set((
+                        memberships::reminded_7_at.eq(Some(now)),
+                        memberships::reminded_30_at.eq(Some(m.reminded_30_at.unwrap_or(now))),
+                    ))
+                    .execute(conn)?,
+            };
+            if claimed != 1 {
+                return Ok(false);
+            }
+            let locale: Locale = member.locale.parse().unwrap_or_default();
+            let days = (m.valid_until - today).num_days().to_string();
+            let mail =
+                Mail::new(locale, &settings.org_name, tk!("mail.membership_reminder.subject"), &member.full_name)
+                    .para(
+                        tk!("mail.membership_reminder.body"),
+                        &[
+                            ("group", &group.name),
+                            ("number", &m.number),
+                            ("days", &days),
+                            ("date", &m.valid_until.format("%d/%m/%Y").to_string()),
+                        ],
+                    )
+                    .action(
+                        tk!("mail.membership_reminder.action"),
+                        settings.link(&format!("/memberships/{}/renew", m.id)),
+                    )
+                    .render()?;
+            outbox::enqueue(conn, now, &member.email, &mail)?;
+            audit::record(
+                conn,
+                now,
+                &Actor::system("jobs"),
+                "membership.reminded",
+                Some(Subject { kind: "membership", id: &m.id }),
+                json!({ "days_left": days }),
+            )?;
+            Ok(true)
+        })?;
+        reminded += usize::from(sent);
+    }
+    Ok((expired, reminded))
 }

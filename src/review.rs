@@ -350,7 +350,19 @@ pub async fn decide(
                             _ => json!(null),
                         };
                         let today = rules::local_today(now);
-                        let m = memberships::issue(conn, &app, &group, today, now)?;
+                        let m = match &app.renewal_of {
+                            // A renewal keeps the number and extends the period.
+                            Some(mid) => memberships::extend(conn, mid, &group, today, now)?,
+                            None => {
+                                let m = memberships::issue(conn, &app, &group, today, now)?;
+                                // Moving house: memberships elsewhere end with this one.
+                                let ended = memberships::end_others(conn, &app.resident_id, &group.id, now)?;
+                                if !ended.is_empty() {
+                                    details["ended_memberships"] = json!(ended);
+                                }
+                                m
+                            }
+                        };
                         add_event(conn, &id, now, Event { details: checklist.clone(), ..Event::new("approved", me) })?;
                         details["membership_id"] = json!(m.id);
                         details["checklist"] = checklist;

@@ -79,3 +79,7 @@ role_extractor!(
     /// A commissioner account.
     Commissioner, [Role::Commissioner]
 );
+role_extractor!(
+    /// An officer or a commissioner.
+    StaffUser, [Role::Officer, Role::Commissioner]
+);

@@ -7,4 +7,4 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 
-pub use extract::{Commissioner, CurrentUser, Officer, Resident, SignedIn};
+pub use extract::{Commissioner, CurrentUser, Officer, Resident, SignedIn, StaffUser};

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 use crate::db::models::Throttle;
 use crate::db::schema::login_throttle;
 use crate::db::{DbConn, dialect};
-use crate::domain::throttle::{ThrottleScope, ThrottleState, after_account_mail, after_failure, retry_at};
+use crate::domain::throttle::{
+    ACCOUNT_MAILS_PER_WINDOW, ThrottleScope, ThrottleState, after_counted, after_failure, retry_at,
+};
 
 /// The keys one sign-in attempt is counted under.
 #[derive(Debug, Clone)]
@@ -68,11 +70,16 @@ fn save(conn: &mut DbConn, key: &str, next: ThrottleState, exists: bool, now: Na
 /// Counts one account mail to `address`; `false` when the address has had its share this
 /// hour and the mail must not be sent. Call inside the write transaction that would send it.
 pub fn take_mail_allowance(conn: &mut DbConn, address: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    let key = format!("mail:{address}");
-    let previous = dialect::throttle_row_for_update(conn, &key)?;
-    match after_account_mail(previous.as_ref().map(state), now) {
+    take_allowance(conn, &format!("mail:{address}"), ACCOUNT_MAILS_PER_WINDOW, now)
+}
+
+/// Counts one event under `key`; `false` when `limit` per window is reached. Call inside
+/// a write transaction.
+pub fn take_allowance(conn: &mut DbConn, key: &str, limit: i32, now: NaiveDateTime) -> QueryResult<bool> {
+    let previous = dialect::throttle_row_for_update(conn, key)?;
+    match after_counted(previous.as_ref().map(state), now, limit) {
         Some(next) => {
-            save(conn, &key, next, previous.is_some(), now)?;
+            save(conn, key, next, previous.is_some(), now)?;
             Ok(true)
         }
         None => Ok(false),

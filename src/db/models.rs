@@ -179,6 +179,8 @@ pub struct Application {
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The membership this application renews, if it is a renewal.
+    pub renewal_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -233,4 +235,8 @@ pub struct Membership {
     pub status_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub reminded_30_at: Option<NaiveDateTime>,
+    pub reminded_7_at: Option<NaiveDateTime>,
+    pub removed_from_chat_at: Option<NaiveDateTime>,
+    pub removed_from_chat_by: Option<String>,
 }

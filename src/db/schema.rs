@@ -123,6 +123,10 @@ diesel::table! {
         status_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reminded_30_at -> Nullable<Timestamp>,
+        reminded_7_at -> Nullable<Timestamp>,
+        removed_from_chat_at -> Nullable<Timestamp>,
+        removed_from_chat_by -> Nullable<Text>,
     }
 }
 
@@ -154,6 +158,7 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        renewal_of -> Nullable<Text>,
     }
 }
 

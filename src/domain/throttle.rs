@@ -57,19 +57,20 @@ pub fn after_failure(scope: ThrottleScope, previous: Option<ThrottleState>, now:
 /// per window, so the public forms cannot be used to flood someone's mailbox.
 pub const ACCOUNT_MAILS_PER_WINDOW: i32 = 5;
 
-/// The count after sending one more account mail at `now`, or `None` when the address has
-/// had its share for this window.
-pub fn after_account_mail(previous: Option<ThrottleState>, now: NaiveDateTime) -> Option<ThrottleState> {
+/// The count after one more event at `now` under a limit of `limit` per window, or `None`
+/// when the limit is reached. Used for account mails per address and public lookups per
+/// client.
+pub fn after_counted(previous: Option<ThrottleState>, now: NaiveDateTime, limit: i32) -> Option<ThrottleState> {
     let (sent, window_started_at) = match previous {
         Some(p) if now < p.window_started_at + WINDOW => (p.failures, p.window_started_at),
         _ => (0, now),
     };
-    (sent < ACCOUNT_MAILS_PER_WINDOW).then_some(ThrottleState {
-        failures: sent + 1,
-        window_started_at,
-        blocked_until: None,
-    })
+    (sent < limit).then_some(ThrottleState { failures: sent + 1, window_started_at, blocked_until: None })
 }
+
+/// Public verification lookups per client address per window: plenty for a person
+/// scanning cards, too few to enumerate tokens.
+pub const VERIFICATIONS_PER_WINDOW: i32 = 120;
 
 /// When an attempt at `now` may be made, if it must wait.
 pub fn retry_at(state: Option<ThrottleState>, now: NaiveDateTime) -> Option<NaiveDateTime> {
@@ -138,11 +139,11 @@ mod tests {
     fn account_mails_per_address_are_capped_per_window() {
         let mut s = None;
         for _ in 0..ACCOUNT_MAILS_PER_WINDOW {
-            s = after_account_mail(s, t0());
+            s = after_counted(s, t0(), ACCOUNT_MAILS_PER_WINDOW);
             assert!(s.is_some());
         }
-        assert_eq!(after_account_mail(s, t0() + Duration::minutes(59)), None);
-        let next = after_account_mail(s, t0() + WINDOW).unwrap();
+        assert_eq!(after_counted(s, t0() + Duration::minutes(59), ACCOUNT_MAILS_PER_WINDOW), None);
+        let next = after_counted(s, t0() + WINDOW, ACCOUNT_MAILS_PER_WINDOW).unwrap();
         assert_eq!(next.failures, 1, "a new window starts");
     }
 

@@ -9,6 +9,7 @@ pub mod cookies;
 pub mod errors;
 pub mod forms;
 pub mod groups;
+pub mod memberships;
 pub mod officer;
 pub mod page;
 pub mod public;
@@ -27,4 +28,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     commissioner::configure(cfg);
     groups::configure(cfg);
     staff::configure(cfg);
+    memberships::configure(cfg);
 }

@@ -33,7 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(document);
 }
 
-const FILE_FIELDS: [&str; 3] = ["residency_proof", "criminal_record", "identity_document"];
+pub(crate) const FILE_FIELDS: [&str; 3] = ["residency_proof", "criminal_record", "identity_document"];
 
 // ----- home -----
 
@@ -102,7 +102,7 @@ impl ApplyPage {
     }
 }
 
-fn megabytes(bytes: usize) -> String {
+pub(crate) fn megabytes(bytes: usize) -> String {
     let mb = bytes as f64 / (1024.0 * 1024.0);
     if mb.fract() == 0.0 { format!("{mb:.0}") } else { format!("{mb:.1}") }
 }
@@ -133,7 +133,7 @@ async fn new_form(
 }
 
 /// Rejects a body larger than three files and their form could be, before reading it.
-fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResult<()> {
+pub(crate) fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResult<()> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     match declared {
@@ -143,7 +143,7 @@ fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResult<()> {
 }
 
 /// Checks one uploaded file: present, non-empty, of an accepted type by content.
-fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
+pub(crate) fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
     let field = kind.as_str();
     let key: &'static str = match kind {
         DocumentKind::ResidencyProof => "residency_proof",
@@ -240,6 +240,7 @@ async fn submit(
         phone,
         certificate_issued_on: issued_on,
         uploads: uploads.into_iter().flatten().collect(),
+        renewal_of: None,
     };
     match applications::submit(&state, user.user_id.clone(), user.ip.clone(), new).await? {
         SubmitOutcome::Submitted { id } => {
@@ -256,7 +257,7 @@ async fn submit(
             page.errors.add("group", "apply.error.already_member");
             render(StatusCode::CONFLICT, &page)
         }
-        SubmitOutcome::GroupUnavailable => Err(AppError::NotFound),
+        SubmitOutcome::GroupUnavailable | SubmitOutcome::RenewalClosed => Err(AppError::NotFound),
     }
 }
 

@@ -8,6 +8,7 @@ mod applications;
 mod audit;
 mod groups;
 mod mail;
+mod memberships;
 mod migrations;
 mod review;
 mod security;

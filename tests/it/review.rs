@@ -481,6 +481,7 @@ async fn the_queue_paginates_oldest_first_across_equal_timestamps() {
                         decided_at: None,
                         created_at: at,
                         updated_at: at,
+                        renewal_of: None,
                     })
                     .execute(c)?;
                 out.push((at, id));

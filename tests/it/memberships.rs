@@ -1,0 +1,347 @@
+//! Memberships over time: the card and its QR, public verification, expiry and reminders,
+//! suspension and revocation, the removal list, renewal and moving.
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use vecinal::db::models::Membership;
+use vecinal::db::schema::{audit_log, memberships, users};
+use vecinal::domain::Role;
+
+use crate::applications::{JPEG, PDF, assign, create_group, submitted_application, today};
+use crate::helpers::*;
+
+const CHECKLIST: [(&str, &str); 4] =
+    [("check_address", "on"), ("check_identity", "on"), ("check_certificate_date", "on"), ("check_no_record", "on")];
+
+async fn id_of(app: &TestApp, email: &str) -> String {
+    let email = email.to_string();
+    app.state.db(move |c| Ok(users::table.filter(users::email.eq(email)).select(users::id).first(c)?)).await.unwrap()
+}
+
+async fn membership_of(app: &TestApp, user_id: &str) -> Vec<Membership> {
+    let u = user_id.to_string();
+    app.state
+        .db(move |c| {
+            Ok(memberships::table.filter(memberships::user_id.eq(u)).order(memberships::created_at.asc()).load(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// Claims and approves an application as `officer`.
+async fn approve(app: &TestApp, officer: &reqwest::Client, id: &str) {
+    let v: i32 = {
+        let id = id.to_string();
+        app.state
+            .db(move |c| {
+                use vecinal::db::schema::applications;
+                Ok(applications::table.find(id).select(applications::version).first(c)?)
+            })
+            .await
+            .unwrap()
+    };
+    let res = app.post(officer, &format!("/officer/applications/{id}/claim"), &[("version", &v.to_string())]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let mut fields = vec![("version", (v + 1).to_string())];
+    fields.extend(CHECKLIST.iter().map(|(k, v)| (*k, v.to_string())));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = app.post(officer, &format!("/officer/applications/{id}/approve"), &fields).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+struct World {
+    app: TestApp,
+    resident: reqwest::Client,
+    officer: reqwest::Client,
+    membership: Membership,
+    group_id: String,
+}
+
+/// A resident who is an approved member of "centro", and the group's officer.
+async fn member() -> World {
+    let app = TestApp::spawn().await;
+    let group_id = create_group(&app, "centro", false).await;
+    let resident = app.signed_in(Role::Resident, "juan.perez@example.com").await;
+    let officer = app.signed_in(Role::Officer, "oficial@example.com").await;
+    assign(&app, &id_of(&app, "oficial@example.com").await, &group_id).await;
+    let res = crate::applications::Submission::valid(&app, "centro").send(&app, &resident).await;
+    let id = location(&res).trim_start_matches("/applications/").to_string();
+    approve(&app, &officer, &id).await;
+    let membership = membership_of(&app, &id_of(&app, "juan.perez@example.com").await).await.remove(0);
+    World { app, resident, officer, membership, group_id }
+}
+
+async fn verify_json(app: &TestApp, token: &str) -> (StatusCode, serde_json::Value) {
+    let res = app.get(&format!("/verify/{token}.json")).await;
+    let status = res.status();
+    (status, serde_json::from_str(&res.text().await.unwrap()).unwrap())
+}
+
+#[tokio::test]
+async fn the_card_carries_a_qr_code_of_the_verification_link() {
+    let w = member().await;
+    let app = &w.app;
+    let m = &w.membership;
+    let page = app.get_with(&w.resident, &format!("/memberships/{}", m.id)).await.text().await.unwrap();
+    let link = app.url(&format!("/verify/{}", m.verification_token));
+    assert!(page.contains(&link));
+    assert!(page.contains(&m.number) && page.contains("https://chat.example.org/invite/centro"));
+    let svg = app.get_with(&w.resident, &format!("/memberships/{}/qr.svg", m.id)).await;
+    assert_eq!(svg.headers().get("content-type").unwrap(), "image/svg+xml");
+    let svg = svg.text().await.unwrap();
+    let expected = qrcode::QrCode::new(link.as_bytes())
+        .unwrap()
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build();
+    assert_eq!(svg, expected, "the QR encodes exactly the verification link");
+    let (status, body) = verify_json(app, &m.verification_token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "valid");
+    // Only the member sees the card.
+    let other = app.signed_in(Role::Resident, "otra@example.com").await;
+    assert_eq!(app.get_with(&other, &format!("/memberships/{}", m.id)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get_with(&other, &format!("/memberships/{}/qr.svg", m.id)).await.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn verification_reveals_only_status_group_masked_name_and_date() {
+    let w = member().await;
+    let app = &w.app;
+    let m = &w.membership;
+    let res = app.get(&format!("/verify/{}", m.verification_token)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("x-robots-tag").unwrap().to_str().unwrap().contains("noindex"));
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Credencial vigente") && html.contains("Barrio centro") && html.contains("Cuenta P."));
+    assert!(html.contains("noindex"));
+    for secret in ["juan.perez@example.com", "30.123.456", "30123456", "Belgrano", "Prueba", m.id.as_str(), "2964"] {
+        assert!(!html.contains(secret), "the page leaks {secret}");
+    }
+    let (_, json) = verify_json(app, &m.verification_token).await;
+    assert_eq!(json.as_object().unwrap().len(), 4, "{json}");
+    assert_eq!(json["name"], "Cuenta P.");
+    assert_eq!(json["group"], "Barrio centro");
+    assert_eq!(json["valid_until"], m.valid_until.format("%Y-%m-%d").to_string());
+
+    // Unknown tokens: same shape, 404.
+    let (status, unknown) = verify_json(app, &"x".repeat(43)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown["status"], "not_found");
+    assert_eq!(
+        unknown.as_object().unwrap().keys().collect::<Vec<_>>(),
+        json.as_object().unwrap().keys().collect::<Vec<_>>()
+    );
+    let page = app.get("/verify/not-a-token").await;
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(page.text().await.unwrap().contains("No existe una credencial"));
+}
+
+#[tokio::test]
+async fn verification_is_rate_limited_per_client() {
+    let w = member().await;
+    let mut last = StatusCode::OK;
+    for _ in 0..125 {
+        last = w.app.get(&format!("/verify/{}.json", w.membership.verification_token)).await.status();
+        if last == StatusCode::TOO_MANY_REQUESTS {
+            break;
+        }
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn suspend_reinstate_and_revoke_with_the_removal_list() {
+    let w = member().await;
+    let app = &w.app;
+    let m = &w.membership;
+    let base = format!("/officer/memberships/{}", m.id);
+
+    let no_reason = app.post(&w.officer, &format!("{base}/suspend"), &[("reason", "")]).await;
+    assert_eq!(no_reason.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app.post(&w.officer, &format!("{base}/suspend"), &[("reason", "Mensajes agresivos en el grupo")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(verify_json(app, &m.verification_token).await.1["status"], "suspended");
+    let card = app.get_with(&w.resident, &format!("/memberships/{}", m.id)).await.text().await.unwrap();
+    assert!(!card.contains("https://chat.example.org/invite/centro"), "no invite link while suspended");
+    let me = app.get_with(&w.resident, "/me").await.text().await.unwrap();
+    assert!(!me.contains("https://chat.example.org/invite/centro"));
+    let mail = app.last_mail_to("juan.perez@example.com").await;
+    assert!(mail.subject.contains("suspendida") && mail.text.contains("Mensajes agresivos"));
+    let removals = app.get_with(&w.officer, "/officer/removals").await.text().await.unwrap();
+    assert!(removals.contains(&m.number), "the suspended member is on the removal list");
+
+    let res = app.post(&w.officer, &format!("{base}/reinstate"), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(verify_json(app, &m.verification_token).await.1["status"], "valid");
+    assert!(
+        app.get_with(&w.resident, &format!("/memberships/{}", m.id))
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("https://chat.example.org/invite/centro")
+    );
+    assert!(!app.get_with(&w.officer, "/officer/removals").await.text().await.unwrap().contains(&m.number));
+
+    let res = app.post(&w.officer, &format!("{base}/revoke"), &[("reason", "Uso indebido del grupo")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(verify_json(app, &m.verification_token).await.1["status"], "revoked");
+    // Final: nothing brings it back.
+    assert_eq!(app.post(&w.officer, &format!("{base}/reinstate"), &[]).await.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.post(&w.officer, &format!("{base}/suspend"), &[("reason", "x")]).await.status(),
+        StatusCode::CONFLICT
+    );
+
+    // Marked removed, it leaves the list; the step is audited.
+    let res = app.post(&w.officer, &format!("/officer/removals/{}/done", m.id), &[]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(!app.get_with(&w.officer, "/officer/removals").await.text().await.unwrap().contains(&m.number));
+    let actions: Vec<String> = app.state.db(|c| Ok(audit_log::table.select(audit_log::action).load(c)?)).await.unwrap();
+    for a in ["membership.suspended", "membership.reinstated", "membership.revoked", "membership.removed_from_chat"] {
+        assert!(actions.contains(&a.to_string()), "{a}");
+    }
+}
+
+#[tokio::test]
+async fn other_groups_officers_and_residents_cannot_touch_a_membership() {
+    let w = member().await;
+    let app = &w.app;
+    let norte = create_group(app, "norte", false).await;
+    let other = app.signed_in(Role::Officer, "norte@example.com").await;
+    assign(app, &id_of(app, "norte@example.com").await, &norte).await;
+    let base = format!("/officer/memberships/{}", w.membership.id);
+    assert_eq!(app.get_with(&other, &base).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.post(&other, &format!("{base}/suspend"), &[("reason", "x")]).await.status(), StatusCode::NOT_FOUND);
+    assert!(!app.get_with(&other, "/officer/memberships").await.text().await.unwrap().contains(&w.membership.number));
+    assert_eq!(
+        app.post(&w.resident, &format!("{base}/suspend"), &[("reason", "x")]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(verify_json(app, &w.membership.verification_token).await.1["status"], "valid");
+    // Commissioners act on any membership.
+    let boss = app.signed_in(Role::Commissioner, "jefa@example.com").await;
+    let res = app
+        .post(&boss, &format!("/commissioner/memberships/{}/suspend", w.membership.id), &[("reason", "Revisión")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(app.get_with(&boss, "/commissioner/removals").await.text().await.unwrap().contains(&w.membership.number));
+}
+
+#[tokio::test]
+async fn the_expiry_job_marks_due_memberships_and_reminds_once() {
+    let w = member().await;
+    let app = &w.app;
+    let m = &w.membership;
+    // Nothing is due yet.
+    let r = vecinal::jobs::run_once(&app.state).await.unwrap();
+    assert_eq!((r.memberships_expired, r.reminders), (0, 0));
+    // 30 days before the end: one reminder, and only one even when the job runs twice.
+    let days_to_30 = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 30;
+    app.state.clock.advance(chrono::Duration::days(days_to_30));
+    assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 1);
+    assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 0);
+    let mail = app.last_mail_to("juan.perez@example.com").await;
+    assert!(mail.subject.contains("vence pronto") && mail.text.contains("30 días"), "{}", mail.text);
+    assert!(mail.text.contains(&format!("/memberships/{}/renew", m.id)));
+    app.state.clock.advance(chrono::Duration::days(10));
+    assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 0, "no second 30-day reminder");
+    app.state.clock.advance(chrono::Duration::days(13)); // 7 days left
+    let (a, b) = tokio::join!(vecinal::jobs::run_once(&app.state), vecinal::jobs::run_once(&app.state));
+    assert_eq!(a.unwrap().reminders + b.unwrap().reminders, 1, "two runs at once send one 7-day reminder");
+    assert_eq!(verify_json(app, &m.verification_token).await.1["status"], "valid");
+    // Past the last day: expired, on the removal list, invite link gone.
+    app.state.clock.advance(chrono::Duration::days(8));
+    assert_eq!(
+        verify_json(app, &m.verification_token).await.1["status"],
+        "expired",
+        "expired even before the job runs"
+    );
+    assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().memberships_expired, 1);
+    assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().memberships_expired, 0);
+    let now = membership_of(app, &m.user_id).await.remove(0);
+    assert_eq!(now.status, "expired");
+    // Officers idle out after 30 minutes; sign in again.
+    let officer = client();
+    app.login(&officer, "oficial@example.com", PASSWORD).await;
+    assert!(app.get_with(&officer, "/officer/removals").await.text().await.unwrap().contains(&m.number));
+    let resident = client();
+    app.login(&resident, "juan.perez@example.com", PASSWORD).await;
+    assert!(
+        !app.get_with(&resident, "/me").await.text().await.unwrap().contains("https://chat.example.org/invite/centro")
+    );
+}
+
+#[tokio::test]
+async fn renewal_keeps_the_number_and_extends_the_date() {
+    let w = member().await;
+    let app = &w.app;
+    let m = &w.membership;
+    assert_eq!(
+        app.get_with(&w.resident, &format!("/memberships/{}/renew", m.id)).await.status(),
+        StatusCode::NOT_FOUND,
+        "not yet"
+    );
+    let days = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 20;
+    app.state.clock.advance(chrono::Duration::days(days));
+    let resident = client();
+    app.login(&resident, "juan.perez@example.com", PASSWORD).await;
+    let form = app.get_with(&resident, &format!("/memberships/{}/renew", m.id)).await.text().await.unwrap();
+    assert!(form.contains("value=\"Calle Belgrano 1234\""), "the address is prefilled");
+
+    let send = |address: &'static str, residency: bool| {
+        let app = &app;
+        let resident = &resident;
+        async move {
+            let token = app.csrf_token(resident, "/").await;
+            let mut f = Form::new()
+                .text("csrf_token", token)
+                .text("street_address", address)
+                .text("certificate_issued_on", today(app))
+                .text("consent", "yes")
+                .part("criminal_record", Part::bytes(JPEG.to_vec()).file_name("nuevo.jpg"));
+            if residency {
+                f = f.part("residency_proof", Part::bytes(PDF.to_vec()).file_name("luz.pdf"));
+            }
+            resident.post(app.url(&format!("/memberships/{}/renew", m.id))).multipart(f).send().await.unwrap()
+        }
+    };
+    // A new address needs a new proof of address.
+    assert_eq!(send("Calle Nueva 99", false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = send("Calle Belgrano 1234", false).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let application = location(&res).trim_start_matches("/applications/").to_string();
+    let officer = client();
+    app.login(&officer, "oficial@example.com", PASSWORD).await;
+    let review = app.get_with(&officer, &format!("/officer/applications/{application}")).await.text().await.unwrap();
+    assert!(review.contains("Renovación de una membresía existente"));
+    approve(app, &officer, &application).await;
+    let after = membership_of(app, &m.user_id).await;
+    assert_eq!(after.len(), 1, "no second membership");
+    assert_eq!(after[0].number, m.number);
+    assert_eq!(after[0].status, "active");
+    assert_eq!(after[0].valid_until, m.valid_until + chrono::Duration::days(365));
+    let _ = w.group_id;
+}
+
+#[tokio::test]
+async fn moving_to_another_group_ends_the_old_membership() {
+    let w = member().await;
+    let app = &w.app;
+    let norte = create_group(app, "norte", false).await;
+    assign(app, &id_of(app, "oficial@example.com").await, &norte).await;
+    let id = submitted_application(app, &w.resident, "norte").await;
+    approve(app, &w.officer, &id).await;
+    let ms = membership_of(app, &w.membership.user_id).await;
+    assert_eq!(ms.len(), 2);
+    assert_eq!(ms[0].status, "ended");
+    assert_eq!(ms[0].status_reason.as_deref(), Some("moved"));
+    assert_eq!(ms[1].status, "active");
+    assert_eq!(ms[1].number, "NORTE-000001");
+    let removals = app.get_with(&w.officer, "/officer/removals").await.text().await.unwrap();
+    assert!(removals.contains(&w.membership.number), "the old group's chat must drop the person");
+}
