@@ -101,6 +101,7 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
             let digests = send_digests(conn, &settings, now)?;
             let released = staff::release_lapsed_claims(conn, now, settings.claim_hours)?;
             let memberships = crate::memberships::expire_and_remind(conn, &settings, now)?;
+            crate::db::dialect::optimize(conn)?;
             Ok((digests, released, memberships))
         })
         .await?;

@@ -139,6 +139,11 @@ pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppStat
         tracing::info!(migrations = ?applied, "applied database migrations");
     }
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    {
+        let pool = pool.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> { Ok(db::dialect::optimize(&mut *pool.get()?)?) })
+            .await??;
+    }
     let csrf = {
         let pool = pool.clone();
         let now = clock.now();
