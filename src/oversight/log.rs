@@ -170,6 +170,30 @@ pub fn search(
     Ok(AuditPage { lines, next_before })
 }
 
+/// A page of the audit search, and whether the actor typed matched no account.
+pub struct Browse {
+    pub page: AuditPage,
+    pub unknown_actor: bool,
+}
+
+/// The audit page's search: resolves the actor field (id or email), then searches.
+pub fn browse(
+    conn: &mut DbConn,
+    locale: Locale,
+    actor: &str,
+    mut filter: AuditFilter,
+    before: Option<i64>,
+) -> QueryResult<Browse> {
+    match resolve_actor(conn, actor)? {
+        ActorQuery::Any => {}
+        ActorQuery::Id(id) => filter.actor_id = Some(id),
+        ActorQuery::Unknown => {
+            return Ok(Browse { page: AuditPage { lines: Vec::new(), next_before: None }, unknown_actor: true });
+        }
+    }
+    Ok(Browse { page: search(conn, locale, &filter, before, PAGE_SIZE)?, unknown_actor: false })
+}
+
 /// What the actor field of the search form names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorQuery {

@@ -19,6 +19,9 @@ use crate::oversight::log::{self, AuditFilter, AuditPage, Related};
 use crate::review::{self, Cursor, Review};
 use crate::startup::AppState;
 
+/// Memberships per page of the search.
+pub const PAGE_SIZE: i64 = 50;
+
 /// An application as a commissioner sees it.
 pub struct ApplicationRecord {
     pub review: Review,

@@ -10,6 +10,7 @@ pub mod errors;
 pub mod forms;
 pub mod groups;
 pub mod officer;
+pub mod oversight;
 pub mod page;
 pub mod public;
 pub mod resident;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     resident::configure(cfg);
     officer::configure(cfg);
     commissioner::configure(cfg);
+    oversight::configure(cfg);
     groups::configure(cfg);
     staff::configure(cfg);
 }
