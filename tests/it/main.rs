@@ -9,6 +9,7 @@ mod audit;
 mod groups;
 mod mail;
 mod migrations;
+mod oversight;
 mod review;
 mod security;
 mod sessions;
