@@ -3,12 +3,15 @@
 
 pub mod account;
 pub mod application;
+pub mod chart;
+pub mod export;
 pub mod group;
 pub mod locale;
 pub mod membership;
 pub mod password;
 pub mod role;
 pub mod session;
+pub mod stats;
 pub mod throttle;
 pub mod token;
 

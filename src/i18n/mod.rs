@@ -20,6 +20,7 @@ macro_rules! catalogue {
             include_str!(concat!($lang, "/privacy.toml")),
             include_str!(concat!($lang, "/review.toml")),
             include_str!(concat!($lang, "/memberships.toml")),
+            include_str!(concat!($lang, "/oversight.toml")),
         ]
     };
 }

@@ -1,4 +1,5 @@
-//! The commissioner's pages.
+//! The commissioner's audit-chain verification. The dashboard and the other oversight
+//! pages are in `web/oversight.rs`.
 
 use actix_web::web::{self, Data};
 use actix_web::{HttpResponse, get};
@@ -11,18 +12,7 @@ use crate::startup::AppState;
 use crate::web::page::{PageContext, ok};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).service(audit_verify);
-}
-
-#[derive(Template)]
-#[template(path = "commissioner/home.html")]
-struct HomePage {
-    ctx: PageContext,
-}
-
-#[get("/commissioner")]
-async fn home(ctx: PageContext, _user: Commissioner) -> AppResult<HttpResponse> {
-    ok(&HomePage { ctx })
+    cfg.service(audit_verify);
 }
 
 #[derive(Template)]

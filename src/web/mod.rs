@@ -11,6 +11,7 @@ pub mod forms;
 pub mod groups;
 pub mod memberships;
 pub mod officer;
+pub mod oversight;
 pub mod page;
 pub mod public;
 pub mod resident;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     resident::configure(cfg);
     officer::configure(cfg);
     commissioner::configure(cfg);
+    oversight::configure(cfg);
     groups::configure(cfg);
     staff::configure(cfg);
     memberships::configure(cfg);

@@ -57,7 +57,7 @@ async fn the_database_refuses_to_update_or_delete_audit_entries() {
 }
 
 /// Alters a row behind the triggers' back, as someone with direct database access could.
-fn tamper(c: &mut DbConn, seq: i64) -> QueryResult<()> {
+pub fn tamper(c: &mut DbConn, seq: i64) -> QueryResult<()> {
     let sql = match c {
         DbConn::Sqlite(_) => vec![
             "DROP TRIGGER audit_log_no_update".to_string(),

@@ -10,6 +10,7 @@ mod groups;
 mod mail;
 mod memberships;
 mod migrations;
+mod oversight;
 mod review;
 mod security;
 mod sessions;
