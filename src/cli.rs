@@ -1,5 +1,5 @@
 //! The command line: `vecinal [serve]`, `migrate`, `create-commissioner`, `seed-demo`,
-//! `audit verify`.
+//! `audit verify`, `jobs run`, `purge`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -57,6 +57,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Delete now what the retention rules say is due (document files of applications
+    /// decided VECINAL_DOCUMENT_RETENTION_DAYS ago, unconfirmed accounts older than 7 days,
+    /// dead sessions, used or expired tokens, stale throttle rows, old mails) and print
+    /// what was removed. The server does this once a day by itself.
+    Purge,
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,6 +84,7 @@ pub fn run(cli: Cli, settings: Settings) -> ExitCode {
         Command::SeedDemo => seed_demo(&settings),
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&settings),
         Command::Jobs { command: JobsCommand::Run } => jobs_run(settings),
+        Command::Purge => purge(&settings),
     };
     match result {
         Ok(code) => code,
@@ -148,8 +154,24 @@ fn jobs_run(settings: Settings) -> anyhow::Result<ExitCode> {
             "mails sent: {}, mails failed: {}, digests: {}, claims released: {}",
             report.mails_sent, report.mails_failed, report.digests, report.claims_released
         );
+        if let Some(purged) = report.purged {
+            println!("purged: {purged}");
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn purge(settings: &Settings) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    db::run_migrations(&settings.database_url)?;
+    let mut conn = db::establish(&settings.database_url)?;
+    let report = crate::retention::purge(&mut conn, settings, Clock::system().now(), "cli")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("removed {purged}", purged = report);
+    if report.total() == 0 {
+        println!("nothing was due");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The demo neighbourhoods: slug, name, area. Spanish, as the people trying the demo read it.

@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod memberships;
+pub mod retention;
 pub mod review;
 pub mod staff;
 pub mod startup;

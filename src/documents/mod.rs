@@ -101,3 +101,15 @@ pub fn read(conn: &mut DbConn, keys: &KeyRing, doc: &Document) -> anyhow::Result
     let plain = crypto::open(key, &doc.id, &doc.kind, &blob.nonce, &blob.ciphertext)?;
     Ok(Some(plain))
 }
+
+/// Deletes the files (ciphertexts) of these documents and marks them purged; the metadata
+/// stays. Returns how many files were deleted, so a second call for the same documents
+/// returns 0.
+pub fn delete_files(conn: &mut DbConn, document_ids: &[String], now: NaiveDateTime) -> QueryResult<usize> {
+    let deleted =
+        diesel::delete(document_blobs::table.filter(document_blobs::document_id.eq_any(document_ids))).execute(conn)?;
+    diesel::update(documents::table.filter(documents::id.eq_any(document_ids)).filter(documents::purged_at.is_null()))
+        .set(documents::purged_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(deleted)
+}

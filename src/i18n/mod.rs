@@ -19,6 +19,7 @@ macro_rules! catalogue {
             include_str!(concat!($lang, "/applications.toml")),
             include_str!(concat!($lang, "/privacy.toml")),
             include_str!(concat!($lang, "/review.toml")),
+            include_str!(concat!($lang, "/lifecycle.toml")),
         ]
     };
 }

@@ -1,0 +1,299 @@
+//! Privacy and data lifecycle: the retention purge.
+
+use chrono::Duration;
+use diesel::prelude::*;
+use reqwest::{Client, StatusCode};
+use vecinal::audit::ChainStatus;
+use vecinal::db::models::Document;
+use vecinal::db::schema::{application_events, applications, audit_log, document_blobs, documents, tokens, users};
+use vecinal::domain::Role;
+
+use crate::applications::{assign, create_group, submitted_application};
+use crate::helpers::*;
+
+const CHECKLIST: [(&str, &str); 4] =
+    [("check_address", "on"), ("check_identity", "on"), ("check_certificate_date", "on"), ("check_no_record", "on")];
+
+async fn user_id(app: &TestApp, email: &str) -> String {
+    let email = email.to_string();
+    app.state.db(move |c| Ok(users::table.filter(users::email.eq(email)).select(users::id).first(c)?)).await.unwrap()
+}
+
+/// An officer of `group_id`, signed in.
+async fn officer(app: &TestApp, email: &str, group_id: &str) -> Client {
+    let c = app.signed_in(Role::Officer, email).await;
+    assign(app, &user_id(app, email).await, group_id).await;
+    c
+}
+
+/// A resident with this name, signed in.
+async fn resident(app: &TestApp, email: &str, name: &str) -> Client {
+    app.create_user(Role::Resident, email, name).await;
+    sign_in(app, email).await
+}
+
+/// A fresh sign-in (after the clock moved past a session's limits).
+async fn sign_in(app: &TestApp, email: &str) -> Client {
+    let c = client();
+    let res = app.login(&c, email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} signs in");
+    c
+}
+
+async fn version(app: &TestApp, id: &str) -> i32 {
+    let id = id.to_string();
+    app.state.db(move |c| Ok(applications::table.find(id).select(applications::version).first(c)?)).await.unwrap()
+}
+
+async fn act(app: &TestApp, c: &Client, id: &str, action: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let v = version(app, id).await.to_string();
+    let mut fields = vec![("version", v.as_str())];
+    fields.extend_from_slice(extra);
+    app.post(c, &format!("/officer/applications/{id}/{action}"), &fields).await
+}
+
+async fn approve(app: &TestApp, c: &Client, id: &str) {
+    assert_eq!(act(app, c, id, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(act(app, c, id, "approve", &CHECKLIST).await.status(), StatusCode::SEE_OTHER);
+}
+
+async fn reject(app: &TestApp, c: &Client, id: &str, internal_note: &str) {
+    assert_eq!(act(app, c, id, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
+    let res = act(
+        app,
+        c,
+        id,
+        "reject",
+        &[("reason_code", "not_resident"), ("note", "El domicilio queda fuera."), ("internal_note", internal_note)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+async fn docs_of(app: &TestApp, application_id: &str) -> Vec<Document> {
+    let id = application_id.to_string();
+    app.state
+        .db(move |c| {
+            Ok(documents::table.filter(documents::application_id.eq(id)).order(documents::id.asc()).load(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// How many of the application's documents still have their file.
+async fn files_of(app: &TestApp, application_id: &str) -> i64 {
+    let id = application_id.to_string();
+    app.state
+        .db(move |c| {
+            Ok(documents::table
+                .inner_join(document_blobs::table)
+                .filter(documents::application_id.eq(id))
+                .count()
+                .get_result(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+async fn audit_count(app: &TestApp, action: &'static str) -> i64 {
+    app.state
+        .db(move |c| Ok(audit_log::table.filter(audit_log::action.eq(action)).count().get_result(c)?))
+        .await
+        .unwrap()
+}
+
+async fn chain_is_intact(app: &TestApp) {
+    let status = app.state.db(|c| Ok(vecinal::audit::verify(c)?)).await.unwrap();
+    assert!(matches!(status, ChainStatus::Intact { .. }), "{status:?}");
+}
+
+async fn purge(app: &TestApp) -> vecinal::retention::PurgeReport {
+    vecinal::jobs::run_purge(&app.state).await.unwrap()
+}
+
+// ----- retention -----
+
+#[tokio::test]
+async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_nothing_the_second_time() {
+    let app = TestApp::spawn().await;
+    let g = create_group(&app, "centro", false).await;
+    let o = officer(&app, "o@example.com", &g).await;
+    let ana = resident(&app, "ana@example.com", "Ana Decidida").await;
+    let approved = submitted_application(&app, &ana, "centro").await;
+    approve(&app, &o, &approved).await;
+
+    app.state.clock.advance(Duration::days(10));
+    let o = sign_in(&app, "o@example.com").await;
+    let bea = resident(&app, "bea@example.com", "Bea Rechazada").await;
+    let rejected = submitted_application(&app, &bea, "centro").await;
+    reject(&app, &o, &rejected, "Nota interna de prueba").await;
+    let carla = resident(&app, "carla@example.com", "Carla Pendiente").await;
+    let open = submitted_application(&app, &carla, "centro").await;
+
+    // Day 29 after the approval: nothing is due yet.
+    app.state.clock.advance(Duration::days(19));
+    assert_eq!(purge(&app).await.documents, 0);
+    assert_eq!(app.count("document_blobs").await, 9);
+
+    // Day 30: the approved application's three files go, nothing else.
+    app.state.clock.advance(Duration::days(1));
+    let before = docs_of(&app, &approved).await;
+    let report = purge(&app).await;
+    assert_eq!(report.documents, 3);
+    assert_eq!(files_of(&app, &approved).await, 0);
+    assert_eq!(files_of(&app, &rejected).await, 3, "decided 20 days ago: not yet");
+    assert_eq!(files_of(&app, &open).await, 3, "an open application keeps its files");
+    let after = docs_of(&app, &approved).await;
+    assert_eq!(after.len(), 3, "the metadata stays");
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!((&a.sha256, a.size_bytes, &a.kind), (&b.sha256, b.size_bytes, &b.kind));
+        assert!(a.purged_at.is_some_and(|t| t <= app.state.clock.now()), "purged_at is set");
+    }
+    let checklist: String = {
+        let id = approved.clone();
+        app.state
+            .db(move |c| {
+                Ok(application_events::table
+                    .filter(application_events::application_id.eq(id))
+                    .filter(application_events::kind.eq("approved"))
+                    .select(application_events::details)
+                    .first(c)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert!(checklist.contains("\"no_record\":true"), "the officer's checklist stays: {checklist}");
+    let entries = audit_count(&app, "retention.purged").await;
+    assert!(entries >= 1);
+
+    // Run again: nothing left to do, and no audit entry for nothing.
+    let again = purge(&app).await;
+    assert_eq!(again, vecinal::retention::PurgeReport::default());
+    assert_eq!(audit_count(&app, "retention.purged").await, entries);
+
+    // The pages say so, and the file is gone for everyone.
+    let ana = sign_in(&app, "ana@example.com").await;
+    let page = app.get_with(&ana, &format!("/applications/{approved}")).await.text().await.unwrap();
+    let today = app.state.clock.now().format("%d/%m/%Y").to_string();
+    assert!(page.contains(&format!("Archivo eliminado el {today} según la política de conservación.")), "{page}");
+    let o = sign_in(&app, "o@example.com").await;
+    let review = app.get_with(&o, &format!("/officer/applications/{approved}")).await.text().await.unwrap();
+    assert!(review.contains(&format!("Archivo eliminado el {today} según la política de conservación.")));
+    let doc = &after[0];
+    assert_eq!(
+        app.get_with(&o, &format!("/applications/{approved}/documents/{}", doc.id)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let bea = sign_in(&app, "bea@example.com").await;
+    let page = app.get_with(&bea, &format!("/applications/{rejected}")).await.text().await.unwrap();
+    let due = (app.state.clock.now() + Duration::days(10)).format("%d/%m/%Y").to_string();
+    assert!(page.contains(&format!("los archivos de esta solicitud se borran el {due}")), "{page}");
+
+    // Ten days on, the rejected application's turn.
+    app.state.clock.advance(Duration::days(10));
+    assert_eq!(purge(&app).await.documents, 3);
+    assert_eq!(files_of(&app, &rejected).await, 0);
+    assert_eq!(files_of(&app, &open).await, 3);
+    assert_eq!(app.count("documents").await, 9);
+    chain_is_intact(&app).await;
+}
+
+#[tokio::test]
+async fn two_purges_at_once_remove_each_file_once() {
+    let app = TestApp::spawn().await;
+    let g = create_group(&app, "centro", false).await;
+    let o = officer(&app, "o@example.com", &g).await;
+    for n in 0..3 {
+        let c = resident(&app, &format!("r{n}@example.com"), "Vecina de Prueba").await;
+        let id = submitted_application(&app, &c, "centro").await;
+        approve(&app, &o, &id).await;
+    }
+    app.state.clock.advance(Duration::days(31));
+    let (a, b) = tokio::join!(purge(&app), purge(&app));
+    assert_eq!(a.documents + b.documents, 9, "{a:?} {b:?}");
+    assert_eq!(app.count("document_blobs").await, 0);
+    assert!(audit_count(&app, "retention.purged").await >= 1);
+    chain_is_intact(&app).await;
+}
+
+#[tokio::test]
+async fn unconfirmed_accounts_sessions_and_tokens_are_purged_when_due() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    // Never confirmed, nothing else: removed after 7 days.
+    let res = app
+        .post(
+            &client(),
+            "/register",
+            &[("full_name", "Nadie Confirmó"), ("email", "nadie@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.deliver_mail().await;
+    let nadie = user_id(&app, "nadie@example.com").await;
+    // Confirmed through the mailed link: its token is used, and the account stays.
+    app.register_and_confirm(&client(), "si@example.com", "Sí Confirmó").await;
+    // Unconfirmed but with an application (confirmation undone by hand): stays.
+    let c = resident(&app, "con.solicitud@example.com", "Con Solicitud").await;
+    submitted_application(&app, &c, "centro").await;
+    let with_app = user_id(&app, "con.solicitud@example.com").await;
+    {
+        let id = with_app.clone();
+        app.state
+            .db(move |c| {
+                Ok(diesel::update(users::table.find(id))
+                    .set(users::email_confirmed_at.eq(None::<chrono::NaiveDateTime>))
+                    .execute(c)?)
+            })
+            .await
+            .unwrap();
+    }
+    sign_in(&app, "si@example.com").await;
+    let sessions_before = app.count("sessions").await;
+    assert_eq!(sessions_before, 2);
+
+    let first = purge(&app).await;
+    assert_eq!(first.unconfirmed_accounts, 0);
+    assert_eq!(first.tokens, 1, "the used confirmation token");
+    assert_eq!(first.sessions, 0, "every session is alive");
+    let live_links: Vec<String> = app
+        .state
+        .db(|c| Ok(tokens::table.filter(tokens::purpose.eq("confirm_email")).select(tokens::purpose).load(c)?))
+        .await
+        .unwrap();
+    assert_eq!(live_links.len(), 1, "nadie's unused confirmation link");
+
+    app.state.clock.advance(Duration::days(7));
+    let report = purge(&app).await;
+    assert_eq!(report.unconfirmed_accounts, 1);
+    assert_eq!(report.sessions as i64, sessions_before, "all past their idle limit by now");
+    let ids: Vec<String> = app.state.db(|c| Ok(users::table.select(users::id).load(c)?)).await.unwrap();
+    assert!(!ids.contains(&nadie));
+    assert!(ids.contains(&with_app), "an account with an application is never purged");
+    assert_eq!(ids.len(), 2);
+    assert_eq!(app.count("tokens").await, 0, "its link went with it");
+    assert_eq!(app.count("sessions").await, 0);
+    let mails_to_nadie: i64 = app
+        .state
+        .db(|c| {
+            use vecinal::db::schema::mail_outbox;
+            Ok(mail_outbox::table.filter(mail_outbox::to_address.eq("nadie@example.com")).count().get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(mails_to_nadie, 0);
+    // Its audit entries stay (by id only) and the chain holds.
+    let about_nadie: i64 = {
+        let id = nadie.clone();
+        app.state
+            .db(move |c| Ok(audit_log::table.filter(audit_log::subject_id.eq(id)).count().get_result(c)?))
+            .await
+            .unwrap()
+    };
+    assert!(about_nadie >= 1);
+    chain_is_intact(&app).await;
+    let jobs = vecinal::jobs::run_once(&app.state).await.unwrap();
+    assert_eq!(jobs.purged, Some(vecinal::retention::PurgeReport::default()), "the job purges; nothing twice");
+    // The address is free again.
+    app.register_and_confirm(&client(), "nadie@example.com", "Nadie Volvió").await;
+}
