@@ -1,5 +1,5 @@
 //! The command line: `vecinal [serve]`, `migrate`, `create-commissioner`, `seed-demo`,
-//! `audit verify`, `jobs run`, `purge`.
+//! `audit verify`, `jobs run`, `purge`, `keys rotate`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -62,6 +62,23 @@ pub enum Command {
     /// dead sessions, used or expired tokens, stale throttle rows, old mails) and print
     /// what was removed. The server does this once a day by itself.
     Purge,
+    /// Document encryption keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Add a new key to the key file, re-encrypt every stored document under it in
+    /// batches (the server keeps serving), then remove the keys no document needs. An
+    /// interrupted rotation is finished by running this again.
+    Rotate {
+        /// Documents re-encrypted per transaction.
+        #[arg(long, default_value_t = 50)]
+        batch_size: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -85,6 +102,7 @@ pub fn run(cli: Cli, settings: Settings) -> ExitCode {
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&settings),
         Command::Jobs { command: JobsCommand::Run } => jobs_run(settings),
         Command::Purge => purge(&settings),
+        Command::Keys { command: KeysCommand::Rotate { batch_size } } => keys_rotate(&settings, batch_size),
     };
     match result {
         Ok(code) => code,
@@ -171,6 +189,33 @@ fn purge(settings: &Settings) -> anyhow::Result<ExitCode> {
     if report.total() == 0 {
         println!("nothing was due");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn keys_rotate(settings: &Settings, batch_size: i64) -> anyhow::Result<ExitCode> {
+    use crate::documents::rotation::{self, RotationOptions};
+    std::fs::create_dir_all(&settings.data_dir)?;
+    db::run_migrations(&settings.database_url)?;
+    let mut conn = db::establish(&settings.database_url)?;
+    let clock = Clock::system();
+    let report =
+        rotation::rotate(&mut conn, settings, || clock.now(), RotationOptions { batch_size, max_batches: None })?;
+    if report.resumed {
+        println!("finished an earlier, unfinished rotation to key {} (run again for a new key)", report.key_id);
+    } else {
+        println!("rotated to the new key {}", report.key_id);
+    }
+    println!("documents re-encrypted: {}", report.reencrypted);
+    if report.retired.is_empty() {
+        println!("no key was retired");
+    } else {
+        println!("retired from the key file: {}", report.retired.join(", "));
+    }
+    println!(
+        "back up {} now; backups of the database taken before this rotation can only be read with the key file \
+         saved with them",
+        crate::documents::keys::key_file_path(settings).display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

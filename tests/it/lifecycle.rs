@@ -1,4 +1,4 @@
-//! Privacy and data lifecycle: the retention purge.
+//! Privacy and data lifecycle: the retention purge and key rotation.
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -6,6 +6,8 @@ use reqwest::{Client, StatusCode};
 use vecinal::audit::ChainStatus;
 use vecinal::db::models::Document;
 use vecinal::db::schema::{application_events, applications, audit_log, document_blobs, documents, tokens, users};
+use vecinal::documents::keys::{KEY_FILE, KeyRing};
+use vecinal::documents::rotation::{self, RotationOptions};
 use vecinal::domain::Role;
 
 use crate::applications::{assign, create_group, submitted_application};
@@ -296,4 +298,104 @@ async fn unconfirmed_accounts_sessions_and_tokens_are_purged_when_due() {
     assert_eq!(jobs.purged, Some(vecinal::retention::PurgeReport::default()), "the job purges; nothing twice");
     // The address is free again.
     app.register_and_confirm(&client(), "nadie@example.com", "Nadie Volvió").await;
+}
+
+// ----- keys -----
+
+async fn key_ids_in_file(app: &TestApp) -> Vec<String> {
+    let text = std::fs::read_to_string(app.state.settings.data_dir.join(KEY_FILE)).unwrap();
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect()
+}
+
+async fn rotate(app: &TestApp, options: RotationOptions) -> anyhow::Result<rotation::RotationReport> {
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = vecinal::db::establish(&state.settings.database_url)?;
+        rotation::rotate(&mut conn, &state.settings, || state.clock.now(), options)
+    })
+    .await
+    .unwrap()
+}
+
+/// Every file of these applications, as served over HTTP to their resident.
+async fn assert_all_served(app: &TestApp, c: &Client, ids: &[String]) {
+    for id in ids {
+        for d in docs_of(app, id).await {
+            let res = app.get_with(c, &format!("/applications/{id}/documents/{}", d.id)).await;
+            assert_eq!(res.status(), StatusCode::OK, "{} of {id}", d.kind);
+            use sha2::Digest;
+            assert_eq!(hex::encode(sha2::Sha256::digest(res.bytes().await.unwrap())), d.sha256);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_key_rotation_resumes_and_leaves_every_document_readable_under_the_new_key() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    create_group(&app, "norte", false).await;
+    let c = resident(&app, "ana@example.com", "Ana Cifrada").await;
+    let mut ids = vec![submitted_application(&app, &c, "centro").await, submitted_application(&app, &c, "norte").await];
+    let old_keys = key_ids_in_file(&app).await;
+    assert_eq!(old_keys.len(), 1);
+    let old = old_keys[0].clone();
+
+    // Crash after the first batch of two.
+    let first = rotate(&app, RotationOptions { batch_size: 2, max_batches: Some(1) }).await.unwrap();
+    assert!(!first.finished && !first.resumed);
+    assert_eq!((first.reencrypted, first.remaining), (2, 4));
+    let new = first.key_id.clone();
+    assert_eq!(key_ids_in_file(&app).await, [old.clone(), new.clone()], "the old key stays while it is needed");
+    // Serving goes on: new uploads use the new key at once (before the server has met
+    // it anywhere else), and documents under either key open.
+    create_group(&app, "sur", false).await;
+    let fresh = submitted_application(&app, &c, "sur").await;
+    assert!(docs_of(&app, &fresh).await.iter().all(|d| d.key_id == new), "new files under the new key");
+    ids.push(fresh);
+    assert_all_served(&app, &c, &ids).await;
+
+    let second = rotate(&app, RotationOptions::default()).await.unwrap();
+    assert!(second.finished && second.resumed, "{second:?}");
+    assert_eq!(second.key_id, new);
+    assert_eq!(second.reencrypted, 4);
+    assert_eq!(second.retired, std::slice::from_ref(&old));
+    assert_eq!(key_ids_in_file(&app).await, std::slice::from_ref(&new), "the old key left the file");
+    let keys: Vec<String> = app.state.db(|c| Ok(documents::table.select(documents::key_id).load(c)?)).await.unwrap();
+    assert_eq!(keys.len(), 9);
+    assert!(keys.iter().all(|k| *k == new), "no document under the old key");
+    assert_all_served(&app, &c, &ids).await;
+    // The key file alone opens every document.
+    let ring = KeyRing::load(&app.state.settings).unwrap();
+    assert_eq!(ring.ids(), std::slice::from_ref(&new));
+    for id in &ids {
+        for d in docs_of(&app, id).await {
+            let ring = ring.clone();
+            let bytes = app.state.db(move |c| Ok(vecinal::documents::read(c, &ring, &d).unwrap())).await.unwrap();
+            assert!(bytes.is_some());
+        }
+    }
+    assert_eq!(audit_count(&app, "keys.rotation_started").await, 2);
+    assert_eq!(audit_count(&app, "keys.rotation_finished").await, 1);
+
+    // Nothing left unfinished: the next run starts a new rotation.
+    let third = rotate(&app, RotationOptions::default()).await.unwrap();
+    assert!(third.finished && !third.resumed);
+    assert_ne!(third.key_id, new);
+    assert_eq!((third.reencrypted, third.retired.clone()), (9, vec![new]));
+    assert_all_served(&app, &c, &ids).await;
+    chain_is_intact(&app).await;
+}
+
+#[tokio::test]
+async fn rotation_is_refused_with_a_key_from_the_environment() {
+    let app = TestApp::spawn_with(|s| s.document_key = Some(vecinal::config::Sensitive([9u8; 32]))).await;
+    let err = rotate(&app, RotationOptions::default()).await.unwrap_err().to_string();
+    assert!(err.contains("VECINAL_DOCUMENT_KEY") && err.contains("key file"), "{err}");
+    let id = vecinal::documents::keys::DocumentKey::from_bytes([9u8; 32]).id;
+    assert!(err.contains(&format!("'{id} <the base64 value")), "names the id documents use: {err}");
+    assert!(!app.state.settings.data_dir.join(KEY_FILE).exists(), "no key file was made");
+    assert_eq!(audit_count(&app, "keys.rotation_started").await, 0);
 }
