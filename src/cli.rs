@@ -1,5 +1,5 @@
 //! The command line: `vecinal [serve]`, `migrate`, `create-commissioner`, `seed-demo`,
-//! `audit verify`, `jobs run`, `purge`, `keys rotate`.
+//! `audit verify`, `jobs run`, `purge`, `keys rotate`, `backup`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -67,6 +67,13 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Write a consistent copy of the SQLite database to FILE while the service runs
+    /// (refuses an existing FILE; on PostgreSQL use pg_dump). The document key file is not
+    /// in the copy: back it up separately.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,6 +110,7 @@ pub fn run(cli: Cli, settings: Settings) -> ExitCode {
         Command::Jobs { command: JobsCommand::Run } => jobs_run(settings),
         Command::Purge => purge(&settings),
         Command::Keys { command: KeysCommand::Rotate { batch_size } } => keys_rotate(&settings, batch_size),
+        Command::Backup { out } => backup(&settings, &out),
     };
     match result {
         Ok(code) => code,
@@ -214,6 +222,16 @@ fn keys_rotate(settings: &Settings, batch_size: i64) -> anyhow::Result<ExitCode>
     println!(
         "back up {} now; backups of the database taken before this rotation can only be read with the key file \
          saved with them",
+        crate::documents::keys::key_file_path(settings).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backup(settings: &Settings, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let bytes = crate::backup::backup(settings, out, Clock::system().now())?;
+    println!("backup written to {} ({bytes} bytes), checked with PRAGMA quick_check", out.display());
+    println!(
+        "the documents in it are encrypted: back up the key file {} separately, never next to the backup",
         crate::documents::keys::key_file_path(settings).display()
     );
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,4 @@
-//! Privacy and data lifecycle: the retention purge and key rotation.
+//! Privacy and data lifecycle: the retention purge, key rotation and backups.
 
 use chrono::Duration;
 use diesel::prelude::*;
@@ -398,4 +398,88 @@ async fn rotation_is_refused_with_a_key_from_the_environment() {
     assert!(err.contains(&format!("'{id} <the base64 value")), "names the id documents use: {err}");
     assert!(!app.state.settings.data_dir.join(KEY_FILE).exists(), "no key file was made");
     assert_eq!(audit_count(&app, "keys.rotation_started").await, 0);
+}
+
+// ----- backups -----
+
+#[tokio::test]
+async fn a_backup_taken_during_writes_opens_and_holds_the_data() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    let c = resident(&app, "ana@example.com", "Ana Respaldo").await;
+    let id = submitted_application(&app, &c, "centro").await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("respaldo.db");
+    let settings = app.state.settings.clone();
+    let now = app.state.clock.now();
+
+    if !settings.database_url.is_sqlite() {
+        let err = vecinal::backup::backup(&settings, &out, now).unwrap_err().to_string();
+        assert!(err.contains("pg_dump"), "{err}");
+        assert!(!out.exists());
+        return;
+    }
+
+    // Writers keep going while the copy is taken.
+    let writing = {
+        let (app_url, client) = (app.address.clone(), client());
+        tokio::spawn(async move {
+            for n in 0..30 {
+                let page = client.get(format!("{app_url}/register")).send().await.unwrap().text().await.unwrap();
+                let token = csrf_from(&page).unwrap();
+                let email = format!("vecino{n}@example.com");
+                client
+                    .post(format!("{app_url}/register"))
+                    .form(&[
+                        ("full_name", "Vecino Concurrente"),
+                        ("email", email.as_str()),
+                        ("password", PASSWORD),
+                        ("csrf_token", token.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    // Take it once some registrations are in, with more on the way.
+    while app.count("users").await < 6 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let (s, o) = (settings.clone(), out.clone());
+    let bytes = tokio::task::spawn_blocking(move || vecinal::backup::backup(&s, &o, now)).await.unwrap().unwrap();
+    writing.await.unwrap();
+    assert!(bytes > 0);
+    let live_users = app.count("users").await;
+    assert_eq!(live_users, 31);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600, "private");
+    }
+
+    // The copy is a database of its own, consistent, with the data and readable files.
+    let url = vecinal::db::DatabaseUrl::Sqlite(out.to_string_lossy().into_owned());
+    let mut copy = vecinal::db::establish(&url).unwrap();
+    let status = vecinal::audit::verify(&mut copy).unwrap();
+    assert!(matches!(status, ChainStatus::Intact { entries } if entries > 3), "{status:?}");
+    let apps: i64 = applications::table.count().get_result(&mut copy).unwrap();
+    assert_eq!(apps, 1);
+    let docs: Vec<Document> = documents::table.filter(documents::application_id.eq(&id)).load(&mut copy).unwrap();
+    assert_eq!(docs.len(), 3);
+    for d in &docs {
+        assert!(vecinal::documents::read(&mut copy, &app.state.keys, d).unwrap().is_some());
+    }
+    let registered: i64 = users::table.count().get_result(&mut copy).unwrap();
+    assert!((6..live_users).contains(&registered), "a snapshot taken mid-way: {registered} of {live_users}");
+    let registrations: i64 =
+        audit_log::table.filter(audit_log::action.eq("account.register")).count().get_result(&mut copy).unwrap();
+    assert_eq!(registrations, registered - 1, "rows and audit entries from the same instant");
+    assert_eq!(audit_count(&app, "database.backup_created").await, 1);
+
+    // Never over an existing file.
+    let before = std::fs::read(&out).unwrap();
+    let err = vecinal::backup::backup(&settings, &out, now).unwrap_err().to_string();
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
 }
