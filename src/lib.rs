@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod memberships;
+pub mod privacy;
 pub mod retention;
 pub mod review;
 pub mod staff;

@@ -11,6 +11,7 @@ pub mod forms;
 pub mod groups;
 pub mod officer;
 pub mod page;
+pub mod privacy;
 pub mod public;
 pub mod resident;
 pub mod security;

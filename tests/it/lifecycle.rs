@@ -1,16 +1,22 @@
-//! Privacy and data lifecycle: the retention purge, key rotation and backups.
+//! Privacy and data lifecycle: the retention purge, the resident's rights on /account
+//! (export, rectification, deletion), key rotation and backups.
 
+use base64::Engine;
 use chrono::Duration;
 use diesel::prelude::*;
 use reqwest::{Client, StatusCode};
+use serde_json::Value;
 use vecinal::audit::ChainStatus;
+use vecinal::db::DbConn;
 use vecinal::db::models::Document;
-use vecinal::db::schema::{application_events, applications, audit_log, document_blobs, documents, tokens, users};
+use vecinal::db::schema::{
+    application_events, applications, audit_log, document_blobs, documents, memberships, tokens, users,
+};
 use vecinal::documents::keys::{KEY_FILE, KeyRing};
 use vecinal::documents::rotation::{self, RotationOptions};
 use vecinal::domain::Role;
 
-use crate::applications::{assign, create_group, submitted_application};
+use crate::applications::{JPEG, PDF, PNG, Submission, assign, create_group, submitted_application};
 use crate::helpers::*;
 
 const CHECKLIST: [(&str, &str); 4] =
@@ -298,6 +304,419 @@ async fn unconfirmed_accounts_sessions_and_tokens_are_purged_when_due() {
     assert_eq!(jobs.purged, Some(vecinal::retention::PurgeReport::default()), "the job purges; nothing twice");
     // The address is free again.
     app.register_and_confirm(&client(), "nadie@example.com", "Nadie Volvió").await;
+}
+
+// ----- access -----
+
+#[tokio::test]
+async fn the_export_holds_the_residents_data_and_nobody_elses() {
+    let app = TestApp::spawn().await;
+    let centro = create_group(&app, "centro", false).await;
+    let norte = create_group(&app, "norte", false).await;
+    let o = officer(&app, "o@example.com", &centro).await;
+    assign(&app, &user_id(&app, "o@example.com").await, &norte).await;
+
+    let ana = resident(&app, "ana.export@example.com", "Ana Exportadora").await;
+    let ana_centro = submitted_application(&app, &ana, "centro").await;
+    approve(&app, &o, &ana_centro).await;
+    let res = Submission::valid(&app, "norte")
+        .set("street_address", "Avenida Belgrano 555")
+        .set("dni", "31.222.333")
+        .set("phone", "+54 2964 111222")
+        .send(&app, &ana)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let ana_norte = location(&res).trim_start_matches("/applications/").to_string();
+    reject(&app, &o, &ana_norte, "Consultado con fiscalía").await;
+
+    let beto = resident(&app, "beto.ajeno@example.com", "Beto Ajeno").await;
+    let res = Submission::valid(&app, "centro")
+        .set("street_address", "Calle Ajena 999")
+        .set("dni", "40.999.888")
+        .set("phone", "+54 2964 999888")
+        .send(&app, &beto)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let beto_app = location(&res).trim_start_matches("/applications/").to_string();
+    let beto_id = user_id(&app, "beto.ajeno@example.com").await;
+    let officer_id = user_id(&app, "o@example.com").await;
+
+    let res = app.get_with(&ana, "/account/export").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let disposition = res.headers().get("content-disposition").unwrap().to_str().unwrap().to_string();
+    assert!(disposition.starts_with("attachment; filename=\"vecinal-export-"), "{disposition}");
+    assert!(res.headers().get("content-type").unwrap().to_str().unwrap().starts_with("application/json"));
+    assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+    let text = res.text().await.unwrap();
+    let export: Value = serde_json::from_str(&text).unwrap();
+
+    assert_eq!(export["account"]["email"], "ana.export@example.com");
+    assert_eq!(export["account"]["full_name"], "Ana Exportadora");
+    let apps = export["applications"].as_array().unwrap();
+    assert_eq!(apps.len(), 2);
+    let norte_app = apps.iter().find(|a| a["id"] == ana_norte.as_str()).unwrap();
+    assert_eq!(norte_app["street_address"], "Avenida Belgrano 555");
+    assert_eq!(norte_app["dni"], "31222333");
+    assert_eq!(norte_app["phone"], "+54 2964 111222");
+    assert_eq!(norte_app["status"], "rejected");
+    let timeline = norte_app["timeline"].as_array().unwrap();
+    assert!(timeline.iter().any(|e| e["kind"] == "rejected" && e["message"] == "El domicilio queda fuera."));
+    assert!(timeline.iter().any(|e| e["kind"] == "submitted" && e["by"] == "you"));
+    // Every file comes back byte for byte.
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for a in apps {
+        let docs = a["documents"].as_array().unwrap();
+        assert_eq!(docs.len(), 3);
+        for d in docs {
+            let bytes = b64.decode(d["content_base64"].as_str().unwrap()).unwrap();
+            let expected = match d["kind"].as_str().unwrap() {
+                "criminal_record" => JPEG,
+                "identity_document" => PNG,
+                _ => PDF,
+            };
+            assert_eq!(bytes, expected);
+            use sha2::Digest;
+            assert_eq!(d["sha256"], hex::encode(sha2::Sha256::digest(expected)));
+        }
+    }
+    let ms = export["memberships"].as_array().unwrap();
+    assert_eq!(ms.len(), 1);
+    assert_eq!(ms[0]["number"], "CENTRO-000001");
+    let actions: Vec<&str> =
+        export["audit_log"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"account.login") && actions.contains(&"application.submitted"), "{actions:?}");
+
+    // Nothing internal, nothing about Beto, no staff ids.
+    for absent in [
+        "Consultado con fiscalía",
+        "Beto Ajeno",
+        "beto.ajeno@example.com",
+        "Calle Ajena 999",
+        "40999888",
+        "40.999.888",
+        "+54 2964 999888",
+        beto_id.as_str(),
+        beto_app.as_str(),
+        officer_id.as_str(),
+        "o@example.com",
+    ] {
+        assert!(!text.contains(absent), "the export must not contain {absent:?}");
+    }
+    assert_eq!(audit_count(&app, "account.exported").await, 1);
+
+    // Staff ask headquarters; visitors sign in first.
+    let res = app.get_with(&o, "/account/export").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("comunicate con la jefatura"));
+    let res = app.get_with(&client(), "/account/export").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(location(&res).starts_with("/login"));
+    assert_eq!(audit_count(&app, "account.exported").await, 1);
+}
+
+// ----- rectification -----
+
+#[tokio::test]
+async fn the_phone_is_corrected_on_every_application_and_a_bad_one_changes_nothing() {
+    let app = TestApp::spawn().await;
+    create_group(&app, "centro", false).await;
+    let c = resident(&app, "ana@example.com", "Ana Teléfono").await;
+    let page = app.get_with(&c, "/account").await.text().await.unwrap();
+    assert!(page.contains("Todavía no tenés solicitudes"), "no form without applications");
+    let id = submitted_application(&app, &c, "centro").await;
+    let page = app.get_with(&c, "/account").await.text().await.unwrap();
+    assert!(page.contains("value=\"+54 2964 123456\""));
+    assert!(page.contains("Descargar mis datos") && page.contains("Eliminar mi cuenta definitivamente"));
+
+    let res = app.post(&c, "/account/phone", &[("phone", "llamame")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("El teléfono no parece válido") && body.contains("value=\"llamame\""));
+    let phone = |app: &TestApp| {
+        let id = id.clone();
+        let state = app.state.clone();
+        async move {
+            state
+                .db(move |c| Ok(applications::table.find(id).select(applications::phone).first::<Option<String>>(c)?))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(phone(&app).await, Some("+54 2964 123456".to_string()), "unchanged");
+
+    let res = app.post(&c, "/account/phone", &[("phone", "+54 2964 555000")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(phone(&app).await, Some("+54 2964 555000".to_string()));
+    assert_eq!(audit_count(&app, "account.phone_updated").await, 1);
+    let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
+    assert!(page.contains("Actualizaste tu teléfono."));
+    // Saving the same number again changes nothing and records nothing.
+    app.post(&c, "/account/phone", &[("phone", "+54 2964 555000")]).await;
+    assert_eq!(audit_count(&app, "account.phone_updated").await, 1);
+    // Staff have no applications to correct.
+    let o = app.signed_in(Role::Officer, "o@example.com").await;
+    assert_eq!(app.post(&o, "/account/phone", &[("phone", "+54 2964 1")]).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_email_change_happens_only_when_the_link_is_followed() {
+    let app = TestApp::spawn().await;
+    let c = client();
+    app.register_and_confirm(&c, "vieja@example.com", "Ana Mudanza").await;
+    assert_eq!(app.login(&c, "vieja@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let uid = user_id(&app, "vieja@example.com").await;
+    let email_of = || {
+        let uid = uid.clone();
+        let state = app.state.clone();
+        async move { state.db(move |c| Ok(users::table.find(uid).select(users::email).first::<String>(c)?)).await.unwrap() }
+    };
+    let tokens_now = || async { app.count("tokens").await };
+    let sent_before = app.deliver_mail().await.len();
+    let tokens_before = tokens_now().await;
+
+    // Mistakes re-render with 422 and change nothing.
+    for (fields, message) in [
+        (
+            vec![("new_email", "nueva@example.com"), ("email_password", "no es esta")],
+            "La contraseña actual no es correcta.",
+        ),
+        (
+            vec![("new_email", "no es un correo"), ("email_password", PASSWORD)],
+            "Ese correo electrónico no parece válido.",
+        ),
+        (vec![("new_email", "VIEJA@example.com"), ("email_password", PASSWORD)], "Ese ya es el correo de tu cuenta."),
+    ] {
+        let res = app.post(&c, "/account/email", &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        assert!(res.text().await.unwrap().contains(message), "{message}");
+    }
+    assert_eq!(app.deliver_mail().await.len(), sent_before);
+    assert_eq!(tokens_now().await, tokens_before);
+
+    let res = app.post(&c, "/account/email", &[("new_email", "Nueva@Example.com"), ("email_password", PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let link_mail = app.last_mail_to("nueva@example.com").await;
+    let notice = app.last_mail_to("vieja@example.com").await;
+    assert!(notice.text.contains("nueva@example.com"), "the old address hears of it: {}", notice.text);
+    assert!(link_mail.text.contains("Ana Mudanza"));
+    let path = link_path(&link_mail.text, "/account/email/confirm/").expect("a confirmation link");
+    assert_eq!(email_of().await, "vieja@example.com", "nothing changes before the link is followed");
+    assert_eq!(app.login(&client(), "nueva@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+
+    // Opening the link (as a mail scanner would) changes nothing either.
+    let other_browser = client();
+    let page = app.get_with(&other_browser, &path).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Confirmar el correo nuevo"));
+    assert_eq!(email_of().await, "vieja@example.com");
+
+    // A second request makes the first link useless.
+    let res = app.post(&c, "/account/email", &[("new_email", "otra@example.com"), ("email_password", PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.get_with(&other_browser, &path).await.status(), StatusCode::NOT_FOUND);
+    let path = link_path(&app.last_mail_to("otra@example.com").await.text, "/account/email/confirm/").unwrap();
+
+    let token = app.csrf_token(&other_browser, &path).await;
+    let res = other_browser.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("Tu correo cambió"));
+    assert_eq!(email_of().await, "otra@example.com");
+    let again = other_browser.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND, "single use");
+    assert_eq!(app.login(&client(), "vieja@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.login(&client(), "otra@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(audit_count(&app, "account.email_change_requested").await, 2);
+    assert_eq!(audit_count(&app, "account.email_changed").await, 1);
+
+    // An address that has an account: the same answer, no link, no mail to it.
+    app.create_user(Role::Resident, "ocupada@example.com", "Otra Persona").await;
+    let c = sign_in(&app, "otra@example.com").await;
+    let sent = app.deliver_mail().await.len();
+    let res =
+        app.post(&c, "/account/email", &[("new_email", "ocupada@example.com"), ("email_password", PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.deliver_mail().await.len(), sent);
+    let pending: i64 = app
+        .state
+        .db(|c| {
+            Ok(tokens::table
+                .filter(tokens::purpose.eq("change_email"))
+                .filter(tokens::used_at.is_null())
+                .count()
+                .get_result(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(pending, 0);
+    assert_eq!(email_of().await, "otra@example.com");
+}
+
+// ----- deletion -----
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Every (table, column, needle) where a column of any table holds the needle as text.
+fn find_anywhere(conn: &mut DbConn, needles: &[&str]) -> Vec<String> {
+    let sql = match conn {
+        DbConn::Sqlite(_) => {
+            "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m \
+             JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+        }
+        DbConn::Pg(_) => {
+            "SELECT table_name::text AS table_name, column_name::text AS column_name \
+             FROM information_schema.columns WHERE table_schema = 'public'"
+        }
+    };
+    let columns: Vec<Column> = diesel::sql_query(sql).load(conn).unwrap();
+    assert!(columns.len() > 50, "the schema query found the columns");
+    let mut found = Vec::new();
+    for c in &columns {
+        for needle in needles {
+            let q = format!(
+                "SELECT COUNT(*) AS n FROM \"{}\" WHERE CAST(\"{}\" AS TEXT) LIKE $1",
+                c.table_name, c.column_name
+            );
+            let q = if conn.is_sqlite() { q.replace("$1", "?") } else { q };
+            let n: Count = diesel::sql_query(q)
+                .bind::<diesel::sql_types::Text, _>(format!("%{needle}%"))
+                .get_result(conn)
+                .unwrap();
+            if n.n > 0 {
+                found.push(format!("{}.{}: {needle}", c.table_name, c.column_name));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn deleting_an_account_leaves_no_trace_of_the_person_and_the_audit_chain_holds() {
+    let app = TestApp::spawn().await;
+    let centro = create_group(&app, "centro", false).await;
+    let norte = create_group(&app, "norte", false).await;
+    let o = officer(&app, "o@example.com", &centro).await;
+    assign(&app, &user_id(&app, "o@example.com").await, &norte).await;
+    let name = "Zulema Quiroga";
+    let (old_email, email) = ("zulema.vieja@example.com", "zulema.quiroga@example.com");
+    let (address, dni, dni_digits, phone) = ("Pasaje Los Ñires 4321", "27.654.321", "27654321", "+54 2964 765432");
+
+    // She registers, confirms, changes her address once, and applies to two groups.
+    let z = client();
+    app.register_and_confirm(&z, old_email, name).await;
+    app.login(&z, old_email, PASSWORD).await;
+    app.post(&z, "/account/email", &[("new_email", email), ("email_password", PASSWORD)]).await;
+    let path = link_path(&app.last_mail_to(email).await.text, "/account/email/confirm/").unwrap();
+    let token = app.csrf_token(&z, &path).await;
+    z.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    let zid = user_id(&app, email).await;
+    let submit = |slug: &'static str| {
+        Submission::valid(&app, slug).set("street_address", address).set("dni", dni).set("phone", phone).file(
+            "identity_document",
+            "dni Zulema Quiroga.png",
+            PNG.to_vec(),
+        )
+    };
+    let res = submit("centro").send(&app, &z).await;
+    let member_app = location(&res).trim_start_matches("/applications/").to_string();
+    approve(&app, &o, &member_app).await;
+    let res = submit("norte").send(&app, &z).await;
+    let open_app = location(&res).trim_start_matches("/applications/").to_string();
+    // The officer quotes her details; she answers with hers.
+    assert_eq!(act(&app, &o, &open_app, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
+    let message = format!("Zulema, el domicilio {address} no figura; confirmá el DNI {dni}.");
+    let res = act(&app, &o, &open_app, "request-info", &[("message", &message), ("kinds", "residency_proof")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let token = app.csrf_token(&z, "/").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
+        .text("version", version(&app, &open_app).await.to_string())
+        .text("message", format!("Soy {name}, mi teléfono es {phone}."))
+        .part("residency_proof", reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("factura Quiroga.pdf"));
+    let res = z.post(app.url(&format!("/applications/{open_app}/resubmit"))).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(act(&app, &o, &open_app, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
+    // A failed sign-in leaves a throttle row keyed by her address; she downloads her data.
+    app.login(&client(), email, "una contraseña equivocada").await;
+    assert_eq!(app.get_with(&z, "/account/export").await.status(), StatusCode::OK);
+    app.deliver_mail().await;
+    // Someone else's data, which must survive.
+    let other = resident(&app, "otro@example.com", "Otro Vecino").await;
+    let other_app = submitted_application(&app, &other, "centro").await;
+
+    let needles = [name, "Quiroga", old_email, email, address, dni, dni_digits, phone];
+    let found = app.state.db(move |c| Ok(find_anywhere(c, &needles))).await.unwrap();
+    assert!(found.iter().any(|f| f.starts_with("users.")), "the scan works: {found:?}");
+
+    // Officers cannot delete themselves here; a wrong password changes nothing.
+    let res = app.post(&o, "/account/delete", &[("delete_password", PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("comunicate con la jefatura"));
+    let res = app.post(&z, "/account/delete", &[("delete_password", "no es la contraseña")]).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("La contraseña actual no es correcta."));
+    assert_eq!(files_of(&app, &member_app).await, 3);
+    assert_eq!(app.get_with(&z, "/account").await.status(), StatusCode::OK, "still signed in");
+
+    let blobs_before = app.count("document_blobs").await;
+    let res = app.post(&z, "/account/delete", &[("delete_password", PASSWORD)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/");
+
+    // No trace of her anywhere.
+    let found = app.state.db(move |c| Ok(find_anywhere(c, &needles))).await.unwrap();
+    assert!(found.is_empty(), "personal data left behind: {found:#?}");
+    chain_is_intact(&app).await;
+
+    // What stays is the pseudonymous skeleton.
+    let user: vecinal::db::models::User = {
+        let zid = zid.clone();
+        app.state.db(move |c| Ok(users::table.find(zid).first(c)?)).await.unwrap()
+    };
+    assert_eq!(user.email, format!("deleted-{zid}@invalid"));
+    assert!(user.password_hash.is_none() && !user.active && user.deleted_at.is_some());
+    let statuses: Vec<(String, String)> = app
+        .state
+        .db(|c| Ok(applications::table.select((applications::id, applications::status)).load(c)?))
+        .await
+        .unwrap();
+    assert!(statuses.contains(&(open_app.clone(), "withdrawn".to_string())));
+    assert!(statuses.contains(&(member_app.clone(), "approved".to_string())));
+    let m: vecinal::db::models::Membership = {
+        let zid = zid.clone();
+        app.state.db(move |c| Ok(memberships::table.filter(memberships::user_id.eq(zid)).first(c)?)).await.unwrap()
+    };
+    assert_eq!((m.status.as_str(), m.status_reason.as_deref()), ("ended", Some("account_deleted")));
+    assert_eq!(files_of(&app, &member_app).await + files_of(&app, &open_app).await, 0);
+    assert_eq!(app.count("document_blobs").await, blobs_before - 7);
+    assert_eq!(docs_of(&app, &member_app).await.len(), 3, "the metadata stays");
+    assert!(docs_of(&app, &open_app).await.iter().all(|d| d.purged_at.is_some()));
+    assert_eq!(files_of(&app, &other_app).await, 3, "other people's files are untouched");
+    for action in ["account.deleted", "membership.ended"] {
+        assert_eq!(audit_count(&app, action).await, 1, "{action}");
+    }
+    // Officers see who left, without her name.
+    let o = sign_in(&app, "o@example.com").await;
+    let review = app.get_with(&o, &format!("/officer/applications/{member_app}")).await.text().await.unwrap();
+    assert!(review.contains("Cuenta eliminada") && review.contains("Hay que quitarlo del grupo."), "{review}");
+
+    // Her browser is signed out, her password opens nothing, and she can start again.
+    let res = app.get_with(&z, "/account").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.login(&client(), email, PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    app.register_and_confirm(&client(), email, name).await;
+    assert_ne!(user_id(&app, email).await, zid, "a new account");
 }
 
 // ----- keys -----
