@@ -1,5 +1,5 @@
 //! The command line: `vecinal [serve]`, `migrate`, `create-commissioner`, `seed-demo`,
-//! `audit verify`.
+//! `audit verify`, `jobs run`, `purge`, `keys rotate`, `backup`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -57,6 +57,35 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Delete now what the retention rules say is due (document files of applications
+    /// decided VECINAL_DOCUMENT_RETENTION_DAYS ago, unconfirmed accounts older than 7 days,
+    /// dead sessions, used or expired tokens, stale throttle rows, old mails) and print
+    /// what was removed. The server does this once a day by itself.
+    Purge,
+    /// Document encryption keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the service runs
+    /// (refuses an existing FILE; on PostgreSQL use pg_dump). The document key file is not
+    /// in the copy: back it up separately.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Add a new key to the key file, re-encrypt every stored document under it in
+    /// batches (the server keeps serving), then remove the keys no document needs. An
+    /// interrupted rotation is finished by running this again.
+    Rotate {
+        /// Documents re-encrypted per transaction.
+        #[arg(long, default_value_t = 50)]
+        batch_size: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,6 +108,9 @@ pub fn run(cli: Cli, settings: Settings) -> ExitCode {
         Command::SeedDemo => seed_demo(&settings),
         Command::Audit { command: AuditCommand::Verify } => audit_verify(&settings),
         Command::Jobs { command: JobsCommand::Run } => jobs_run(settings),
+        Command::Purge => purge(&settings),
+        Command::Keys { command: KeysCommand::Rotate { batch_size } } => keys_rotate(&settings, batch_size),
+        Command::Backup { out } => backup(&settings, &out),
     };
     match result {
         Ok(code) => code,
@@ -153,8 +185,61 @@ fn jobs_run(settings: Settings) -> anyhow::Result<ExitCode> {
             report.memberships_expired,
             report.reminders
         );
+        if let Some(purged) = report.purged {
+            println!("purged: {purged}");
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn purge(settings: &Settings) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    db::run_migrations(&settings.database_url)?;
+    let mut conn = db::establish(&settings.database_url)?;
+    let report = crate::retention::purge(&mut conn, settings, Clock::system().now(), "cli")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("removed {purged}", purged = report);
+    if report.total() == 0 {
+        println!("nothing was due");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn keys_rotate(settings: &Settings, batch_size: i64) -> anyhow::Result<ExitCode> {
+    use crate::documents::rotation::{self, RotationOptions};
+    std::fs::create_dir_all(&settings.data_dir)?;
+    db::run_migrations(&settings.database_url)?;
+    let mut conn = db::establish(&settings.database_url)?;
+    let clock = Clock::system();
+    let report =
+        rotation::rotate(&mut conn, settings, || clock.now(), RotationOptions { batch_size, max_batches: None })?;
+    if report.resumed {
+        println!("finished an earlier, unfinished rotation to key {} (run again for a new key)", report.key_id);
+    } else {
+        println!("rotated to the new key {}", report.key_id);
+    }
+    println!("documents re-encrypted: {}", report.reencrypted);
+    if report.retired.is_empty() {
+        println!("no key was retired");
+    } else {
+        println!("retired from the key file: {}", report.retired.join(", "));
+    }
+    println!(
+        "back up {} now; backups of the database taken before this rotation can only be read with the key file \
+         saved with them",
+        crate::documents::keys::key_file_path(settings).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backup(settings: &Settings, out: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let bytes = crate::backup::backup(settings, out, Clock::system().now())?;
+    println!("backup written to {} ({bytes} bytes), checked with PRAGMA quick_check", out.display());
+    println!(
+        "the documents in it are encrypted: back up the key file {} separately, never next to the backup",
+        crate::documents::keys::key_file_path(settings).display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The demo neighbourhoods: slug, name, area. Spanish, as the people trying the demo read it.

@@ -29,6 +29,8 @@ pub struct Settings {
     pub review_sla_days: i64,
     /// A claim on an application lapses after this many hours, so nothing stays stuck.
     pub claim_hours: i64,
+    /// Files of an application are deleted this many days after its final decision.
+    pub document_retention_days: i64,
     /// Largest accepted upload per file, in bytes.
     pub max_upload_bytes: usize,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (behind a proxy only).
@@ -180,6 +182,8 @@ impl Settings {
         };
         let review_sla_days = number("VECINAL_REVIEW_SLA_DAYS", 5, 1..=365)?;
         let claim_hours = number("VECINAL_CLAIM_HOURS", 24, 1..=720)?;
+        // At least a day, so a decision can be looked at again; at most ten years.
+        let document_retention_days = number("VECINAL_DOCUMENT_RETENTION_DAYS", 30, 1..=3650)?;
 
         let trust_forwarded = match var("VECINAL_TRUST_FORWARDED").as_deref() {
             None | Some("false") | Some("0") => false,
@@ -203,6 +207,7 @@ impl Settings {
             max_upload_bytes,
             review_sla_days,
             claim_hours,
+            document_retention_days,
             trust_forwarded,
             run_jobs: true,
         })
@@ -285,6 +290,22 @@ mod tests {
             let e = settings(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{value}");
             assert!(e.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn document_retention_days_defaults_to_30_and_is_checked() {
+        assert_eq!(settings(&[]).unwrap().document_retention_days, 30);
+        assert_eq!(
+            settings(&[("VECINAL_DOCUMENT_RETENTION_DAYS", "7")]).unwrap().document_retention_days,
+            7,
+            "a shorter period is allowed"
+        );
+        assert_eq!(settings(&[("VECINAL_DOCUMENT_RETENTION_DAYS", "3650")]).unwrap().document_retention_days, 3650);
+        for bad in ["0", "-1", "3651", "30d", "1.5", "treinta"] {
+            let e = settings(&[("VECINAL_DOCUMENT_RETENTION_DAYS", bad)]).unwrap_err();
+            assert_eq!(e.var, "VECINAL_DOCUMENT_RETENTION_DAYS", "{bad}");
+            assert!(e.to_string().contains("1 to 3650"), "{e}");
         }
     }
 

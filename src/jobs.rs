@@ -1,7 +1,7 @@
 //! Background work: mail delivery, officers' daily digests, lapsed claims, membership
-//! expiry and reminders. The worker runs
-//! it continuously; `vecinal jobs run` runs it once. Every job is safe to run twice or on
-//! several instances at once.
+//! expiry and reminders, and the daily retention purge. The worker runs it continuously;
+//! `vecinal jobs run` runs it once. Every job is safe to run twice or on several
+//! instances at once.
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use crate::domain::application::Status;
 use crate::error::AppResult;
 use crate::mail::messages::Mail;
 use crate::mail::outbox;
+use crate::retention::{self, PurgeReport};
 use crate::startup::AppState;
 use crate::{staff, tk};
 
@@ -28,7 +29,15 @@ pub struct JobReport {
     pub claims_released: usize,
     pub memberships_expired: usize,
     pub reminders: usize,
+    /// What the retention purge removed, when it ran.
+    pub purged: Option<PurgeReport>,
 }
+
+/// The retention purge runs this often in each server process. Each instance keeps its
+/// own schedule (a restart runs it at once); running it more often, or on several
+/// instances, only finds less to remove.
+pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+const PURGE_RETRY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
 /// Daily digests for officers who chose them: how many applications arrived in their
 /// groups since the last one. The officer's row is claimed by moving `last_digest_at`
@@ -92,8 +101,15 @@ pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) 
     Ok(sent)
 }
 
-/// One pass of every job.
+/// One pass of every job, the retention purge included.
 pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
+    let mut report = run_jobs(state).await?;
+    report.purged = Some(run_purge(state).await?);
+    Ok(report)
+}
+
+/// Every job but the purge.
+async fn run_jobs(state: &AppState) -> AppResult<JobReport> {
     let now = state.clock.now();
     let settings = state.settings.clone();
     let (digests, claims_released, (memberships_expired, reminders)) = state
@@ -113,23 +129,42 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
         claims_released,
         memberships_expired,
         reminders,
+        purged: None,
     })
 }
 
-/// Delivers mail every few seconds and runs the other jobs every minute, until the
-/// process ends.
+/// The retention purge (see `retention`).
+pub async fn run_purge(state: &AppState) -> AppResult<PurgeReport> {
+    let now = state.clock.now();
+    let settings = state.settings.clone();
+    state.db(move |conn| retention::purge(conn, &settings, now, "job")).await
+}
+
+/// Delivers mail every few seconds, runs the other jobs every minute and the retention
+/// purge once a day (first at start), until the process ends.
 pub async fn run_worker(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     let mut n: u64 = 0;
+    let mut next_purge = tokio::time::Instant::now();
     loop {
         tick.tick().await;
         let result = if n.is_multiple_of(12) {
-            run_once(&state).await.map(|_| ())
+            run_jobs(&state).await.map(|_| ())
         } else {
             outbox::deliver_due(&state).await.map(|_| ())
         };
         if let Err(e) = result {
             tracing::error!(error = %e, "background jobs");
+        }
+        if tokio::time::Instant::now() >= next_purge {
+            next_purge = tokio::time::Instant::now()
+                + match run_purge(&state).await {
+                    Ok(_) => PURGE_EVERY,
+                    Err(e) => {
+                        tracing::error!(error = %e, "retention purge; trying again in an hour");
+                        PURGE_RETRY
+                    }
+                };
         }
         n += 1;
     }

@@ -12,6 +12,9 @@ use super::schema::{login_throttle, mail_outbox};
 pub const MIGRATION_LOCK_ID: i64 = 0x5645_4349_4e41_4c01;
 /// Advisory lock that serialises appends to the audit chain on PostgreSQL.
 const AUDIT_LOCK_ID: i64 = 0x5645_4349_4e41_4c02;
+/// Advisory lock between encrypting new documents (shared) and the barrier of a key
+/// rotation (exclusive).
+const DOCUMENT_KEYS_LOCK_ID: i64 = 0x5645_4349_4e41_4c03;
 
 /// Serialises appends to the audit chain until the transaction ends. SQLite needs nothing:
 /// every write transaction there is `BEGIN IMMEDIATE` and already holds the database lock.
@@ -19,6 +22,31 @@ pub fn lock_audit_chain(conn: &mut DbConn) -> QueryResult<()> {
     match conn {
         DbConn::Pg(c) => {
             diesel::sql_query(format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_ID})")).execute(c)?;
+        }
+        DbConn::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
+/// Held (shared) by a transaction that encrypts a new document, from before it reads the key
+/// file until it ends. SQLite needs nothing: its write transactions hold the database lock.
+pub fn lock_document_keys_shared(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock_shared({DOCUMENT_KEYS_LOCK_ID})")).execute(c)?;
+        }
+        DbConn::Sqlite(_) => {}
+    }
+    Ok(())
+}
+
+/// Waits until every transaction that encrypts a document with a key read before this call
+/// has ended (exclusive against `lock_document_keys_shared`). On SQLite the write
+/// transaction this runs in already waited for every other writer.
+pub fn lock_document_keys_exclusive(conn: &mut DbConn) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({DOCUMENT_KEYS_LOCK_ID})")).execute(c)?;
         }
         DbConn::Sqlite(_) => {}
     }

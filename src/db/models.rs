@@ -20,6 +20,8 @@ pub struct User {
     pub updated_at: NaiveDateTime,
     pub notify_pref: String,
     pub last_digest_at: Option<NaiveDateTime>,
+    /// Set when the person deleted their account; the personal fields are overwritten then.
+    pub deleted_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -72,6 +74,8 @@ pub struct Token {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    /// `change_email` tokens: the address the link confirms.
+    pub new_email: Option<String>,
 }
 
 #[derive(Debug, Insertable)]

@@ -14,6 +14,7 @@ diesel::table! {
         updated_at -> Timestamp,
         notify_pref -> Text,
         last_digest_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -38,6 +39,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        new_email -> Nullable<Text>,
     }
 }
 

@@ -4,15 +4,16 @@
 
 pub mod crypto;
 pub mod keys;
+pub mod rotation;
 pub mod sniff;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::DbConn;
 use crate::db::models::{Document, DocumentBlob};
 use crate::db::schema::{document_blobs, documents};
+use crate::db::{DbConn, dialect};
 use crate::domain::application::DocumentKind;
 use keys::KeyRing;
 use sniff::MediaType;
@@ -33,6 +34,10 @@ impl std::fmt::Debug for Upload {
 }
 
 /// Encrypts and inserts a document. Call inside the transaction of its application.
+///
+/// The key is read from the key file inside the transaction, under the lock a key rotation
+/// waits for (see `rotation`), so no document is ever encrypted under a key the rotation
+/// already moved away from.
 pub fn store(
     conn: &mut DbConn,
     keys: &KeyRing,
@@ -41,8 +46,9 @@ pub fn store(
     now: NaiveDateTime,
 ) -> anyhow::Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
-    let key = keys.current();
-    let sealed = crypto::seal(key, &id, upload.kind.as_str(), &upload.bytes)?;
+    dialect::lock_document_keys_shared(conn)?;
+    let key = keys.current_fresh()?;
+    let sealed = crypto::seal(&key, &id, upload.kind.as_str(), &upload.bytes)?;
     diesel::insert_into(documents::table)
         .values(Document {
             id: id.clone(),
@@ -92,12 +98,33 @@ pub fn mark_replaced(
 }
 
 /// Decrypts a stored document; `None` when its file was purged.
+///
+/// The ciphertext and the id of its key are read in one statement: a key rotation may
+/// re-encrypt the document between two statements, and `doc.key_id` may be older than the
+/// blob.
 pub fn read(conn: &mut DbConn, keys: &KeyRing, doc: &Document) -> anyhow::Result<Option<Vec<u8>>> {
-    let blob: Option<DocumentBlob> = document_blobs::table.find(&doc.id).first(conn).optional()?;
-    let Some(blob) = blob else { return Ok(None) };
+    let row: Option<(String, Vec<u8>, Vec<u8>)> = document_blobs::table
+        .inner_join(documents::table)
+        .filter(document_blobs::document_id.eq(&doc.id))
+        .select((documents::key_id, document_blobs::nonce, document_blobs::ciphertext))
+        .first(conn)
+        .optional()?;
+    let Some((key_id, nonce, ciphertext)) = row else { return Ok(None) };
     let key = keys
-        .get(&doc.key_id)
-        .ok_or_else(|| anyhow::anyhow!("document {} needs key {}, which is not loaded", doc.id, doc.key_id))?;
-    let plain = crypto::open(key, &doc.id, &doc.kind, &blob.nonce, &blob.ciphertext)?;
+        .find(&key_id)?
+        .ok_or_else(|| anyhow::anyhow!("document {} needs key {key_id}, which is not in the key ring", doc.id))?;
+    let plain = crypto::open(&key, &doc.id, &doc.kind, &nonce, &ciphertext)?;
     Ok(Some(plain))
+}
+
+/// Deletes the files (ciphertexts) of these documents and marks them purged; the metadata
+/// stays. Returns how many files were deleted, so a second call for the same documents
+/// returns 0.
+pub fn delete_files(conn: &mut DbConn, document_ids: &[String], now: NaiveDateTime) -> QueryResult<usize> {
+    let deleted =
+        diesel::delete(document_blobs::table.filter(document_blobs::document_id.eq_any(document_ids))).execute(conn)?;
+    diesel::update(documents::table.filter(documents::id.eq_any(document_ids)).filter(documents::purged_at.is_null()))
+        .set(documents::purged_at.eq(Some(now)))
+        .execute(conn)?;
+    Ok(deleted)
 }

@@ -9,6 +9,7 @@ pub mod group;
 pub mod locale;
 pub mod membership;
 pub mod password;
+pub mod retention;
 pub mod role;
 pub mod session;
 pub mod stats;

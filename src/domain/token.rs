@@ -15,6 +15,8 @@ pub enum TokenPurpose {
     ResetPassword,
     Invite,
     Setup,
+    /// Confirms a new e-mail address; the token row holds the address.
+    ChangeEmail,
 }
 
 impl TokenPurpose {
@@ -24,6 +26,7 @@ impl TokenPurpose {
             TokenPurpose::ResetPassword => "reset_password",
             TokenPurpose::Invite => "invite",
             TokenPurpose::Setup => "setup",
+            TokenPurpose::ChangeEmail => "change_email",
         }
     }
 
@@ -34,6 +37,7 @@ impl TokenPurpose {
             TokenPurpose::ResetPassword => Duration::hours(1),
             TokenPurpose::Invite => Duration::days(7),
             TokenPurpose::Setup => Duration::hours(24),
+            TokenPurpose::ChangeEmail => Duration::hours(24),
         }
     }
 }

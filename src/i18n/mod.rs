@@ -21,6 +21,7 @@ macro_rules! catalogue {
             include_str!(concat!($lang, "/review.toml")),
             include_str!(concat!($lang, "/memberships.toml")),
             include_str!(concat!($lang, "/oversight.toml")),
+            include_str!(concat!($lang, "/lifecycle.toml")),
         ]
     };
 }

@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(password_submit)
         .service(end_other_sessions)
         .service(notifications_submit);
+    crate::web::privacy::configure(cfg);
 }
 
 pub(crate) fn parse_name(raw: &str, errors: &mut FormErrors) -> Option<PersonName> {
@@ -106,7 +107,7 @@ fn with_new_session(state: &AppState, mut res: HttpResponse, token: &SecretToken
     Ok(res)
 }
 
-fn with_flash(state: &AppState, mut res: HttpResponse, key: &str) -> AppResult<HttpResponse> {
+pub(crate) fn with_flash(state: &AppState, mut res: HttpResponse, key: &str) -> AppResult<HttpResponse> {
     res.add_cookie(&cookies::flash(&state.settings, key)).map_err(AppError::internal)?;
     Ok(res)
 }
@@ -158,11 +159,11 @@ async fn register_submit(
 
 #[derive(Template)]
 #[template(path = "auth/message.html")]
-struct MessagePage {
-    ctx: PageContext,
-    title_key: &'static str,
-    message_key: &'static str,
-    link: Option<(&'static str, &'static str)>,
+pub(crate) struct MessagePage {
+    pub(crate) ctx: PageContext,
+    pub(crate) title_key: &'static str,
+    pub(crate) message_key: &'static str,
+    pub(crate) link: Option<(&'static str, &'static str)>,
 }
 
 #[get("/register/sent")]
@@ -179,7 +180,7 @@ struct ConfirmPage {
     token: String,
 }
 
-fn invalid_link(ctx: PageContext) -> AppResult<HttpResponse> {
+pub(crate) fn invalid_link(ctx: PageContext) -> AppResult<HttpResponse> {
     let page = MessagePage {
         ctx,
         title_key: "token.invalid.title",
@@ -392,23 +393,36 @@ async fn reset_submit(
 
 #[derive(Template)]
 #[template(path = "account/account.html")]
-struct AccountPage {
-    ctx: PageContext,
-    full_name: String,
-    email: String,
-    locale: Locale,
-    other_sessions: i64,
-    notify_pref: String,
-    profile_errors: FormErrors,
-    password_errors: FormErrors,
+pub(crate) struct AccountPage {
+    pub(crate) ctx: PageContext,
+    pub(crate) full_name: String,
+    pub(crate) email: String,
+    pub(crate) locale: Locale,
+    pub(crate) other_sessions: i64,
+    pub(crate) notify_pref: String,
+    pub(crate) profile_errors: FormErrors,
+    pub(crate) password_errors: FormErrors,
+    /// Residents: the phone on their newest application; `None` when they have none.
+    pub(crate) phone: Option<String>,
+    pub(crate) phone_errors: FormErrors,
+    pub(crate) new_email: String,
+    pub(crate) email_errors: FormErrors,
+    pub(crate) delete_errors: FormErrors,
 }
 
 impl AccountPage {
-    async fn load(state: &AppState, ctx: PageContext, user: &SignedIn) -> AppResult<Self> {
+    pub(crate) async fn load(state: &AppState, ctx: PageContext, user: &SignedIn) -> AppResult<Self> {
         let now = state.clock.now();
         let uid = user.user_id.clone();
-        let (sessions, notify_pref) =
-            state.db(move |c| Ok((accounts::active_sessions(c, &uid, now)?, accounts::notify_pref(c, &uid)?))).await?;
+        let (sessions, notify_pref, phone) = state
+            .db(move |c| {
+                Ok((
+                    accounts::active_sessions(c, &uid, now)?,
+                    accounts::notify_pref(c, &uid)?,
+                    crate::privacy::current_phone(c, &uid)?,
+                ))
+            })
+            .await?;
         Ok(Self {
             ctx,
             full_name: user.full_name.clone(),
@@ -418,6 +432,11 @@ impl AccountPage {
             notify_pref,
             profile_errors: FormErrors::default(),
             password_errors: FormErrors::default(),
+            phone: phone.map(Option::unwrap_or_default),
+            phone_errors: FormErrors::default(),
+            new_email: String::new(),
+            email_errors: FormErrors::default(),
+            delete_errors: FormErrors::default(),
         })
     }
 }

@@ -13,6 +13,7 @@ pub mod memberships;
 pub mod officer;
 pub mod oversight;
 pub mod page;
+pub mod privacy;
 pub mod public;
 pub mod resident;
 pub mod security;

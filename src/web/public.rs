@@ -49,11 +49,12 @@ async fn index(state: Data<AppState>, ctx: PageContext) -> AppResult<HttpRespons
 #[template(path = "public/privacy.html")]
 struct PrivacyPage {
     ctx: PageContext,
+    retention_days: i64,
 }
 
 #[get("/privacy")]
-async fn privacy(ctx: PageContext) -> AppResult<HttpResponse> {
-    ok(&PrivacyPage { ctx })
+async fn privacy(state: Data<AppState>, ctx: PageContext) -> AppResult<HttpResponse> {
+    ok(&PrivacyPage { ctx, retention_days: state.settings.document_retention_days })
 }
 
 pub async fn not_found() -> AppResult<HttpResponse> {

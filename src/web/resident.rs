@@ -276,6 +276,8 @@ struct ApplicationPage {
     info_request: Option<String>,
     errors: FormErrors,
     max_mb: String,
+    /// When a decided application's files are (or were) deleted, `dd/mm/yyyy`.
+    files_deleted_on: Option<String>,
 }
 
 impl ApplicationPage {
@@ -296,6 +298,11 @@ impl ApplicationPage {
         kind.parse::<DocumentKind>().map(|k| k.label_key()).unwrap_or("document.kind.unknown")
     }
 
+    /// Whether any listed file is still held (not yet deleted by the retention purge).
+    fn files_held(&self) -> bool {
+        self.documents.iter().any(|d| d.purged_at.is_none())
+    }
+
     fn kb(&self, doc: &Document) -> String {
         format!("{}", (doc.size_bytes + 1023) / 1024)
     }
@@ -305,6 +312,11 @@ async fn load_page(state: &AppState, ctx: PageContext, id: String, resident_id: 
     let view =
         state.db(move |c| applications::find_for_resident(c, &id, &resident_id)?.ok_or(AppError::NotFound)).await?;
     let status: Status = view.application.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let files_deleted_on = view.application.decided_at.map(|d| {
+        crate::domain::retention::documents_purge_date(d, state.settings.document_retention_days)
+            .format("%d/%m/%Y")
+            .to_string()
+    });
     let info_request = view.events.iter().rev().find(|e| e.kind == "info_requested").and_then(|e| e.message.clone());
     Ok(ApplicationPage {
         ctx,
@@ -317,6 +329,7 @@ async fn load_page(state: &AppState, ctx: PageContext, id: String, resident_id: 
         info_request: if status == Status::NeedsInfo { info_request } else { None },
         errors: FormErrors::default(),
         max_mb: megabytes(state.settings.max_upload_bytes),
+        files_deleted_on,
     })
 }
 

@@ -7,6 +7,7 @@ mod accounts;
 mod applications;
 mod audit;
 mod groups;
+mod lifecycle;
 mod mail;
 mod memberships;
 mod migrations;

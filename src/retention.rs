@@ -1,0 +1,221 @@
+//! The retention purge: deletes what Vecinal no longer needs to keep.
+//!
+//! - the files of applications decided `VECINAL_DOCUMENT_RETENTION_DAYS` ago (the document
+//!   metadata with its SHA-256 and the timeline with the officer's checklist stay;
+//!   `documents.purged_at` is set);
+//! - resident accounts never confirmed within 7 days, with no application (their sessions
+//!   and tokens go with them by cascade, and the mails sent to the address);
+//! - dead sessions (past their absolute or idle limit), used or expired tokens, throttle
+//!   rows whose window is over, and mails sent or given up 30 days ago.
+//!
+//! Safe to run twice and on several instances at once: every statement deletes by a
+//! condition that is still true when it runs (so a row deleted by another instance is not
+//! counted here), in batches, each batch its own short write transaction. The audit log is
+//! never touched: its entries name accounts by id only.
+//!
+//! One audit entry (`retention.purged`, with the counts) per run that removed something;
+//! a run that found nothing writes nothing, so the daily job on N instances does not add N
+//! empty entries a day.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::config::Settings;
+use crate::db::DbConn;
+use crate::db::schema::{
+    application_events, applications, document_blobs, documents, login_throttle, mail_outbox, memberships, sessions,
+    tokens, users,
+};
+use crate::documents as files;
+use crate::domain::Role;
+use crate::domain::application::Status;
+use crate::domain::retention as rules;
+use crate::error::AppResult;
+
+/// Rows per transaction: short enough that no request waits long for the write lock.
+const BATCH: i64 = 500;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+pub struct PurgeReport {
+    /// Document files (ciphertexts) deleted.
+    pub documents: usize,
+    pub unconfirmed_accounts: usize,
+    pub sessions: usize,
+    pub tokens: usize,
+    pub throttle_rows: usize,
+    pub mails: usize,
+}
+
+impl PurgeReport {
+    pub fn total(&self) -> usize {
+        self.documents + self.unconfirmed_accounts + self.sessions + self.tokens + self.throttle_rows + self.mails
+    }
+}
+
+impl std::fmt::Display for PurgeReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "document files: {}, unconfirmed accounts: {}, sessions: {}, tokens: {}, throttle rows: {}, mails: {}",
+            self.documents, self.unconfirmed_accounts, self.sessions, self.tokens, self.throttle_rows, self.mails
+        )
+    }
+}
+
+/// Runs every purge once. `trigger` says who ran it (`job`, `cli`) in the audit entry.
+pub fn purge(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime, trigger: &str) -> AppResult<PurgeReport> {
+    let report = PurgeReport {
+        documents: purge_documents(conn, now, settings.document_retention_days)?,
+        unconfirmed_accounts: purge_unconfirmed_accounts(conn, now)?,
+        sessions: purge_sessions(conn, now)?,
+        tokens: repeat(conn, |c| {
+            let dead: Vec<String> = tokens::table
+                .select(tokens::id)
+                .filter(tokens::used_at.is_not_null().or(tokens::expires_at.le(now)))
+                .limit(BATCH)
+                .load(c)?;
+            diesel::delete(tokens::table.filter(tokens::id.eq_any(&dead))).execute(c)
+        })?,
+        throttle_rows: repeat(conn, |c| {
+            let cutoff = rules::throttle_window_cutoff(now);
+            let stale_when = login_throttle::window_started_at
+                .le(cutoff)
+                .and(login_throttle::blocked_until.is_null().or(login_throttle::blocked_until.le(now)));
+            let stale: Vec<String> =
+                login_throttle::table.select(login_throttle::key).filter(stale_when).limit(BATCH).load(c)?;
+            // The condition again: a failure counted since the select keeps its row.
+            diesel::delete(login_throttle::table.filter(login_throttle::key.eq_any(&stale)).filter(stale_when))
+                .execute(c)
+        })?,
+        mails: repeat(conn, |c| {
+            let cutoff = rules::mail_cutoff(now);
+            let old: Vec<String> = mail_outbox::table
+                .select(mail_outbox::id)
+                .filter(mail_outbox::sent_at.le(cutoff).or(mail_outbox::failed_at.le(cutoff)))
+                .limit(BATCH)
+                .load(c)?;
+            diesel::delete(mail_outbox::table.filter(mail_outbox::id.eq_any(&old))).execute(c)
+        })?,
+    };
+    if report.total() > 0 {
+        conn.write_tx(|c| {
+            audit::record(
+                c,
+                now,
+                &Actor::system("retention"),
+                "retention.purged",
+                None,
+                json!({
+                    "trigger": trigger,
+                    "retention_days": settings.document_retention_days,
+                    "removed": serde_json::to_value(&report).unwrap_or_default(),
+                }),
+            )
+        })?;
+    }
+    tracing::info!(trigger, %report, "retention purge");
+    Ok(report)
+}
+
+/// Runs `step` (which deletes at most `BATCH` rows) in its own write transaction until a
+/// pass deletes fewer than a full batch.
+fn repeat(conn: &mut DbConn, mut step: impl FnMut(&mut DbConn) -> QueryResult<usize>) -> QueryResult<usize> {
+    let mut total = 0;
+    loop {
+        let n = conn.write_tx(|c| step(c))?;
+        total += n;
+        if n < BATCH as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// The files of applications whose final decision is older than the retention period.
+fn purge_documents(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) -> QueryResult<usize> {
+    let cutoff = rules::documents_cutoff(now, retention_days);
+    let closed: Vec<&str> = Status::ALL.iter().filter(|s| !s.is_open()).map(|s| s.as_str()).collect();
+    let mut total = 0;
+    loop {
+        let (found, deleted) = conn.write_tx(|c| -> QueryResult<(usize, usize)> {
+            let ids: Vec<String> = documents::table
+                .inner_join(document_blobs::table)
+                .inner_join(applications::table)
+                .filter(applications::decided_at.le(cutoff))
+                .filter(applications::status.eq_any(&closed))
+                .select(documents::id)
+                .order(documents::id.asc())
+                .limit(BATCH)
+                .load(c)?;
+            let deleted = if ids.is_empty() { 0 } else { files::delete_files(c, &ids, now)? };
+            Ok((ids.len(), deleted))
+        })?;
+        total += deleted;
+        if found < BATCH as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// Residents who never confirmed their address within the grace period and never got as
+/// far as an application. Each account is deleted under the same conditions it was found
+/// by, so one that was confirmed in the meantime stays.
+fn purge_unconfirmed_accounts(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    let cutoff = rules::unconfirmed_cutoff(now);
+    let due = || {
+        users::table
+            .filter(users::role.eq(Role::Resident.as_str()))
+            .filter(users::email_confirmed_at.is_null())
+            .filter(users::deleted_at.is_null())
+            .filter(users::created_at.le(cutoff))
+            .filter(not(exists(applications::table.filter(applications::resident_id.eq(users::id)))))
+            .filter(not(exists(memberships::table.filter(memberships::user_id.eq(users::id)))))
+            .filter(not(exists(
+                application_events::table.filter(application_events::actor_id.eq(users::id.nullable())),
+            )))
+    };
+    let mut total = 0;
+    loop {
+        let candidates: Vec<(String, String)> =
+            due().select((users::id, users::email)).order(users::id.asc()).limit(BATCH).load(conn)?;
+        let deleted = conn.write_tx(|c| -> QueryResult<usize> {
+            let mut n = 0;
+            for (id, email) in &candidates {
+                // Sessions and tokens go by cascade; the audit log keeps the id only.
+                if diesel::delete(due().filter(users::id.eq(id))).execute(c)? == 1 {
+                    diesel::delete(mail_outbox::table.filter(mail_outbox::to_address.eq(email))).execute(c)?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })?;
+        total += deleted;
+        if candidates.len() < BATCH as usize {
+            return Ok(total);
+        }
+    }
+}
+
+/// Sessions past their absolute expiry, or idle for longer than their own idle timeout
+/// (fixed when each session started, so it is read per timeout value).
+fn purge_sessions(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    let mut total = repeat(conn, |c| {
+        let expired: Vec<String> =
+            sessions::table.select(sessions::id).filter(sessions::expires_at.le(now)).limit(BATCH).load(c)?;
+        diesel::delete(sessions::table.filter(sessions::id.eq_any(&expired))).execute(c)
+    })?;
+    let idle_values: Vec<i32> = sessions::table.select(sessions::idle_timeout_secs).distinct().load(conn)?;
+    for idle in idle_values {
+        let cutoff = rules::session_idle_cutoff(now, Duration::seconds(idle.into()));
+        total += repeat(conn, |c| {
+            let idle_dead = sessions::idle_timeout_secs.eq(idle).and(sessions::last_seen_at.le(cutoff));
+            let ids: Vec<String> = sessions::table.select(sessions::id).filter(idle_dead).limit(BATCH).load(c)?;
+            // The condition again: a request in the meantime kept the session alive.
+            diesel::delete(sessions::table.filter(sessions::id.eq_any(&ids)).filter(idle_dead)).execute(c)
+        })?;
+    }
+    Ok(total)
+}
