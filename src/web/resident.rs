@@ -415,9 +415,12 @@ pub fn document_response(doc: &Document, bytes: Vec<u8>) -> HttpResponse {
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || "._-() ".contains(c) { c } else { '_' })
         .collect();
+    // Browsers refuse to run their PDF viewer inside a sandbox, so PDFs are downloaded and
+    // opened by the device's viewer; images show inline.
+    let disposition = if doc.media_type == MediaType::Pdf.as_str() { "attachment" } else { "inline" };
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, doc.media_type.clone()))
-        .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{ascii_name}\"")))
+        .insert_header((header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{ascii_name}\"")))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header((
             "Content-Security-Policy",

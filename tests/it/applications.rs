@@ -202,7 +202,11 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
     assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
     assert!(h.get("content-security-policy").unwrap().to_str().unwrap().starts_with("sandbox"));
     assert_eq!(h.get("cache-control").unwrap(), "no-store");
-    assert!(h.get("content-disposition").unwrap().to_str().unwrap().contains("factura-luz.pdf"));
+    let disposition = h.get("content-disposition").unwrap().to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment") && disposition.contains("factura-luz.pdf"),
+        "PDFs download: {disposition}"
+    );
     assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
     for d in &docs {
         let body = app.get_with(&c, &format!("/applications/{id}/documents/{}", d.id)).await.bytes().await.unwrap();
@@ -212,6 +216,13 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
             _ => PDF,
         };
         assert_eq!(body.as_ref(), expected, "{}", d.kind);
+        if d.media_type != "application/pdf" {
+            let res = app.get_with(&c, &format!("/applications/{id}/documents/{}", d.id)).await;
+            assert!(
+                res.headers().get("content-disposition").unwrap().to_str().unwrap().starts_with("inline"),
+                "images show inline"
+            );
+        }
     }
     let views: i64 = app
         .state
@@ -221,7 +232,7 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
         })
         .await
         .unwrap();
-    assert_eq!(views, 4, "every view is audited");
+    assert_eq!(views, 6, "every view is audited");
 
     // The resident's home lists it, and the group offers no second application.
     let me = app.get_with(&c, "/me").await.text().await.unwrap();
