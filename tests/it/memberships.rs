@@ -345,3 +345,37 @@ async fn moving_to_another_group_ends_the_old_membership() {
     let removals = app.get_with(&w.officer, "/officer/removals").await.text().await.unwrap();
     assert!(removals.contains(&w.membership.number), "the old group's chat must drop the person");
 }
+
+#[tokio::test]
+async fn rotating_the_invite_link_shows_members_the_new_one() {
+    let w = member().await;
+    let app = &w.app;
+    let boss = app.signed_in(Role::Commissioner, "jefa@example.com").await;
+    let res = app
+        .post(
+            &boss,
+            "/commissioner/groups/centro",
+            &[
+                ("name", "Barrio centro"),
+                ("slug", "centro"),
+                ("description", "Un barrio de prueba"),
+                ("area", "Entre Av. San Martín y calle Belgrano"),
+                ("invite_link", "https://chat.example.org/invite/centro-nuevo"),
+                ("validity_days", "365"),
+                ("certificate_max_age_days", "90"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let card = app.get_with(&w.resident, &format!("/memberships/{}", w.membership.id)).await.text().await.unwrap();
+    assert!(card.contains("https://chat.example.org/invite/centro-nuevo"));
+    assert!(!card.contains("https://chat.example.org/invite/centro\""), "the old link is gone");
+    let changed: Vec<String> = app
+        .state
+        .db(|c| {
+            Ok(audit_log::table.filter(audit_log::action.eq("group.updated")).select(audit_log::details).load(c)?)
+        })
+        .await
+        .unwrap();
+    assert!(changed.iter().any(|d| d.contains("invite_link")), "the rotation is audited: {changed:?}");
+}
