@@ -1,0 +1,82 @@
+// Walks the main journeys in headless Chromium and takes screenshots (see scripts/e2e.sh).
+const { chromium } = require('playwright-core');
+const fs = require('fs');
+const path = require('path');
+const BASE = process.env.E2E_BASE || 'http://127.0.0.1:8091';
+const DIR = process.env.E2E_DIR || '/tmp/demo';
+const SHOTS = process.env.E2E_SHOTS || '/tmp/shots';
+const [, , cPass, oPass] = process.argv;
+
+async function mailLink(prefix) {
+  for (let i = 0; i < 40; i++) {
+    try { return latestMailLink(prefix); } catch (e) { await new Promise(r => setTimeout(r, 500)); }
+  }
+  return latestMailLink(prefix);
+}
+
+function latestMailLink(prefix) {
+  const dir = DIR + '/data/mail';
+  const files = fs.readdirSync(dir).map(f => path.join(dir, f)).sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
+  for (const f of files.reverse()) {
+    const text = fs.readFileSync(f, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+    const m = text.match(new RegExp(BASE.replace(/[.]/g, '\\.') + prefix + '[A-Za-z0-9_-]+'));
+    if (m) return m[0];
+  }
+  throw new Error('no mail link ' + prefix);
+}
+
+(async () => {
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const shot = async (page, name) => { await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true }); console.log('shot', name, page.url()); };
+  const errors = [];
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'es-AR' });
+  const page = await ctx.newPage();
+  page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+
+  await page.goto(BASE + '/'); await shot(page, '01-landing-mobile');
+  // Resident registers, confirms, applies.
+  await page.click('text=Crear cuenta');
+  await page.fill('#full_name', 'Juana Pérez'); await page.fill('#email', 'juana@example.org'); await page.fill('#password', 'glaciar tortuga bandoneón mate');
+  await page.click('button[type=submit]:has-text("Crear cuenta")'); await shot(page, '02-register-sent');
+  await page.goto(await mailLink('/email/confirm/')); await page.click('button:has-text("Confirmar")'); await shot(page, '03-confirmed-login');
+  await page.fill('#email', 'juana@example.org'); await page.fill('#password', 'glaciar tortuga bandoneón mate'); await page.click('button:has-text("Ingresar")');
+  await shot(page, '04-me');
+  await page.click('a:has-text("Solicitar ingreso") >> nth=0'); await shot(page, '05-apply-form');
+  await page.fill('#street_address', 'Belgrano 1234'); await page.fill('#dni', '30.123.456');
+  const today = new Date(Date.now() - 3 * 3600 * 1000).toISOString().slice(0, 10);
+  await page.fill('#certificate_issued_on', today);
+  await page.setInputFiles('#residency_proof', DIR + '/doc.pdf');
+  await page.setInputFiles('#criminal_record', DIR + '/cert.png');
+  await page.setInputFiles('#identity_document', DIR + '/dni.png');
+  await page.check('input[name=consent]');
+  await page.click('button:has-text("Enviar solicitud")'); await shot(page, '06-application');
+
+  // Officer reviews on a desktop.
+  const octx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-AR' });
+  const op = await octx.newPage();
+  await op.goto(BASE + '/login'); await op.fill('#email', 'oficial.demo@example.org'); await op.fill('#password', oPass); await op.click('button:has-text("Ingresar")');
+  await shot(op, '07-officer-queue');
+  await op.click('td a >> nth=0'); await op.click('button:has-text("Tomar la solicitud")');
+  await shot(op, '08-officer-review');
+  for (const n of ['check_address', 'check_identity', 'check_certificate_date', 'check_no_record']) await op.check(`input[name=${n}]`);
+  await op.click('button:has-text("Aprobar")');
+  await shot(op, '09-after-approve');
+
+  // Resident sees the membership card; the QR link verifies.
+  await page.goto(BASE + '/me'); await shot(page, '10-me-member');
+  await page.click('.membership a >> nth=0'); await shot(page, '11-card');
+  const verify = await page.getAttribute('.verify-link a', 'href');
+  const vp = await ctx.newPage(); await vp.goto(verify); await shot(vp, '12-verify');
+
+  // Commissioner dashboard and audit log, in English.
+  const cctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US', extraHTTPHeaders: { 'Accept-Language': 'en' } });
+  const cp = await cctx.newPage();
+  await cp.goto(BASE + '/login'); await cp.fill('#email', 'comisario.demo@example.org'); await cp.fill('#password', cPass); await cp.click('button[type=submit]:not(.link)');
+  await shot(cp, '13-commissioner-dashboard');
+  await cp.goto(BASE + '/commissioner/audit'); await shot(cp, '14-audit');
+  await cp.goto(BASE + '/commissioner/groups'); await shot(cp, '15-groups');
+  await cp.goto(BASE + '/nope'); await shot(cp, '16-404');
+  await browser.close();
+  if (errors.length) { console.error('console errors:', errors); process.exit(1); }
+  console.log('walk complete, no console errors');
+})().catch(e => { console.error(e); process.exit(1); });
