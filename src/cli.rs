@@ -90,7 +90,8 @@ pub enum KeysCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum JobsCommand {
-    /// Run every background job once (mail delivery, digests, lapsed claims) and exit.
+    /// Run every background job once (mail delivery, officers' digests, lapsed claims, membership
+    /// expiry and reminders, retention purge) and exit.
     Run,
 }
 

@@ -255,13 +255,17 @@ pub async fn change_status(
                     _ => return Err(AppError::Conflict),
                 };
                 let back_on_list = matches!(next, MembershipStatus::Suspended | MembershipStatus::Revoked);
-                diesel::update(memberships::table.find(&m.id).filter(memberships::status.eq(&m.status)))
+                let changed = diesel::update(memberships::table.find(&m.id).filter(memberships::status.eq(&m.status)))
                     .set((
                         memberships::status.eq(next.as_str()),
                         memberships::status_reason.eq(reason.clone()),
                         memberships::updated_at.eq(now),
                     ))
                     .execute(conn)?;
+                // Someone else changed it at the same moment: theirs stands, ours is a conflict.
+                if changed != 1 {
+                    return Err(AppError::Conflict);
+                }
                 if back_on_list {
                     diesel::update(memberships::table.find(&m.id))
                         .set((
@@ -412,7 +416,7 @@ pub fn list_for_staff(
     q.load(conn)
 }
 
-/// The nightly membership job: marks memberships expired once their last day has passed,
+/// The membership job (run with the other jobs every minute): marks memberships expired once their last day has passed,
 /// and mails the 30- and 7-day reminders, each once. Every step is a conditional update,
 /// so running twice, or on two instances at once, does nothing twice.
 pub fn expire_and_remind(

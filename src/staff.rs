@@ -223,8 +223,10 @@ fn release_claims(conn: &mut DbConn, officer_id: &str, now: NaiveDateTime) -> Qu
         .filter(applications::status.eq(Status::InReview.as_str()))
         .select((applications::id, applications::version))
         .load(conn)?;
+    let mut released = 0;
     for (id, version) in &claimed {
-        diesel::update(applications::table.find(id))
+        // Under the version read: a decision taken at this moment wins.
+        let n = diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
             .set((
                 applications::status.eq(Status::Submitted.as_str()),
                 applications::claimed_by.eq(None::<String>),
@@ -233,9 +235,12 @@ fn release_claims(conn: &mut DbConn, officer_id: &str, now: NaiveDateTime) -> Qu
                 applications::updated_at.eq(now),
             ))
             .execute(conn)?;
-        add_event(conn, id, now, Event::new("released", None))?;
+        if n == 1 {
+            add_event(conn, id, now, Event::new("released", None))?;
+            released += 1;
+        }
     }
-    Ok(claimed.len())
+    Ok(released)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -284,8 +289,9 @@ pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours:
             .select((applications::id, applications::version))
             .limit(1000)
             .load(conn)?;
+        let mut released = 0;
         for (id, version) in &lapsed {
-            diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
+            let n = diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
                 .set((
                     applications::status.eq(Status::Submitted.as_str()),
                     applications::claimed_by.eq(None::<String>),
@@ -294,23 +300,27 @@ pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours:
                     applications::updated_at.eq(now),
                 ))
                 .execute(conn)?;
-            add_event(
-                conn,
-                id,
-                now,
-                Event { details: json!({ "reason": "claim_lapsed" }), ..Event::new("released", None) },
-            )?;
+            // Another instance, or the officer, got there first: nothing to record.
+            if n == 1 {
+                add_event(
+                    conn,
+                    id,
+                    now,
+                    Event { details: json!({ "reason": "claim_lapsed" }), ..Event::new("released", None) },
+                )?;
+                released += 1;
+            }
         }
-        if !lapsed.is_empty() {
+        if released > 0 {
             audit::record(
                 conn,
                 now,
                 &Actor::system("jobs"),
                 "application.claims_lapsed",
                 None,
-                json!({ "released": lapsed.len() }),
+                json!({ "released": released }),
             )?;
         }
-        Ok(lapsed.len())
+        Ok(released)
     })
 }

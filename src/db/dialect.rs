@@ -82,7 +82,7 @@ pub fn throttle_row_for_update(conn: &mut DbConn, key: &str) -> QueryResult<Opti
 /// Refreshes the query planner's statistics where they are stale. Without them SQLite
 /// cannot tell that few applications are open, and sorts every open application of an
 /// officer's groups instead of walking the partial index in queue order (21 ms against
-/// 0.1 ms at 200 000 applications, see docs/PERFORMANCE.md). PostgreSQL's autovacuum does
+/// 0.46 ms at 200 000 applications, see docs/PERFORMANCE.md). PostgreSQL's autovacuum does
 /// this on its own.
 pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
     if let DbConn::Sqlite(c) = conn {

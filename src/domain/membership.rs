@@ -74,7 +74,7 @@ impl PublicStatus {
 }
 
 /// The status a verifier sees on `today`: an active membership past its last day is
-/// expired even before the nightly job marks it.
+/// expired even before the job marks it.
 pub fn public_status(status: MembershipStatus, valid_until: NaiveDate, today: NaiveDate) -> PublicStatus {
     match status {
         MembershipStatus::Active if today > valid_until => PublicStatus::Expired,
