@@ -216,6 +216,31 @@ pub async fn set_groups(state: &AppState, by: Actor, user_id: String, group_ids:
         .await
 }
 
+/// Puts one claimed application back in the queue, under the version read: a decision
+/// taken at this moment (or another instance releasing it first) wins, and then nothing
+/// is recorded. Returns whether it was released.
+fn release(
+    conn: &mut DbConn,
+    id: &str,
+    version: i32,
+    now: NaiveDateTime,
+    details: serde_json::Value,
+) -> QueryResult<bool> {
+    let n = diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
+        .set((
+            applications::status.eq(Status::Submitted.as_str()),
+            applications::claimed_by.eq(None::<String>),
+            applications::claimed_at.eq(None::<NaiveDateTime>),
+            applications::version.eq(version + 1),
+            applications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if n == 1 {
+        add_event(conn, id, now, Event { details, ..Event::new("released", None) })?;
+    }
+    Ok(n == 1)
+}
+
 /// Puts an officer's claimed applications back in the queue.
 fn release_claims(conn: &mut DbConn, officer_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
     let claimed: Vec<(String, i32)> = applications::table
@@ -225,20 +250,7 @@ fn release_claims(conn: &mut DbConn, officer_id: &str, now: NaiveDateTime) -> Qu
         .load(conn)?;
     let mut released = 0;
     for (id, version) in &claimed {
-        // Under the version read: a decision taken at this moment wins.
-        let n = diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
-            .set((
-                applications::status.eq(Status::Submitted.as_str()),
-                applications::claimed_by.eq(None::<String>),
-                applications::claimed_at.eq(None::<NaiveDateTime>),
-                applications::version.eq(version + 1),
-                applications::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        if n == 1 {
-            add_event(conn, id, now, Event::new("released", None))?;
-            released += 1;
-        }
+        released += usize::from(release(conn, id, *version, now, json!({}))?);
     }
     Ok(released)
 }
@@ -291,25 +303,7 @@ pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours:
             .load(conn)?;
         let mut released = 0;
         for (id, version) in &lapsed {
-            let n = diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
-                .set((
-                    applications::status.eq(Status::Submitted.as_str()),
-                    applications::claimed_by.eq(None::<String>),
-                    applications::claimed_at.eq(None::<NaiveDateTime>),
-                    applications::version.eq(version + 1),
-                    applications::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            // Another instance, or the officer, got there first: nothing to record.
-            if n == 1 {
-                add_event(
-                    conn,
-                    id,
-                    now,
-                    Event { details: json!({ "reason": "claim_lapsed" }), ..Event::new("released", None) },
-                )?;
-                released += 1;
-            }
+            released += usize::from(release(conn, id, *version, now, json!({ "reason": "claim_lapsed" }))?);
         }
         if released > 0 {
             audit::record(

@@ -6,14 +6,13 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Data, Path, Query};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::applications::{self, NewApplication, SubmitOutcome};
 use crate::auth::{Commissioner, Resident, StaffUser};
 use crate::db::models::{Application, Group, Membership, User};
 use crate::domain::Role;
-use crate::domain::application::{self as rules, CertificateDateProblem, Dni, DocumentKind};
+use crate::domain::application::{self as rules, Dni, DocumentKind};
 use crate::domain::membership::{self, MembershipStatus};
 use crate::error::{AppError, AppResult};
 use crate::memberships::{self as service, PublicView, Removal, Staff, StatusChange};
@@ -22,7 +21,7 @@ use crate::web::context::RequestContext;
 use crate::web::cookies;
 use crate::web::forms::{FormErrors, Pairs};
 use crate::web::page::{PageContext, ok, render, see_other};
-use crate::web::resident::{FILE_FIELDS, check_request_size, megabytes, take_upload};
+use crate::web::resident::{FILE_FIELDS, check_request_size, megabytes, parse_certificate_date, take_upload};
 use crate::web::upload;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -164,23 +163,8 @@ async fn renew_submit(
     if address.is_none() {
         errors.add("street_address", "apply.error.address");
     }
-    let issued_on = match NaiveDate::parse_from_str(form.text("certificate_issued_on").trim(), "%Y-%m-%d") {
-        Err(_) => {
-            errors.add("certificate_issued_on", "apply.error.date_format");
-            None
-        }
-        Ok(d) => match rules::check_certificate_date(d, rules::local_today(now), group.certificate_max_age_days) {
-            Ok(()) => Some(d),
-            Err(CertificateDateProblem::InTheFuture) => {
-                errors.add("certificate_issued_on", "apply.error.date_future");
-                None
-            }
-            Err(CertificateDateProblem::TooOld) => {
-                errors.add("certificate_issued_on", "apply.error.date_too_old");
-                None
-            }
-        },
-    };
+    let issued_on =
+        parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, &mut errors);
     let moved = address.as_deref().is_some_and(|a| !a.eq_ignore_ascii_case(&previous.street_address));
     let mut uploads = vec![take_upload(&form, DocumentKind::CriminalRecord, &mut errors)];
     if moved || form.file("residency_proof").is_some() {

@@ -142,6 +142,31 @@ pub(crate) fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResul
     }
 }
 
+/// The certificate's issue date: a `YYYY-MM-DD` date, not in the future, not older than the
+/// group allows.
+pub(crate) fn parse_certificate_date(
+    raw: &str,
+    now: chrono::NaiveDateTime,
+    max_age_days: i32,
+    errors: &mut FormErrors,
+) -> Option<NaiveDate> {
+    let Ok(d) = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") else {
+        errors.add("certificate_issued_on", "apply.error.date_format");
+        return None;
+    };
+    match rules::check_certificate_date(d, rules::local_today(now), max_age_days) {
+        Ok(()) => Some(d),
+        Err(CertificateDateProblem::InTheFuture) => {
+            errors.add("certificate_issued_on", "apply.error.date_future");
+            None
+        }
+        Err(CertificateDateProblem::TooOld) => {
+            errors.add("certificate_issued_on", "apply.error.date_too_old");
+            None
+        }
+    }
+}
+
 /// Checks one uploaded file: present, non-empty, of an accepted type by content.
 pub(crate) fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
     let field = kind.as_str();
@@ -196,23 +221,8 @@ async fn submit(
     if phone.is_err() {
         errors.add("phone", "apply.error.phone");
     }
-    let issued_on = match NaiveDate::parse_from_str(form.text("certificate_issued_on").trim(), "%Y-%m-%d") {
-        Err(_) => {
-            errors.add("certificate_issued_on", "apply.error.date_format");
-            None
-        }
-        Ok(d) => match rules::check_certificate_date(d, rules::local_today(now), group.certificate_max_age_days) {
-            Ok(()) => Some(d),
-            Err(CertificateDateProblem::InTheFuture) => {
-                errors.add("certificate_issued_on", "apply.error.date_future");
-                None
-            }
-            Err(CertificateDateProblem::TooOld) => {
-                errors.add("certificate_issued_on", "apply.error.date_too_old");
-                None
-            }
-        },
-    };
+    let issued_on =
+        parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, &mut errors);
     let uploads: Vec<Option<Upload>> = DocumentKind::ALL.iter().map(|k| take_upload(&form, *k, &mut errors)).collect();
     let consent = form.text("consent") == "yes";
     if !consent {
