@@ -262,12 +262,25 @@ pub async fn login(
         let keys = keys.clone();
         state
             .db(move |conn| {
-                let blocked = throttle::blocked_until(conn, &keys, now)?;
-                let user = match &email {
-                    Some(e) => find_by_email(conn, e)?,
-                    None => None,
+                let reserve = |conn: &mut DbConn| {
+                    conn.write_tx(|conn| -> AppResult<_> {
+                        let blocked = throttle::reserve_attempt(conn, &keys, now)?;
+                        let user = match &email {
+                            Some(e) => find_by_email(conn, e)?,
+                            None => None,
+                        };
+                        Ok((blocked, user))
+                    })
                 };
-                Ok((blocked, user))
+                match reserve(conn) {
+                    // A parallel attempt created the same throttle row first; count on top.
+                    Err(AppError::Internal(e))
+                        if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
+                    {
+                        reserve(conn)
+                    }
+                    other => other,
+                }
             })
             .await?
     };
@@ -301,7 +314,7 @@ pub async fn login(
         let token = state
             .db(move |conn| {
                 conn.write_tx(|conn| {
-                    throttle::clear_account(conn, &keys)?;
+                    throttle::forgive(conn, &keys, now)?;
                     let token = session::create(conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
                     audit::record(
                         conn,
@@ -318,12 +331,12 @@ pub async fn login(
         return Ok(LoginOutcome::SignedIn { token, role });
     }
 
+    // The failure was counted when the attempt was reserved.
     let subject_id = user.map(|u| u.id);
     state
         .db(move |conn| {
             let attempt = |conn: &mut DbConn| {
                 conn.write_tx(|conn| -> AppResult<()> {
-                    throttle::record_failure(conn, &keys, now)?;
                     let reason = if subject_id.is_some() { "wrong_password" } else { "unknown_account" };
                     audit::record(
                         conn,

@@ -285,7 +285,9 @@ pub async fn change_status(
                     &Actor::user(&staff.user_id, staff.role, staff.ip.as_deref()),
                     action,
                     Some(Subject { kind: "membership", id: &m.id }),
-                    json!({ "from": m.status, "to": next.as_str(), "reason": reason }),
+                    // The reason is free text and may name people: it stays on the membership
+                    // (which deletion blanks), the append-only log only notes there was one.
+                    json!({ "from": m.status, "to": next.as_str(), "has_reason": reason.is_some() }),
                 )?;
                 let locale: Locale = member.locale.parse().unwrap_or_default();
                 let (subject, body) = match change {

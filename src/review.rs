@@ -313,6 +313,18 @@ pub async fn decide(
                     return Err(AppError::BadRequest("checklist incomplete"));
                 }
 
+                // A renewal extends the membership only while it is still the member's to renew:
+                // a suspension, revocation or move since it was sent wins.
+                if next == Status::Approved
+                    && let Some(mid) = &app.renewal_of
+                {
+                    use crate::db::schema::memberships;
+                    use crate::domain::membership::MembershipStatus;
+                    let status: String = memberships::table.find(mid).select(memberships::status).first(conn)?;
+                    if !matches!(status.parse(), Ok(MembershipStatus::Active | MembershipStatus::Expired)) {
+                        return Err(AppError::Conflict);
+                    }
+                }
                 let decided = matches!(next, Status::Approved | Status::Rejected);
                 let (claimed_by, claimed_at) = match next {
                     Status::InReview => (Some(reviewer.user_id.clone()), Some(now)),

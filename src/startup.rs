@@ -94,7 +94,7 @@ impl Application {
                 .wrap(from_fn(routes::context::middleware))
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
                 .wrap(routes::security::headers(&settings))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
         })
         .listen(listener)?
         .shutdown_timeout(20)

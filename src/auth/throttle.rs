@@ -86,6 +86,49 @@ pub fn take_allowance(conn: &mut DbConn, key: &str, limit: i32, now: NaiveDateTi
     }
 }
 
+/// Checks and counts a sign-in attempt in one step, before the password is verified: the
+/// rows are locked, a blocked key refuses the attempt (its retry time is returned), and
+/// otherwise the attempt is counted as a failure up front and forgiven on success. Counting
+/// after verification would let a burst of parallel attempts all pass the check first.
+/// Call inside a write transaction.
+pub fn reserve_attempt(
+    conn: &mut DbConn,
+    keys: &ThrottleKeys,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    let mut rows = Vec::new();
+    for (scope, key) in &keys.keys {
+        rows.push((*scope, key, dialect::throttle_row_for_update(conn, key)?));
+    }
+    if let Some(until) = rows.iter().filter_map(|(_, _, r)| retry_at(r.as_ref().map(state), now)).max() {
+        return Ok(Some(until));
+    }
+    for (scope, key, previous) in rows {
+        let next = after_failure(scope, previous.as_ref().map(state), now);
+        save(conn, key, next, previous.is_some(), now)?;
+    }
+    Ok(None)
+}
+
+/// After a successful sign-in: the account's count is cleared and the client's reserved
+/// attempt given back.
+pub fn forgive(conn: &mut DbConn, keys: &ThrottleKeys, now: NaiveDateTime) -> QueryResult<()> {
+    clear_account(conn, keys)?;
+    for (scope, key) in &keys.keys {
+        if *scope == ThrottleScope::Client
+            && let Some(row) = dialect::throttle_row_for_update(conn, key)?
+        {
+            let next = ThrottleState {
+                failures: (row.failures - 1).max(0),
+                window_started_at: row.window_started_at,
+                blocked_until: None,
+            };
+            save(conn, key, next, true, now)?;
+        }
+    }
+    Ok(())
+}
+
 /// A successful sign-in clears the account's count (the client's stays: one address
 /// guessing at many accounts must not reset itself by owning one of them).
 pub fn clear_account(conn: &mut DbConn, keys: &ThrottleKeys) -> QueryResult<()> {

@@ -48,18 +48,25 @@ pub fn sniff(bytes: &[u8]) -> Option<MediaType> {
 }
 
 /// A file name fit for display and for `Content-Disposition`: the last path component,
-/// letters, digits and `._-()` and spaces only, at most 80 characters, never empty.
+/// letters, digits and `._-()` and spaces only, never empty, and always ending in the
+/// extension of the detected type — an uploader cannot make staff download
+/// `certificado.hta` whose bytes merely start like a PDF.
 pub fn display_name(raw: Option<&str>, media: MediaType) -> String {
     let last = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = last
+    let stem = match last.rsplit_once('.') {
+        Some((stem, _)) => stem,
+        None => last,
+    };
+    let cleaned: String = stem
         .chars()
         .filter(|c| c.is_alphanumeric() || "._-() ".contains(*c))
         .collect::<String>()
         .trim_matches(|c: char| c == '.' || c.is_whitespace())
         .chars()
-        .take(80)
+        .take(72)
         .collect();
-    if cleaned.is_empty() { format!("documento.{}", media.extension()) } else { cleaned }
+    let stem = if cleaned.is_empty() { "documento" } else { cleaned.as_str() };
+    format!("{stem}.{}", media.extension())
 }
 
 #[cfg(test)]
@@ -91,11 +98,17 @@ mod tests {
 
     #[test]
     fn display_names_are_tamed() {
-        assert_eq!(display_name(Some("C:\\Users\\ana\\dni frente.JPG"), MediaType::Jpeg), "dni frente.JPG");
-        assert_eq!(display_name(Some("../../etc/passwd"), MediaType::Pdf), "passwd");
+        assert_eq!(display_name(Some("C:\\Users\\ana\\dni frente.JPG"), MediaType::Jpeg), "dni frente.jpg");
+        assert_eq!(display_name(Some("../../etc/passwd"), MediaType::Pdf), "passwd.pdf");
         assert_eq!(display_name(Some("a\"b<script>.pdf"), MediaType::Pdf), "abscript.pdf");
+        assert_eq!(
+            display_name(Some("certificado.hta"), MediaType::Pdf),
+            "certificado.pdf",
+            "the type decides the extension"
+        );
+        assert_eq!(display_name(Some("foto.png.exe"), MediaType::Png), "foto.png.png");
         assert_eq!(display_name(Some("..."), MediaType::Png), "documento.png");
         assert_eq!(display_name(None, MediaType::Pdf), "documento.pdf");
-        assert_eq!(display_name(Some(&"x".repeat(200)), MediaType::Pdf).chars().count(), 80);
+        assert_eq!(display_name(Some(&"x".repeat(200)), MediaType::Pdf).chars().count(), 76);
     }
 }

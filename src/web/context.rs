@@ -117,7 +117,8 @@ pub async fn middleware(
         && let Err(e) = check_csrf(&mut req, &state, existing_csrf.as_deref()).await
     {
         if matches!(e, AppError::Csrf) {
-            tracing::warn!(path = %req.path(), "refused a state-changing request without a valid CSRF token");
+            let route = req.match_pattern().unwrap_or_default();
+            tracing::warn!(route = %route, "refused a state-changing request without a valid CSRF token");
         }
         return Ok(req.error_response(e).map_into_right_body());
     }

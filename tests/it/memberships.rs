@@ -379,3 +379,37 @@ async fn rotating_the_invite_link_shows_members_the_new_one() {
         .unwrap();
     assert!(changed.iter().any(|d| d.contains("invite_link")), "the rotation is audited: {changed:?}");
 }
+
+#[tokio::test]
+async fn a_pending_renewal_cannot_undo_a_revocation() {
+    let w = member().await;
+    let app = &w.app;
+    let m = &w.membership;
+    let days = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 20;
+    app.state.clock.advance(chrono::Duration::days(days));
+    let resident = client();
+    app.login(&resident, "juan.perez@example.com", PASSWORD).await;
+    let token = app.csrf_token(&resident, "/").await;
+    let form = Form::new()
+        .text("csrf_token", token)
+        .text("street_address", "Calle Belgrano 1234")
+        .text("certificate_issued_on", today(app))
+        .text("consent", "yes")
+        .part("criminal_record", Part::bytes(JPEG.to_vec()).file_name("nuevo.jpg"));
+    let res = resident.post(app.url(&format!("/memberships/{}/renew", m.id))).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let renewal = location(&res).trim_start_matches("/applications/").to_string();
+    let officer = client();
+    app.login(&officer, "oficial@example.com", PASSWORD).await;
+    let res = app.post(&officer, &format!("/officer/memberships/{}/revoke", m.id), &[("reason", "Uso indebido")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let v = 1;
+    app.post(&officer, &format!("/officer/applications/{renewal}/claim"), &[("version", &v.to_string())]).await;
+    let mut fields = vec![("version", "2".to_string())];
+    fields.extend(CHECKLIST.iter().map(|(k, v)| (*k, v.to_string())));
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = app.post(&officer, &format!("/officer/applications/{renewal}/approve"), &fields).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(membership_of(app, &m.user_id).await[0].status, "revoked", "revocation is final");
+    assert_eq!(verify_json(app, &m.verification_token).await.1["status"], "revoked");
+}

@@ -227,3 +227,34 @@ async fn ending_other_sessions_keeps_this_one() {
     assert_eq!(app.get_with(&this, "/me").await.status(), StatusCode::OK);
     assert_eq!(app.get_with(&other, "/me").await.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_is_throttled_too() {
+    let app = TestApp::spawn().await;
+    app.create_user(Role::Officer, "objetivo@example.com", "Objetivo Valioso").await;
+    let c = client();
+    let token = app.csrf_token(&c, "/login").await;
+    let attempts = (0..20).map(|i| {
+        let c = c.clone();
+        let token = token.clone();
+        let url = app.url("/login");
+        async move {
+            let password = format!("guess number {i} here");
+            c.post(url)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("email", "objetivo@example.com"),
+                    ("password", password.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(verified + refused, 20, "{statuses:?}");
+    assert!(verified <= 4, "only the free attempts reach the password check, got {verified}: {statuses:?}");
+}
