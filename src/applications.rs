@@ -280,6 +280,16 @@ fn applicant_transition(app: &Application, version: i32, action: Action) -> AppR
     rules::transition(status, rules::Actor::Applicant, action).map_err(|_| AppError::Conflict)
 }
 
+/// The resident's own application; anyone else's is not found.
+fn own_application(conn: &mut DbConn, id: &str, resident_id: &str) -> AppResult<Application> {
+    applications::table
+        .filter(applications::id.eq(id))
+        .filter(applications::resident_id.eq(resident_id))
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
+}
+
 pub async fn withdraw(
     state: &AppState,
     id: String,
@@ -291,12 +301,7 @@ pub async fn withdraw(
     state
         .db(move |conn| {
             conn.write_tx(|conn| {
-                let app: Application = applications::table
-                    .filter(applications::id.eq(&id))
-                    .filter(applications::resident_id.eq(&resident_id))
-                    .first(conn)
-                    .optional()?
-                    .ok_or(AppError::NotFound)?;
+                let app = own_application(conn, &id, &resident_id)?;
                 let next = applicant_transition(&app, version, Action::Withdraw)?;
                 let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
                     .set((
@@ -346,12 +351,7 @@ pub async fn resubmit(
     state
         .db(move |conn| {
             conn.write_tx(|conn| {
-                let app: Application = applications::table
-                    .filter(applications::id.eq(&id))
-                    .filter(applications::resident_id.eq(&resident_id))
-                    .first(conn)
-                    .optional()?
-                    .ok_or(AppError::NotFound)?;
+                let app = own_application(conn, &id, &resident_id)?;
                 let next = applicant_transition(&app, version, Action::Resubmit)?;
                 let kinds: Vec<DocumentKind> = answer.uploads.iter().map(|u| u.kind).collect();
                 documents::mark_replaced(conn, &id, &kinds, now)?;
