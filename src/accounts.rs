@@ -121,6 +121,16 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
         .db(move |conn| {
             let attempt = |conn: &mut DbConn| {
                 conn.write_tx(|conn| -> AppResult<()> {
+                    if let Some(ip) = &ip
+                        && !throttle::take_allowance(
+                            conn,
+                            &format!("register:{ip}"),
+                            crate::domain::throttle::REGISTRATIONS_PER_WINDOW,
+                            now,
+                        )?
+                    {
+                        return Err(AppError::TooManyRequests { retry_after_secs: 3600 });
+                    }
                     if let Some(existing) = find_by_email(conn, &reg.email)? {
                         if !throttle::take_mail_allowance(conn, &existing.email, now)? {
                             return Ok(());
@@ -488,6 +498,47 @@ fn password_changed_notice(
     Ok(())
 }
 
+/// Checks the password of a signed-in person before a sensitive change (new password or
+/// e-mail, deletion), under the same throttle as sign-in: someone holding a stolen session
+/// cannot guess the password here faster than at the sign-in form. A blocked attempt is
+/// a 429 error.
+pub async fn verify_current_password(
+    state: &AppState,
+    user: &User,
+    plain: &str,
+    ip: Option<String>,
+) -> AppResult<bool> {
+    let keys = ThrottleKeys::new(&user.email, ip.as_deref());
+    let now = state.clock.now();
+    let k = keys.clone();
+    let blocked = state
+        .db(move |conn| {
+            let reserve = |conn: &mut DbConn| {
+                conn.write_tx(|conn| -> AppResult<_> { Ok(throttle::reserve_attempt(conn, &k, now)?) })
+            };
+            match reserve(conn) {
+                Err(AppError::Internal(e))
+                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
+                {
+                    reserve(conn)
+                }
+                other => other,
+            }
+        })
+        .await?;
+    if let Some(retry_at) = blocked {
+        return Err(AppError::TooManyRequests { retry_after_secs: (retry_at - now).num_seconds().max(1) });
+    }
+    let ok = state.hasher.verify(plain, user.password_hash.clone()).await?;
+    if ok {
+        let now = state.clock.now();
+        state
+            .db(move |conn| conn.write_tx(|conn| -> AppResult<()> { Ok(throttle::forgive(conn, &keys, now)?) }))
+            .await?;
+    }
+    Ok(ok)
+}
+
 #[derive(Debug)]
 pub enum ChangePasswordOutcome {
     /// Changed; the caller's session was replaced by this one.
@@ -509,7 +560,7 @@ pub async fn change_password(
 ) -> AppResult<ChangePasswordOutcome> {
     let uid = user_id.clone();
     let user = state.db(move |conn| find_by_id(conn, &uid)?.ok_or(AppError::NotFound)).await?;
-    if !state.hasher.verify(current, user.password_hash.clone()).await? {
+    if !verify_current_password(state, &user, current, ip.clone()).await? {
         return Ok(ChangePasswordOutcome::WrongCurrent);
     }
     let hash = state.hasher.hash(new).await?;

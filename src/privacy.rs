@@ -312,7 +312,7 @@ pub async fn request_email_change(
 ) -> AppResult<EmailChangeRequest> {
     let uid = user_id.clone();
     let user = state.db(move |c| find_by_id(c, &uid)?.ok_or(AppError::NotFound)).await?;
-    if !state.hasher.verify(password, user.password_hash.clone()).await? {
+    if !crate::accounts::verify_current_password(state, &user, password, ip.clone()).await? {
         return Ok(EmailChangeRequest::WrongPassword);
     }
     if new_email.as_str() == user.email {
@@ -512,7 +512,7 @@ pub async fn delete_account(
 ) -> AppResult<DeleteOutcome> {
     let uid = user_id.clone();
     let user = state.db(move |c| resident(c, &uid)).await?;
-    if !state.hasher.verify(password, user.password_hash.clone()).await? {
+    if !crate::accounts::verify_current_password(state, &user, password, ip.clone()).await? {
         return Ok(DeleteOutcome::WrongPassword);
     }
     let now = state.clock.now();

@@ -68,6 +68,10 @@ pub fn after_counted(previous: Option<ThrottleState>, now: NaiveDateTime, limit:
     (sent < limit).then_some(ThrottleState { failures: sent + 1, window_started_at, blocked_until: None })
 }
 
+/// Registrations per client address per window: room for a family or a neighbourhood
+/// meeting sharing one connection, not for a script creating accounts by the thousand.
+pub const REGISTRATIONS_PER_WINDOW: i32 = 20;
+
 /// Public verification lookups per client address per window: plenty for a person
 /// scanning cards, too few to enumerate tokens.
 pub const VERIFICATIONS_PER_WINDOW: i32 = 120;

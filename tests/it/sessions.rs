@@ -258,3 +258,66 @@ async fn a_burst_of_parallel_guesses_is_throttled_too() {
     assert_eq!(verified + refused, 20, "{statuses:?}");
     assert!(verified <= 4, "only the free attempts reach the password check, got {verified}: {statuses:?}");
 }
+
+#[tokio::test]
+async fn current_password_checks_are_throttled_like_sign_in() {
+    let app = TestApp::spawn().await;
+    let c = app.signed_in(Role::Resident, "robada@example.com").await;
+    for _ in 0..3 {
+        let res = app
+            .post(
+                &c,
+                "/account/password",
+                &[("current_password", "guess guess guess"), ("new_password", "farol ombú llovizna pampa")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // The fourth wrong guess is counted and starts the delay; the next one must wait.
+    app.post(
+        &c,
+        "/account/password",
+        &[("current_password", "guess guess guess"), ("new_password", "farol ombú llovizna pampa")],
+    )
+    .await;
+    let res = app
+        .post(&c, "/account/password", &[("current_password", PASSWORD), ("new_password", "farol ombú llovizna pampa")])
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.headers().get("retry-after").is_some());
+    assert_eq!(
+        app.login(&client(), "robada@example.com", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "one count for both doors"
+    );
+    app.state.clock.advance(chrono::Duration::seconds(5));
+    let res = app
+        .post(&c, "/account/password", &[("current_password", PASSWORD), ("new_password", "farol ombú llovizna pampa")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "the right password works once the wait is over");
+}
+
+#[tokio::test]
+async fn registrations_per_client_address_are_capped() {
+    let app = TestApp::spawn().await;
+    for i in 0..vecinal::domain::throttle::REGISTRATIONS_PER_WINDOW {
+        let email = format!("masivo{i}@example.com");
+        let res = app
+            .post(
+                &client(),
+                "/register",
+                &[("full_name", "Cuenta Masiva"), ("email", email.as_str()), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+    let res = app
+        .post(
+            &client(),
+            "/register",
+            &[("full_name", "Cuenta Masiva"), ("email", "una.mas@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(app.count("users").await, i64::from(vecinal::domain::throttle::REGISTRATIONS_PER_WINDOW));
+}
