@@ -10,7 +10,6 @@ use crate::audit::{self, Actor, Subject};
 use crate::auth::session;
 use crate::auth::throttle::{self, ThrottleKeys};
 use crate::db::DbConn;
-use crate::db::dialect::is_unique_violation;
 use crate::db::models::{NewToken, NewUser, Token, User};
 use crate::db::schema::{tokens, users};
 use crate::domain::token::{SecretToken, TokenPurpose};
@@ -194,15 +193,7 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                     Ok(())
                 })
             };
-            match attempt(conn) {
-                // Two registrations for one address raced; the loser sends the notice.
-                Err(AppError::Internal(e))
-                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
-                {
-                    attempt(conn)
-                }
-                other => other,
-            }
+            crate::db::retry_on_unique_violation(conn, attempt)
         })
         .await
 }
@@ -282,15 +273,7 @@ pub async fn login(
                         Ok((blocked, user))
                     })
                 };
-                match reserve(conn) {
-                    // A parallel attempt created the same throttle row first; count on top.
-                    Err(AppError::Internal(e))
-                        if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
-                    {
-                        reserve(conn)
-                    }
-                    other => other,
-                }
+                crate::db::retry_on_unique_violation(conn, reserve)
             })
             .await?
     };
@@ -359,15 +342,7 @@ pub async fn login(
                     Ok(())
                 })
             };
-            match attempt(conn) {
-                // A parallel failure created the same throttle row first; count again on top.
-                Err(AppError::Internal(e))
-                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
-                {
-                    attempt(conn)
-                }
-                other => other,
-            }
+            crate::db::retry_on_unique_violation(conn, attempt)
         })
         .await?;
     Ok(LoginOutcome::Invalid)
@@ -516,14 +491,7 @@ pub async fn verify_current_password(
             let reserve = |conn: &mut DbConn| {
                 conn.write_tx(|conn| -> AppResult<_> { Ok(throttle::reserve_attempt(conn, &k, now)?) })
             };
-            match reserve(conn) {
-                Err(AppError::Internal(e))
-                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
-                {
-                    reserve(conn)
-                }
-                other => other,
-            }
+            crate::db::retry_on_unique_violation(conn, reserve)
         })
         .await?;
     if let Some(retry_at) = blocked {

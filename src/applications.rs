@@ -8,7 +8,6 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
-use crate::db::dialect::is_unique_violation;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
 use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
 use crate::documents::{self, Upload};
@@ -187,9 +186,7 @@ pub async fn submit(
             });
             match result {
                 // A parallel submission won the race for the open slot.
-                Err(AppError::Internal(e))
-                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
-                {
+                Err(e) if e.is_unique_violation() => {
                     let id = open_application(conn, &resident_id, &new.group_id)?.unwrap_or_default();
                     Ok(SubmitOutcome::AlreadyOpen { id })
                 }

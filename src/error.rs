@@ -39,6 +39,12 @@ impl AppError {
     pub fn internal(e: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(e.into())
     }
+
+    /// Whether a database unique constraint refused the write: another request inserted
+    /// the same row first.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, AppError::Internal(e) if e.downcast_ref::<diesel::result::Error>().is_some_and(crate::db::dialect::is_unique_violation))
+    }
 }
 
 impl From<diesel::result::Error> for AppError {

@@ -7,7 +7,6 @@ use serde_json::json;
 
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
-use crate::db::dialect::is_unique_violation;
 use crate::db::models::Group;
 use crate::db::schema::groups;
 use crate::domain::group::{GroupSettings, GroupSlug};
@@ -75,9 +74,7 @@ pub fn insert(conn: &mut DbConn, s: &GroupSettings, now: NaiveDateTime, actor: &
 /// sees it free for both on PostgreSQL, and the unique index refuses the second.
 fn slug_race_to_outcome(result: AppResult<SaveOutcome>) -> AppResult<SaveOutcome> {
     match result {
-        Err(AppError::Internal(e)) if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) => {
-            Ok(SaveOutcome::SlugTaken)
-        }
+        Err(e) if e.is_unique_violation() => Ok(SaveOutcome::SlugTaken),
         other => other,
     }
 }

@@ -17,7 +17,6 @@ use crate::applications::{Event, add_event};
 use crate::audit::{self, Actor, Subject};
 use crate::auth::{session, throttle};
 use crate::db::DbConn;
-use crate::db::dialect::is_unique_violation;
 use crate::db::models::{Application, ApplicationEvent, AuditEntry, Document, Group, Membership, User};
 use crate::db::schema::{
     application_events, applications, audit_log, documents, groups, login_throttle, mail_outbox, memberships, tokens,
@@ -459,11 +458,7 @@ pub async fn confirm_email_change(
             });
             match result {
                 // Registration took the address between the check and the update.
-                Err(AppError::Internal(e))
-                    if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation) =>
-                {
-                    Ok(EmailChangeOutcome::Taken)
-                }
+                Err(e) if e.is_unique_violation() => Ok(EmailChangeOutcome::Taken),
                 other => other,
             }
         })

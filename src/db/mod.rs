@@ -182,6 +182,18 @@ impl DbConn {
     }
 }
 
+/// Runs `f`, and once more if a parallel request inserted the same row first (a unique
+/// violation): the second run sees that row and takes the other branch.
+pub fn retry_on_unique_violation<T>(
+    conn: &mut DbConn,
+    mut f: impl FnMut(&mut DbConn) -> crate::error::AppResult<T>,
+) -> crate::error::AppResult<T> {
+    match f(conn) {
+        Err(e) if e.is_unique_violation() => f(conn),
+        other => other,
+    }
+}
+
 /// Applies pending migrations. On PostgreSQL this holds an advisory lock so that several
 /// instances starting at once apply each migration exactly once.
 pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
