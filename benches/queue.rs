@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use vecinal::db::models::{Application, Group, NewUser};
 use vecinal::db::schema::{applications, groups, officer_assignments, users};
 use vecinal::db::{self, DatabaseUrl, DbConn};
-use vecinal::review::{self, Cursor, QueueFilter};
+use vecinal::services::review::{self, Cursor, QueueFilter};
 
 const APPLICATIONS: usize = 200_000;
 /// One in this many applications is still open; the rest were decided.

@@ -9,15 +9,15 @@ use diesel::prelude::*;
 use rand::Rng;
 use serde_json::json;
 
-use crate::accounts::{self, CreateOutcome, NewStaff};
+use crate::app::clock::Clock;
+use crate::app::config::Settings;
 use crate::audit::{self, Actor, ChainStatus, Subject};
-use crate::clock::Clock;
-use crate::config::Settings;
 use crate::db;
 use crate::db::models::NewUser;
 use crate::db::schema::{groups, officer_assignments, users};
 use crate::domain::group::{GroupSettings, RawGroup};
 use crate::domain::{Email, Locale, Password, PersonName, Role};
+use crate::services::accounts::{self, CreateOutcome, NewStaff};
 use crate::startup::Application;
 
 #[derive(Parser, Debug)]
@@ -197,7 +197,7 @@ fn purge(settings: &Settings) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&settings.data_dir)?;
     db::run_migrations(&settings.database_url)?;
     let mut conn = db::establish(&settings.database_url)?;
-    let report = crate::retention::purge(&mut conn, settings, Clock::system().now(), "cli")
+    let report = crate::services::retention::purge(&mut conn, settings, Clock::system().now(), "cli")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("removed {purged}", purged = report);
     if report.total() == 0 {
@@ -207,7 +207,7 @@ fn purge(settings: &Settings) -> anyhow::Result<ExitCode> {
 }
 
 fn keys_rotate(settings: &Settings, batch_size: i64) -> anyhow::Result<ExitCode> {
-    use crate::documents::rotation::{self, RotationOptions};
+    use crate::services::key_rotation::{self as rotation, RotationOptions};
     std::fs::create_dir_all(&settings.data_dir)?;
     db::run_migrations(&settings.database_url)?;
     let mut conn = db::establish(&settings.database_url)?;
@@ -228,17 +228,17 @@ fn keys_rotate(settings: &Settings, batch_size: i64) -> anyhow::Result<ExitCode>
     println!(
         "back up {} now; backups of the database taken before this rotation can only be read with the key file \
          saved with them",
-        crate::documents::keys::key_file_path(settings).display()
+        crate::documents::keys::key_file_path(&settings.data_dir).display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
 fn backup(settings: &Settings, out: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let bytes = crate::backup::backup(settings, out, Clock::system().now())?;
+    let bytes = crate::services::backup::backup(settings, out, Clock::system().now())?;
     println!("backup written to {} ({bytes} bytes), checked with PRAGMA quick_check", out.display());
     println!(
         "the documents in it are encrypted: back up the key file {} separately, never next to the backup",
-        crate::documents::keys::key_file_path(settings).display()
+        crate::documents::keys::key_file_path(&settings.data_dir).display()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -369,7 +369,7 @@ fn seed_demo(settings: &Settings) -> anyhow::Result<ExitCode> {
         let officer_id = officer.insert(conn, &officer_hash, now, &actor)?;
         commissioner.insert(conn, &commissioner_hash, now, &actor)?;
         for settings in &demo_groups {
-            let group_id = crate::groups::insert(conn, settings, now, &actor)?;
+            let group_id = crate::services::groups::insert(conn, settings, now, &actor)?;
             diesel::insert_into(officer_assignments::table)
                 .values((
                     officer_assignments::officer_id.eq(&officer_id),

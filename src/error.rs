@@ -43,7 +43,7 @@ impl AppError {
     /// Whether a database unique constraint refused the write: another request inserted
     /// the same row first.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, AppError::Internal(e) if e.downcast_ref::<diesel::result::Error>().is_some_and(crate::db::dialect::is_unique_violation))
+        matches!(self, AppError::Internal(e) if e.downcast_ref::<diesel::result::Error>().is_some_and(is_unique_violation))
     }
 }
 
@@ -113,3 +113,10 @@ impl ResponseError for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Whether the database refused a write for a unique constraint (both backends report it
+/// as the same diesel error kind).
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(err, Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+}

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::config::Settings;
+use crate::app::AppState;
+use crate::app::config::Settings;
 use crate::db::DbConn;
 use crate::db::models::User;
 use crate::db::schema::{applications, officer_assignments, users};
@@ -16,10 +17,39 @@ use crate::domain::Locale;
 use crate::domain::application::Status;
 use crate::error::AppResult;
 use crate::mail::messages::Mail;
-use crate::mail::outbox;
-use crate::retention::{self, PurgeReport};
-use crate::startup::AppState;
-use crate::{staff, tk};
+use crate::mail::outbox::{self, DeliveryReport};
+use crate::services::retention::{self, PurgeReport};
+use crate::services::staff;
+use crate::tk;
+
+/// Delivers every mail that is due, batch by batch. A failed mail is tried again later
+/// with back-off; the others go on.
+pub async fn deliver_mail(state: &AppState) -> AppResult<DeliveryReport> {
+    let mut report = DeliveryReport::default();
+    loop {
+        let now = state.clock.now();
+        let claimed = state.db(move |conn| Ok(outbox::claim_due(conn, now)?)).await?;
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        for mail in claimed {
+            let result = state.mailer.send(&mail, &state.settings.mail_from).await;
+            let now = state.clock.now();
+            match result {
+                Ok(()) => {
+                    report.sent += 1;
+                    state.db(move |conn| Ok(outbox::mark_sent(conn, &mail.id, now)?)).await?;
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    let error = format!("{e:#}");
+                    tracing::warn!(mail_id = %mail.id, attempts = mail.attempts, error = %error, "mail delivery failed");
+                    state.db(move |conn| Ok(outbox::mark_failed(conn, &mail, now, error)?)).await?;
+                }
+            }
+        }
+    }
+}
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct JobReport {
@@ -116,12 +146,12 @@ async fn run_jobs(state: &AppState) -> AppResult<JobReport> {
         .db(move |conn| {
             let digests = send_digests(conn, &settings, now)?;
             let released = staff::release_lapsed_claims(conn, now, settings.claim_hours)?;
-            let memberships = crate::memberships::expire_and_remind(conn, &settings, now)?;
+            let memberships = crate::services::memberships::expire_and_remind(conn, &settings, now)?;
             crate::db::dialect::optimize(conn)?;
             Ok((digests, released, memberships))
         })
         .await?;
-    let delivery = outbox::deliver_due(state).await?;
+    let delivery = deliver_mail(state).await?;
     Ok(JobReport {
         mails_sent: delivery.sent,
         mails_failed: delivery.failed,
@@ -151,7 +181,7 @@ pub async fn run_worker(state: Arc<AppState>) {
         let result = if n.is_multiple_of(12) {
             run_jobs(&state).await.map(|_| ())
         } else {
-            outbox::deliver_due(&state).await.map(|_| ())
+            deliver_mail(&state).await.map(|_| ())
         };
         if let Err(e) = result {
             tracing::error!(error = %e, "background jobs");

@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use vecinal::app::config::Settings;
 use vecinal::cli::{self, Cli};
-use vecinal::config::Settings;
 
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
@@ -14,6 +14,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    vecinal::telemetry::init(settings.log_format);
+    vecinal::app::telemetry::init(settings.log_format);
     cli::run(cli, settings)
 }

@@ -11,44 +11,18 @@ use base64::Engine;
 use diesel::prelude::*;
 use tracing_actix_web::TracingLogger;
 
+use crate::app::AppState;
+use crate::app::clock::Clock;
+use crate::app::config::Settings;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::password::PasswordHasher;
-use crate::clock::Clock;
-use crate::config::Settings;
 use crate::db::schema::server_secrets;
-use crate::db::{self, DbConn, Pool};
+use crate::db::{self, DbConn};
 use crate::documents::keys::KeyRing;
-use crate::error::{AppError, AppResult};
+use crate::error::AppError;
 use crate::mail::Mailer;
-use crate::{accounts, web as routes};
-
-/// Shared by every request and job.
-pub struct AppState {
-    pub settings: Settings,
-    pub pool: Pool,
-    pub clock: Clock,
-    pub hasher: PasswordHasher,
-    pub mailer: Mailer,
-    pub csrf: CsrfKey,
-    pub keys: KeyRing,
-}
-
-impl AppState {
-    /// Runs blocking database work on the blocking pool with a pooled connection, so no
-    /// connection is held across an `.await`.
-    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
-    where
-        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            f(&mut conn)
-        })
-        .await?
-    }
-}
+use crate::services::accounts;
+use crate::web as routes;
 
 pub struct Application {
     server: Server,
@@ -94,7 +68,7 @@ impl Application {
                 .wrap(from_fn(routes::context::middleware))
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
                 .wrap(routes::security::headers(&settings))
-                .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
+                .wrap(TracingLogger::<crate::app::telemetry::RedactedRootSpan>::new())
         })
         .listen(listener)?
         .shutdown_timeout(20)
@@ -153,7 +127,7 @@ pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppStat
         })
         .await??
     };
-    let keys = KeyRing::load(&settings)?;
+    let keys = KeyRing::load(settings.document_key.as_ref().map(|k| k.0), &settings.data_dir)?;
     let mailer = Mailer::new(&settings.mail_transport)?;
     tracing::info!(
         database = %settings.database_url.redacted(),
@@ -192,7 +166,7 @@ fn server_secret(conn: &mut DbConn, name: &str, now: chrono::NaiveDateTime) -> a
     match inserted {
         Ok(_) => Ok(fresh),
         // Another instance created it first: use theirs.
-        Err(e) if db::dialect::is_unique_violation(&e) => read(conn)?.context("server secret vanished"),
+        Err(e) if crate::error::is_unique_violation(&e) => read(conn)?.context("server secret vanished"),
         Err(e) => Err(e.into()),
     }
 }

@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::DbConn;
 use super::models::Throttle;
@@ -92,8 +91,4 @@ pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
         )?;
     }
     Ok(())
-}
-
-pub fn is_unique_violation(err: &DieselError) -> bool {
-    matches!(err, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
 }

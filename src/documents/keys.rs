@@ -21,8 +21,6 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::config::Settings;
-
 pub const KEY_FILE: &str = "document-keys";
 
 #[derive(Clone)]
@@ -66,11 +64,13 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    pub fn load(settings: &Settings) -> anyhow::Result<Self> {
-        if let Some(bytes) = &settings.document_key {
-            return Ok(Self::fixed(vec![DocumentKey::from_bytes(bytes.0)]));
+    /// The ring of a fixed key (`VECINAL_DOCUMENT_KEY`), else of the key file in `data_dir`,
+    /// created on first use.
+    pub fn load(fixed: Option<[u8; 32]>, data_dir: &Path) -> anyhow::Result<Self> {
+        if let Some(bytes) = fixed {
+            return Ok(Self::fixed(vec![DocumentKey::from_bytes(bytes)]));
         }
-        let path = key_file_path(settings);
+        let path = key_file_path(data_dir);
         if !path.exists() {
             create_key_file(&path)?;
             tracing::info!(path = %path.display(), "created the document key file; back it up apart from the database");
@@ -135,8 +135,8 @@ impl KeyRing {
     }
 }
 
-pub fn key_file_path(settings: &Settings) -> PathBuf {
-    settings.data_dir.join(KEY_FILE)
+pub fn key_file_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(KEY_FILE)
 }
 
 fn read_keys(path: &Path) -> anyhow::Result<Vec<DocumentKey>> {

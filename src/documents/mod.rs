@@ -4,7 +4,6 @@
 
 pub mod crypto;
 pub mod keys;
-pub mod rotation;
 pub mod sniff;
 
 use chrono::NaiveDateTime;

@@ -14,8 +14,20 @@ use anyhow::Context;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::MailTransport;
 use crate::db::models::OutboxMail;
+use crate::domain::Sensitive;
+
+/// Where mail goes (`VECINAL_SMTP_URL`, else files in the data folder).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTransport {
+    /// SMTP URL as lettre reads it: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host:465`.
+    Smtp(Sensitive<String>),
+    /// `.eml` files in a folder.
+    Files(PathBuf),
+    /// Kept in memory; for tests.
+    Memory,
+}
 
 pub enum Mailer {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),

@@ -6,9 +6,7 @@ use diesel::prelude::*;
 use crate::db::models::{NewOutboxMail, OutboxMail};
 use crate::db::schema::mail_outbox;
 use crate::db::{DbConn, dialect};
-use crate::error::AppResult;
 use crate::mail::messages::RenderedMail;
-use crate::startup::AppState;
 
 /// After this many failed attempts a mail is given up on and kept for inspection.
 pub const MAX_ATTEMPTS: i32 = 12;
@@ -47,73 +45,43 @@ pub struct DeliveryReport {
     pub failed: usize,
 }
 
-/// Delivers every mail that is due, batch by batch.
-pub async fn deliver_due(state: &AppState) -> AppResult<DeliveryReport> {
-    let mut report = DeliveryReport::default();
-    loop {
-        let now = state.clock.now();
-        let claimed: Vec<OutboxMail> = state
-            .db(move |conn| {
-                conn.write_tx(|conn| -> AppResult<Vec<OutboxMail>> {
-                    let ids = dialect::due_mail_ids(conn, now, BATCH)?;
-                    if ids.is_empty() {
-                        return Ok(Vec::new());
-                    }
-                    diesel::update(mail_outbox::table.filter(mail_outbox::id.eq_any(&ids)))
-                        .set((
-                            mail_outbox::next_attempt_at.eq(now + LEASE),
-                            mail_outbox::attempts.eq(mail_outbox::attempts + 1),
-                        ))
-                        .execute(conn)?;
-                    // In the order they were written: a person gets "received" before "approved".
-                    Ok(mail_outbox::table
-                        .filter(mail_outbox::id.eq_any(&ids))
-                        .order((mail_outbox::created_at.asc(), mail_outbox::id.asc()))
-                        .load::<OutboxMail>(conn)?)
-                })
-            })
-            .await?;
-        if claimed.is_empty() {
-            return Ok(report);
+/// Claims a batch of due mails for this worker: each is reserved for `LEASE` and counted as
+/// an attempt, in the order they were written (a person gets "received" before "approved").
+pub fn claim_due(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<OutboxMail>> {
+    conn.write_tx(|conn| {
+        let ids = dialect::due_mail_ids(conn, now, BATCH)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        for mail in claimed {
-            let result = state.mailer.send(&mail, &state.settings.mail_from).await;
-            let now = state.clock.now();
-            let id = mail.id.clone();
-            match result {
-                Ok(()) => {
-                    report.sent += 1;
-                    state
-                        .db(move |conn| {
-                            diesel::update(mail_outbox::table.find(&id))
-                                .set((mail_outbox::sent_at.eq(now), mail_outbox::last_error.eq(None::<String>)))
-                                .execute(conn)?;
-                            Ok(())
-                        })
-                        .await?;
-                }
-                Err(e) => {
-                    report.failed += 1;
-                    let error = format!("{e:#}");
-                    tracing::warn!(mail_id = %mail.id, attempts = mail.attempts, error = %error, "mail delivery failed");
-                    let give_up = mail.attempts >= MAX_ATTEMPTS;
-                    let next = now + backoff(mail.attempts);
-                    state
-                        .db(move |conn| {
-                            diesel::update(mail_outbox::table.find(&id))
-                                .set((
-                                    mail_outbox::next_attempt_at.eq(next),
-                                    mail_outbox::last_error.eq(Some(error)),
-                                    mail_outbox::failed_at.eq(give_up.then_some(now)),
-                                ))
-                                .execute(conn)?;
-                            Ok(())
-                        })
-                        .await?;
-                }
-            }
-        }
-    }
+        diesel::update(mail_outbox::table.filter(mail_outbox::id.eq_any(&ids)))
+            .set((mail_outbox::next_attempt_at.eq(now + LEASE), mail_outbox::attempts.eq(mail_outbox::attempts + 1)))
+            .execute(conn)?;
+        mail_outbox::table
+            .filter(mail_outbox::id.eq_any(&ids))
+            .order((mail_outbox::created_at.asc(), mail_outbox::id.asc()))
+            .load::<OutboxMail>(conn)
+    })
+}
+
+pub fn mark_sent(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(mail_outbox::table.find(id))
+        .set((mail_outbox::sent_at.eq(now), mail_outbox::last_error.eq(None::<String>)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Records a failed attempt: tried again after the back-off, or given up on after
+/// `MAX_ATTEMPTS`.
+pub fn mark_failed(conn: &mut DbConn, mail: &OutboxMail, now: NaiveDateTime, error: String) -> QueryResult<()> {
+    let give_up = mail.attempts >= MAX_ATTEMPTS;
+    diesel::update(mail_outbox::table.find(&mail.id))
+        .set((
+            mail_outbox::next_attempt_at.eq(now + backoff(mail.attempts)),
+            mail_outbox::last_error.eq(Some(error)),
+            mail_outbox::failed_at.eq(give_up.then_some(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 #[cfg(test)]

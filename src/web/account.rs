@@ -7,16 +7,16 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::{self, ChangePasswordOutcome, LoginOutcome, Registration, TokenOutcome};
-use crate::auth::SignedIn;
+use crate::app::AppState;
 use crate::auth::csrf;
 use crate::domain::account::{EmailProblem, NameProblem};
 use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Locale, Password, PasswordProblem, PersonName};
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
+use crate::services::accounts::{self, ChangePasswordOutcome, LoginOutcome, Registration, TokenOutcome};
 use crate::web::context::RequestContext;
 use crate::web::cookies;
+use crate::web::extract::SignedIn;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, safe_next, see_other};
 
@@ -419,7 +419,7 @@ impl AccountPage {
                 Ok((
                     accounts::active_sessions(c, &uid, now)?,
                     accounts::notify_pref(c, &uid)?,
-                    crate::privacy::current_phone(c, &uid)?,
+                    crate::services::privacy::current_phone(c, &uid)?,
                 ))
             })
             .await?;

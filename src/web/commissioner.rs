@@ -5,10 +5,10 @@ use actix_web::web::{self, Data};
 use actix_web::{HttpResponse, get};
 use askama::Template;
 
+use crate::app::AppState;
 use crate::audit::{self, ChainStatus};
-use crate::auth::Commissioner;
 use crate::error::AppResult;
-use crate::startup::AppState;
+use crate::web::extract::Commissioner;
 use crate::web::page::{PageContext, ok};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -12,13 +12,13 @@ use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 
+use crate::app::AppState;
 use crate::auth::csrf;
 use crate::auth::session::{self, SessionUser};
 use crate::domain::Locale;
 use crate::domain::token::SecretToken;
 use crate::error::AppError;
 use crate::i18n;
-use crate::startup::AppState;
 use crate::web::cookies;
 
 /// Largest urlencoded form body accepted. Account forms are tiny; files come as multipart.

@@ -4,7 +4,7 @@
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration};
 
-use crate::config::Settings;
+use crate::app::config::Settings;
 
 pub struct CookieNames {
     pub session: &'static str,

@@ -11,8 +11,8 @@ use actix_web::{HttpMessage, HttpRequest};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
+use crate::app::AppState;
 use crate::domain::Locale;
-use crate::startup::AppState;
 use crate::web::context::RequestContext;
 use crate::web::page::{PageContext, RenderedPage};
 

@@ -6,17 +6,17 @@ use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::audit::Actor;
-use crate::auth::Commissioner;
 use crate::db::models::Group;
 use crate::domain::group::{
     DEFAULT_CERTIFICATE_MAX_AGE_DAYS, DEFAULT_VALIDITY_DAYS, GroupProblem, GroupSettings, GroupSlug, RawGroup,
 };
 use crate::error::{AppError, AppResult};
-use crate::groups::{self, SaveOutcome};
-use crate::startup::AppState;
+use crate::services::groups::{self, SaveOutcome};
 use crate::tk;
 use crate::web::cookies;
+use crate::web::extract::Commissioner;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, see_other};
 

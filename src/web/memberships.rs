@@ -8,17 +8,17 @@ use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::applications::{self, NewApplication, SubmitOutcome};
-use crate::auth::{Commissioner, Resident, StaffUser};
+use crate::app::AppState;
 use crate::db::models::{Application, Group, Membership, User};
 use crate::domain::Role;
 use crate::domain::application::{self as rules, Dni, DocumentKind};
 use crate::domain::membership::{self, MembershipStatus};
 use crate::error::{AppError, AppResult};
-use crate::memberships::{self as service, PublicView, Removal, Staff, StatusChange};
-use crate::startup::AppState;
+use crate::services::applications::{self, NewApplication, SubmitOutcome};
+use crate::services::memberships::{self as service, PublicView, Removal, Staff, StatusChange};
 use crate::web::context::RequestContext;
 use crate::web::cookies;
+use crate::web::extract::{Commissioner, Resident, StaffUser};
 use crate::web::forms::{FormErrors, Pairs};
 use crate::web::page::{PageContext, ok, render, see_other};
 use crate::web::resident::{FILE_FIELDS, check_request_size, megabytes, parse_certificate_date, take_upload};
@@ -117,7 +117,8 @@ async fn renewable(state: &AppState, id: String, user_id: String) -> AppResult<(
             if !membership::renewal_open(status, m.valid_until, today) {
                 return Err(AppError::NotFound);
             }
-            let previous = crate::review::find_for_officer(c, &m.application_id, None)?.ok_or(AppError::NotFound)?.0;
+            let previous =
+                crate::services::review::find_for_officer(c, &m.application_id, None)?.ok_or(AppError::NotFound)?.0;
             Ok((m, g, previous))
         })
         .await
@@ -405,7 +406,7 @@ async fn removals_page(state: &AppState, ctx: PageContext, user: StaffUser) -> A
 async fn officer_removals(
     state: Data<AppState>,
     ctx: PageContext,
-    user: crate::auth::Officer,
+    user: crate::web::extract::Officer,
 ) -> AppResult<HttpResponse> {
     removals_page(&state, ctx, StaffUser(user.0)).await
 }
@@ -418,7 +419,7 @@ async fn commissioner_removals(state: Data<AppState>, ctx: PageContext, user: Co
 #[post("/officer/removals/{id}/done")]
 async fn officer_removed(
     state: Data<AppState>,
-    user: crate::auth::Officer,
+    user: crate::web::extract::Officer,
     id: Path<String>,
 ) -> AppResult<HttpResponse> {
     let user = StaffUser(user.0);

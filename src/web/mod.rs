@@ -7,6 +7,7 @@ pub mod commissioner;
 pub mod context;
 pub mod cookies;
 pub mod errors;
+pub mod extract;
 pub mod forms;
 pub mod groups;
 pub mod memberships;

@@ -7,16 +7,16 @@ use askama::Template;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
-use crate::auth::Officer;
 use crate::db::models::{ApplicationEvent, Document, Group};
 use crate::documents::sniff::MediaType;
 use crate::domain::Role;
 use crate::domain::application::{Dni, DocumentKind, Status};
 use crate::error::{AppError, AppResult};
-use crate::review::{self, Checklist, Cursor, Decision, QueueFilter, QueueRow, Review, Reviewer};
-use crate::startup::AppState;
+use crate::services::review::{self, Checklist, Cursor, Decision, QueueFilter, QueueRow, Review, Reviewer};
 use crate::web::cookies;
+use crate::web::extract::Officer;
 use crate::web::forms::{FormErrors, Pairs};
 use crate::web::page::{PageContext, ok, render, see_other};
 

@@ -11,8 +11,8 @@ use askama::Template;
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
+use crate::app::AppState;
 use crate::audit::Actor;
-use crate::auth::Commissioner;
 use crate::db::models::{ApplicationEvent, Document, Group};
 use crate::domain::application::{Dni, DocumentKind, LOCAL_UTC_OFFSET_HOURS, Status};
 use crate::domain::chart::{self, HorizontalBars, StackedColumns};
@@ -21,12 +21,14 @@ use crate::domain::membership::MembershipStatus;
 use crate::domain::stats::{self, PERIODS, Period};
 use crate::domain::{Locale, Role};
 use crate::error::AppResult;
-use crate::oversight::dashboard::{self, Dashboard, WeekFigures};
-use crate::oversight::exports::{self, Csv};
-use crate::oversight::log::{self, ACTIONS, AuditFilter, AuditPage, SUBJECT_TYPES};
-use crate::oversight::records::{self, ApplicationRecord, MemberSearch, MembershipFilter, MembershipRow, PersonRecord};
-use crate::review::Cursor;
-use crate::startup::AppState;
+use crate::services::oversight::dashboard::{self, Dashboard, WeekFigures};
+use crate::services::oversight::exports::{self, Csv};
+use crate::services::oversight::log::{self, ACTIONS, AuditFilter, AuditPage, SUBJECT_TYPES};
+use crate::services::oversight::records::{
+    self, ApplicationRecord, MemberSearch, MembershipFilter, MembershipRow, PersonRecord,
+};
+use crate::services::review::Cursor;
+use crate::web::extract::Commissioner;
 use crate::web::page::{PageContext, ok};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -7,11 +7,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 
+use crate::app::AppState;
 use crate::auth::session::SessionUser;
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n;
-use crate::startup::AppState;
 use crate::web::context::RequestContext;
 
 /// The page frame's data: who is signed in, the language, the CSRF token for forms, a

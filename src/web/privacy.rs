@@ -8,18 +8,18 @@ use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::SignedIn;
+use crate::app::AppState;
 use crate::auth::csrf;
 use crate::domain::account::EmailProblem;
 use crate::domain::application as rules;
 use crate::domain::token::SecretToken;
 use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
-use crate::privacy::{self, DeleteOutcome, EmailChangeOutcome, EmailChangeRequest};
-use crate::startup::AppState;
+use crate::services::privacy::{self, DeleteOutcome, EmailChangeOutcome, EmailChangeRequest};
 use crate::web::account::{AccountPage, MessagePage, invalid_link, with_flash};
 use crate::web::context::RequestContext;
 use crate::web::cookies;
+use crate::web::extract::SignedIn;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, see_other};
 

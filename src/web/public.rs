@@ -7,14 +7,14 @@ use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::{self, CreateOutcome, NewStaff};
+use crate::app::AppState;
 use crate::db;
 use crate::db::models::Group;
 use crate::domain::Locale;
 use crate::domain::token::SecretToken;
 use crate::error::{AppError, AppResult};
-use crate::groups;
-use crate::startup::AppState;
+use crate::services::accounts::{self, CreateOutcome, NewStaff};
+use crate::services::groups;
 use crate::web::context::RequestContext;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, safe_next, see_other};

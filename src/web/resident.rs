@@ -8,17 +8,17 @@ use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::applications::{self, NewApplication, Resubmission, SubmitOutcome, Viewer};
-use crate::auth::Resident;
+use crate::app::AppState;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, Membership};
 use crate::documents::Upload;
 use crate::documents::sniff::{self, MediaType};
 use crate::domain::application::{self as rules, CertificateDateProblem, Dni, DocumentKind, Status};
 use crate::error::{AppError, AppResult};
-use crate::groups;
-use crate::startup::AppState;
+use crate::services::applications::{self, NewApplication, Resubmission, SubmitOutcome, Viewer};
+use crate::services::groups;
 use crate::web::context::RequestContext;
 use crate::web::cookies;
+use crate::web::extract::Resident;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, see_other};
 use crate::web::upload::{self, MultipartForm};
@@ -51,7 +51,7 @@ async fn home(state: Data<AppState>, ctx: PageContext, user: Resident) -> AppRes
     let uid = user.user_id.clone();
     let (memberships, applications, groups) = state
         .db(move |c| {
-            let memberships = crate::memberships::list_for_user(c, &uid)?;
+            let memberships = crate::services::memberships::list_for_user(c, &uid)?;
             let apps = applications::list_for_resident(c, &uid)?;
             let groups = groups::list_active(c)?
                 .into_iter()

@@ -4,7 +4,7 @@
 
 use actix_web::middleware::DefaultHeaders;
 
-use crate::config::Settings;
+use crate::app::config::Settings;
 
 /// Pages use only their own CSS and images: no scripts, no inline styles, no frames.
 pub const CSP: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \

@@ -6,18 +6,18 @@ use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::accounts::{self, TokenOutcome};
+use crate::app::AppState;
 use crate::audit::Actor;
-use crate::auth::Commissioner;
 use crate::db::models::Group;
 use crate::domain::Role;
 use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::error::{AppError, AppResult};
-use crate::staff::{self, ActiveOutcome, Invitation, InviteOutcome, StaffMember};
-use crate::startup::AppState;
+use crate::services::accounts::{self, TokenOutcome};
+use crate::services::staff::{self, ActiveOutcome, Invitation, InviteOutcome, StaffMember};
 use crate::web::account::{parse_email, parse_name, parse_new_password};
 use crate::web::context::RequestContext;
 use crate::web::cookies;
+use crate::web::extract::Commissioner;
 use crate::web::forms::{FormErrors, Pairs};
 use crate::web::page::{PageContext, ok, render, see_other};
 

@@ -408,11 +408,11 @@ async fn set_needs_info(app: &TestApp, id: &str, kinds: &str) {
                     applications::version.eq(applications::version + 1),
                 ))
                 .execute(c)?;
-            let event = vecinal::applications::Event {
+            let event = vecinal::services::applications::Event {
                 message: Some("El certificado está borroso."),
-                ..vecinal::applications::Event::new("info_requested", None)
+                ..vecinal::services::applications::Event::new("info_requested", None)
             };
-            vecinal::applications::add_event(c, &id, now, event)?;
+            vecinal::services::applications::add_event(c, &id, now, event)?;
             Ok(())
         })
         .await

@@ -8,14 +8,15 @@ use std::sync::Arc;
 use diesel::prelude::*;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
-use vecinal::clock::Clock;
-use vecinal::config::{MailTransport, Settings};
+use vecinal::app::AppState;
+use vecinal::app::clock::Clock;
+use vecinal::app::config::{MailTransport, Settings};
 use vecinal::db::DatabaseUrl;
 use vecinal::db::models::NewUser;
 use vecinal::db::schema::users;
 use vecinal::domain::{Password, Role};
 use vecinal::mail::SentMail;
-use vecinal::startup::{AppState, Application};
+use vecinal::startup::Application;
 
 pub const PASSWORD: &str = "glaciar tortuga bandoneón mate";
 
@@ -148,7 +149,7 @@ impl TestApp {
     /// Delivers every queued mail through the in-memory mailer and returns all mails sent
     /// so far.
     pub async fn deliver_mail(&self) -> Vec<SentMail> {
-        vecinal::mail::outbox::deliver_due(&self.state).await.expect("delivery runs");
+        vecinal::jobs::deliver_mail(&self.state).await.expect("delivery runs");
         self.mailbox().sent()
     }
 

@@ -13,8 +13,8 @@ use vecinal::db::schema::{
     application_events, applications, audit_log, document_blobs, documents, memberships, tokens, users,
 };
 use vecinal::documents::keys::{KEY_FILE, KeyRing};
-use vecinal::documents::rotation::{self, RotationOptions};
 use vecinal::domain::Role;
+use vecinal::services::key_rotation::{self as rotation, RotationOptions};
 
 use crate::applications::{JPEG, PDF, PNG, Submission, assign, create_group, submitted_application};
 use crate::helpers::*;
@@ -115,7 +115,7 @@ async fn chain_is_intact(app: &TestApp) {
     assert!(matches!(status, ChainStatus::Intact { .. }), "{status:?}");
 }
 
-async fn purge(app: &TestApp) -> vecinal::retention::PurgeReport {
+async fn purge(app: &TestApp) -> vecinal::services::retention::PurgeReport {
     vecinal::jobs::run_purge(&app.state).await.unwrap()
 }
 
@@ -176,7 +176,7 @@ async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_no
 
     // Run again: nothing left to do, and no audit entry for nothing.
     let again = purge(&app).await;
-    assert_eq!(again, vecinal::retention::PurgeReport::default());
+    assert_eq!(again, vecinal::services::retention::PurgeReport::default());
     assert_eq!(audit_count(&app, "retention.purged").await, entries);
 
     // The pages say so, and the file is gone for everyone.
@@ -301,7 +301,11 @@ async fn unconfirmed_accounts_sessions_and_tokens_are_purged_when_due() {
     assert!(about_nadie >= 1);
     chain_is_intact(&app).await;
     let jobs = vecinal::jobs::run_once(&app.state).await.unwrap();
-    assert_eq!(jobs.purged, Some(vecinal::retention::PurgeReport::default()), "the job purges; nothing twice");
+    assert_eq!(
+        jobs.purged,
+        Some(vecinal::services::retention::PurgeReport::default()),
+        "the job purges; nothing twice"
+    );
     // The address is free again.
     app.register_and_confirm(&client(), "nadie@example.com", "Nadie Volvió").await;
 }
@@ -787,7 +791,7 @@ async fn an_interrupted_key_rotation_resumes_and_leaves_every_document_readable_
     assert!(keys.iter().all(|k| *k == new), "no document under the old key");
     assert_all_served(&app, &c, &ids).await;
     // The key file alone opens every document.
-    let ring = KeyRing::load(&app.state.settings).unwrap();
+    let ring = KeyRing::load(None, &app.state.settings.data_dir).unwrap();
     assert_eq!(ring.ids(), std::slice::from_ref(&new));
     for id in &ids {
         for d in docs_of(&app, id).await {
@@ -810,7 +814,7 @@ async fn an_interrupted_key_rotation_resumes_and_leaves_every_document_readable_
 
 #[tokio::test]
 async fn rotation_is_refused_with_a_key_from_the_environment() {
-    let app = TestApp::spawn_with(|s| s.document_key = Some(vecinal::config::Sensitive([9u8; 32]))).await;
+    let app = TestApp::spawn_with(|s| s.document_key = Some(vecinal::app::config::Sensitive([9u8; 32]))).await;
     let err = rotate(&app, RotationOptions::default()).await.unwrap_err().to_string();
     assert!(err.contains("VECINAL_DOCUMENT_KEY") && err.contains("key file"), "{err}");
     let id = vecinal::documents::keys::DocumentKey::from_bytes([9u8; 32]).id;
@@ -833,7 +837,7 @@ async fn a_backup_taken_during_writes_opens_and_holds_the_data() {
     let now = app.state.clock.now();
 
     if !settings.database_url.is_sqlite() {
-        let err = vecinal::backup::backup(&settings, &out, now).unwrap_err().to_string();
+        let err = vecinal::services::backup::backup(&settings, &out, now).unwrap_err().to_string();
         assert!(err.contains("pg_dump"), "{err}");
         assert!(!out.exists());
         return;
@@ -867,7 +871,8 @@ async fn a_backup_taken_during_writes_opens_and_holds_the_data() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let (s, o) = (settings.clone(), out.clone());
-    let bytes = tokio::task::spawn_blocking(move || vecinal::backup::backup(&s, &o, now)).await.unwrap().unwrap();
+    let bytes =
+        tokio::task::spawn_blocking(move || vecinal::services::backup::backup(&s, &o, now)).await.unwrap().unwrap();
     writing.await.unwrap();
     assert!(bytes > 0);
     let live_users = app.count("users").await;
@@ -899,7 +904,7 @@ async fn a_backup_taken_during_writes_opens_and_holds_the_data() {
 
     // Never over an existing file.
     let before = std::fs::read(&out).unwrap();
-    let err = vecinal::backup::backup(&settings, &out, now).unwrap_err().to_string();
+    let err = vecinal::services::backup::backup(&settings, &out, now).unwrap_err().to_string();
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(std::fs::read(&out).unwrap(), before);
 }

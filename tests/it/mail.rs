@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use vecinal::config::{MailTransport, Sensitive};
+use vecinal::app::config::{MailTransport, Sensitive};
 use vecinal::db::schema::mail_outbox;
-use vecinal::mail::outbox::{self, DeliveryReport};
+use vecinal::mail::outbox::DeliveryReport;
 
 use crate::helpers::*;
 
@@ -23,7 +23,7 @@ async fn the_outbox_retries_after_a_failure_and_sends_exactly_once() {
     register(&app, "reintento@example.com").await;
     app.mailbox().fail_next(1);
 
-    let report = outbox::deliver_due(&app.state).await.unwrap();
+    let report = vecinal::jobs::deliver_mail(&app.state).await.unwrap();
     assert_eq!(report, DeliveryReport { sent: 0, failed: 1 });
     assert!(app.mailbox().sent().is_empty());
     let (attempts, error): (i32, Option<String>) = app
@@ -35,14 +35,14 @@ async fn the_outbox_retries_after_a_failure_and_sends_exactly_once() {
     assert!(error.unwrap().contains("simulated"));
 
     // Not due yet: the back-off holds it.
-    assert_eq!(outbox::deliver_due(&app.state).await.unwrap(), DeliveryReport::default());
+    assert_eq!(vecinal::jobs::deliver_mail(&app.state).await.unwrap(), DeliveryReport::default());
 
     app.state.clock.advance(chrono::Duration::minutes(2));
-    assert_eq!(outbox::deliver_due(&app.state).await.unwrap(), DeliveryReport { sent: 1, failed: 0 });
+    assert_eq!(vecinal::jobs::deliver_mail(&app.state).await.unwrap(), DeliveryReport { sent: 1, failed: 0 });
     // Running again, or later, sends nothing more.
-    assert_eq!(outbox::deliver_due(&app.state).await.unwrap(), DeliveryReport::default());
+    assert_eq!(vecinal::jobs::deliver_mail(&app.state).await.unwrap(), DeliveryReport::default());
     app.state.clock.advance(chrono::Duration::hours(7));
-    assert_eq!(outbox::deliver_due(&app.state).await.unwrap(), DeliveryReport::default());
+    assert_eq!(vecinal::jobs::deliver_mail(&app.state).await.unwrap(), DeliveryReport::default());
     let sent = app.mailbox().sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].to, "reintento@example.com");
@@ -54,8 +54,11 @@ async fn concurrent_workers_never_send_a_mail_twice() {
     for i in 0..12 {
         register(&app, &format!("lote{i}@example.com")).await;
     }
-    let (a, b, c) =
-        tokio::join!(outbox::deliver_due(&app.state), outbox::deliver_due(&app.state), outbox::deliver_due(&app.state));
+    let (a, b, c) = tokio::join!(
+        vecinal::jobs::deliver_mail(&app.state),
+        vecinal::jobs::deliver_mail(&app.state),
+        vecinal::jobs::deliver_mail(&app.state)
+    );
     let total = a.unwrap().sent + b.unwrap().sent + c.unwrap().sent;
     assert_eq!(total, 12);
     let mut to: Vec<String> = app.mailbox().sent().into_iter().map(|m| m.to).collect();
@@ -145,7 +148,7 @@ async fn mail_is_delivered_through_smtp() {
     let app = TestApp::spawn_with(|s| s.mail_transport = MailTransport::Smtp(Sensitive(url))).await;
     let recipient = format!("smtp-{}@example.com", uuid::Uuid::new_v4().simple());
     register(&app, &recipient).await;
-    let report = outbox::deliver_due(&app.state).await.unwrap();
+    let report = vecinal::jobs::deliver_mail(&app.state).await.unwrap();
     assert_eq!(report, DeliveryReport { sent: 1, failed: 0 });
 
     let message = match (sink, maildir) {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod applications;
+mod architecture;
 mod audit;
 mod groups;
 mod lifecycle;

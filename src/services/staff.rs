@@ -6,8 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::accounts::{self, TokenOutcome, find_by_email, find_by_id, issue_token, live_token, use_token};
-use crate::applications::{Event, add_event};
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::auth::session;
 use crate::db::DbConn;
@@ -19,7 +18,8 @@ use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
 use crate::mail::outbox;
-use crate::startup::AppState;
+use crate::services::accounts::{self, TokenOutcome, find_by_email, find_by_id, issue_token, live_token, use_token};
+use crate::services::applications::{Event, add_event};
 use crate::tk;
 
 /// A staff account with the groups it reviews.

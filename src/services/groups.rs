@@ -5,13 +5,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::Group;
 use crate::db::schema::groups;
 use crate::domain::group::{GroupSettings, GroupSlug};
 use crate::error::{AppError, AppResult};
-use crate::startup::AppState;
 
 /// Active groups by name, for residents choosing theirs. There are a handful per town, so
 /// the whole list is one small page.

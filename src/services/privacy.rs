@@ -12,8 +12,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::accounts::{find_by_email, find_by_id, live_token, locale_of, role_of, use_token};
-use crate::applications::{Event, add_event};
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::auth::{session, throttle};
 use crate::db::DbConn;
@@ -30,7 +29,8 @@ use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
 use crate::mail::outbox;
-use crate::startup::AppState;
+use crate::services::accounts::{find_by_email, find_by_id, live_token, locale_of, role_of, use_token};
+use crate::services::applications::{Event, add_event};
 use crate::tk;
 
 /// The reason recorded on applications withdrawn and memberships ended by a deletion.
@@ -311,7 +311,7 @@ pub async fn request_email_change(
 ) -> AppResult<EmailChangeRequest> {
     let uid = user_id.clone();
     let user = state.db(move |c| find_by_id(c, &uid)?.ok_or(AppError::NotFound)).await?;
-    if !crate::accounts::verify_current_password(state, &user, password, ip.clone()).await? {
+    if !crate::services::accounts::verify_current_password(state, &user, password, ip.clone()).await? {
         return Ok(EmailChangeRequest::WrongPassword);
     }
     if new_email.as_str() == user.email {
@@ -507,7 +507,7 @@ pub async fn delete_account(
 ) -> AppResult<DeleteOutcome> {
     let uid = user_id.clone();
     let user = state.db(move |c| resident(c, &uid)).await?;
-    if !crate::accounts::verify_current_password(state, &user, password, ip.clone()).await? {
+    if !crate::services::accounts::verify_current_password(state, &user, password, ip.clone()).await? {
         return Ok(DeleteOutcome::WrongPassword);
     }
     let now = state.clock.now();

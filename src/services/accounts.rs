@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::auth::session;
 use crate::auth::throttle::{self, ThrottleKeys};
@@ -17,7 +18,6 @@ use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
 use crate::mail::outbox;
-use crate::startup::AppState;
 use crate::tk;
 
 pub fn find_by_email(conn: &mut DbConn, email: &Email) -> QueryResult<Option<User>> {
@@ -461,7 +461,7 @@ pub async fn reset_password(
 
 fn password_changed_notice(
     conn: &mut DbConn,
-    settings: &crate::config::Settings,
+    settings: &crate::app::config::Settings,
     user: &User,
     now: NaiveDateTime,
 ) -> AppResult<()> {
@@ -688,7 +688,7 @@ fn commissioner_exists(conn: &mut DbConn) -> QueryResult<bool> {
 /// While no commissioner exists, issues a one-time setup token and returns its link.
 pub fn ensure_setup_link(
     conn: &mut DbConn,
-    settings: &crate::config::Settings,
+    settings: &crate::app::config::Settings,
     now: NaiveDateTime,
 ) -> AppResult<Option<String>> {
     conn.write_tx(|conn| {

@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::applications::{Event, add_event};
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
@@ -18,8 +18,8 @@ use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
 use crate::mail::outbox;
-use crate::memberships;
-use crate::startup::AppState;
+use crate::services::applications::{Event, add_event};
+use crate::services::memberships;
 use crate::tk;
 
 pub const PAGE_SIZE: i64 = 50;

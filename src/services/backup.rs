@@ -18,8 +18,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::json;
 
+use crate::app::config::Settings;
 use crate::audit::{self, Actor};
-use crate::config::Settings;
 use crate::db::{self, DatabaseUrl};
 
 pub const POSTGRES_REFUSAL: &str = "the database is PostgreSQL: back it up with pg_dump, for example \

@@ -5,6 +5,9 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+pub use crate::domain::Sensitive;
+pub use crate::mail::MailTransport;
+
 use base64::Engine;
 use lettre::message::Mailbox;
 use url::Url;
@@ -37,27 +40,6 @@ pub struct Settings {
     pub trust_forwarded: bool,
     /// Whether background jobs (mail delivery) run in this process. Tests drive them by hand.
     pub run_jobs: bool,
-}
-
-/// A value that never prints: its `Debug` is `***` (SMTP URLs carry passwords).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Sensitive<T>(pub T);
-
-impl<T> std::fmt::Debug for Sensitive<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MailTransport {
-    /// SMTP URL as lettre reads it: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`,
-    /// `smtps://host:465`.
-    Smtp(Sensitive<String>),
-    /// `.eml` files in a folder.
-    Files(PathBuf),
-    /// Kept in memory; for tests.
-    Memory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,14 +13,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
+use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::db::schema::{application_events, applications, groups, users};
 use crate::domain::Locale;
 use crate::domain::export::{MAX_EXPORT_ROWS, neutralise};
 use crate::error::{AppError, AppResult};
 use crate::i18n;
-use crate::oversight::records::{self, MembershipFilter, MembershipRow};
-use crate::startup::AppState;
+use crate::services::oversight::records::{self, MembershipFilter, MembershipRow};
 
 /// A finished export.
 #[derive(Debug)]

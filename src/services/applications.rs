@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
@@ -16,7 +17,6 @@ use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
 use crate::mail::outbox;
-use crate::startup::AppState;
 use crate::tk;
 
 /// What a resident submits, already validated.
@@ -106,7 +106,7 @@ pub async fn submit(
     state
         .db(move |conn| {
             let result = conn.write_tx(|conn| -> AppResult<SubmitOutcome> {
-                let Some(group) = crate::groups::find_by_id(conn, &new.group_id)?.filter(|g| g.active) else {
+                let Some(group) = crate::services::groups::find_by_id(conn, &new.group_id)?.filter(|g| g.active) else {
                     return Ok(SubmitOutcome::GroupUnavailable);
                 };
                 if let Some(id) = open_application(conn, &resident_id, &group.id)? {
@@ -115,8 +115,8 @@ pub async fn submit(
                 match &new.renewal_of {
                     Some(mid) => {
                         let today = rules::local_today(now);
-                        let renewable =
-                            crate::memberships::find_for_member(conn, mid, &resident_id)?.is_some_and(|(m, g)| {
+                        let renewable = crate::services::memberships::find_for_member(conn, mid, &resident_id)?
+                            .is_some_and(|(m, g)| {
                                 g.id == group.id
                                     && m.status
                                         .parse()
@@ -126,7 +126,7 @@ pub async fn submit(
                             return Ok(SubmitOutcome::RenewalClosed);
                         }
                     }
-                    None if crate::memberships::is_current_member(conn, &resident_id, &group.id)? => {
+                    None if crate::services::memberships::is_current_member(conn, &resident_id, &group.id)? => {
                         return Ok(SubmitOutcome::AlreadyMember);
                     }
                     None => {}
@@ -200,7 +200,7 @@ pub async fn submit(
 /// The mail names the group only; the details are behind sign-in.
 fn notify_officers(
     conn: &mut DbConn,
-    settings: &crate::config::Settings,
+    settings: &crate::app::config::Settings,
     group: &Group,
     application_id: &str,
     now: NaiveDateTime,

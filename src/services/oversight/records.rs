@@ -7,6 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, Document, Group, Membership, User};
@@ -15,9 +16,8 @@ use crate::domain::Locale;
 use crate::domain::application::Dni;
 use crate::domain::membership::MembershipStatus;
 use crate::error::{AppError, AppResult};
-use crate::oversight::log::{self, AuditFilter, AuditPage, Related};
-use crate::review::{self, Cursor, Review};
-use crate::startup::AppState;
+use crate::services::oversight::log::{self, AuditFilter, AuditPage, Related};
+use crate::services::review::{self, Cursor, Review};
 
 /// Memberships per page of the search.
 pub const PAGE_SIZE: i64 = 50;
@@ -101,8 +101,8 @@ pub async fn open_person(
             conn.write_tx(|conn| {
                 let user: User = users::table.find(&user_id).first(conn).optional()?.ok_or(AppError::NotFound)?;
                 audit::record(conn, now, &viewer, "person.viewed", Some(Subject::user(&user.id)), json!({}))?;
-                let applications = crate::applications::list_for_resident(conn, &user.id)?;
-                let memberships = crate::memberships::list_for_user(conn, &user.id)?;
+                let applications = crate::services::applications::list_for_resident(conn, &user.id)?;
+                let memberships = crate::services::memberships::list_for_user(conn, &user.id)?;
                 let application_ids: Vec<String> = applications::table
                     .filter(applications::resident_id.eq(&user.id))
                     .select(applications::id)

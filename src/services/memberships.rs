@@ -5,6 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, Group, Membership, User};
@@ -16,7 +17,6 @@ use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
 use crate::mail::outbox;
-use crate::startup::AppState;
 use crate::tk;
 
 /// Issues the membership an approved application earns. Call inside the approval's
@@ -423,7 +423,7 @@ pub fn list_for_staff(
 /// so running twice, or on two instances at once, does nothing twice.
 pub fn expire_and_remind(
     conn: &mut DbConn,
-    settings: &crate::config::Settings,
+    settings: &crate::app::config::Settings,
     now: NaiveDateTime,
 ) -> AppResult<(usize, usize)> {
     let today = local_today(now);

@@ -23,8 +23,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::json;
 
+use crate::app::config::Settings;
 use crate::audit::{self, Actor};
-use crate::config::Settings;
 use crate::db::DbConn;
 use crate::db::schema::{
     application_events, applications, document_blobs, documents, login_throttle, mail_outbox, memberships, sessions,

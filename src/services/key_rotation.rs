@@ -30,12 +30,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::crypto;
-use super::keys::{self, DocumentKey, KeyRing};
+use crate::app::config::Settings;
 use crate::audit::{self, Actor};
-use crate::config::Settings;
 use crate::db::schema::{document_blobs, documents};
 use crate::db::{DbConn, dialect};
+use crate::documents::crypto;
+use crate::documents::keys::{self, DocumentKey, KeyRing};
 
 /// Why rotation needs the key file, for the refusal when the key comes from the
 /// environment. `key_id` is the id stored documents name the key by; the key file must use
@@ -105,7 +105,7 @@ pub fn rotate(
         bail!("the batch size must be at least 1");
     }
     std::fs::create_dir_all(&settings.data_dir)?;
-    let ring = KeyRing::load(settings)?;
+    let ring = KeyRing::load(None, &settings.data_dir)?;
     let path = ring.source().context("the key ring has no key file")?.to_path_buf();
     let _lock = lock(&path)?;
     ring.reload()?;

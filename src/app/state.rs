@@ -1,0 +1,38 @@
+//! The state shared by every request and job, and the way they reach the database.
+
+use crate::app::clock::Clock;
+use crate::app::config::Settings;
+use crate::auth::csrf::CsrfKey;
+use crate::auth::password::PasswordHasher;
+use crate::db::{DbConn, Pool};
+use crate::documents::keys::KeyRing;
+use crate::error::AppResult;
+use crate::mail::Mailer;
+
+/// Shared by every request and job.
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: Pool,
+    pub clock: Clock,
+    pub hasher: PasswordHasher,
+    pub mailer: Mailer,
+    pub csrf: CsrfKey,
+    pub keys: KeyRing,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool with a pooled connection, so no
+    /// connection is held across an `.await`.
+    pub async fn db<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConn) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
