@@ -369,7 +369,7 @@ fn seed_demo(settings: &Settings) -> anyhow::Result<ExitCode> {
         let officer_id = officer.insert(conn, &officer_hash, now, &actor)?;
         commissioner.insert(conn, &commissioner_hash, now, &actor)?;
         for settings in &demo_groups {
-            let group_id = crate::services::groups::insert(conn, settings, now, &actor)?;
+            let group_id = crate::services::groups::insert(&mut crate::app::Tx::new(conn, now), settings, &actor)?;
             diesel::insert_into(officer_assignments::table)
                 .values((
                     officer_assignments::officer_id.eq(&officer_id),

@@ -5,5 +5,7 @@ pub mod clock;
 pub mod config;
 pub mod state;
 pub mod telemetry;
+pub mod tx;
 
 pub use state::AppState;
+pub use tx::Tx;

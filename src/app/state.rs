@@ -2,6 +2,7 @@
 
 use crate::app::clock::Clock;
 use crate::app::config::Settings;
+use crate::app::tx::Tx;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::password::PasswordHasher;
 use crate::db::{DbConn, Pool};
@@ -34,5 +35,16 @@ impl AppState {
             f(&mut conn)
         })
         .await?
+    }
+
+    /// Runs `f` as one write transaction on the blocking pool: everything it writes through
+    /// the `Tx` (rows, audit entry, mail) commits together, or nothing does.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let now = self.clock.now();
+        self.db(move |conn| conn.write_tx(|conn| f(&mut Tx::new(conn, now)))).await
     }
 }

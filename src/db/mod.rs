@@ -7,6 +7,7 @@
 
 pub mod dialect;
 pub mod models;
+pub mod queries;
 pub mod schema;
 
 use std::time::Duration;

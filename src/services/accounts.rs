@@ -206,28 +206,24 @@ pub enum TokenOutcome {
 }
 
 pub async fn confirm_email(state: &AppState, token: SecretToken, ip: Option<String>) -> AppResult<TokenOutcome> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let Some(t) = live_token(conn, &token, TokenPurpose::ConfirmEmail, now)? else {
-                    return Ok(TokenOutcome::Invalid);
-                };
-                let Some(user_id) = t.user_id else { return Ok(TokenOutcome::Invalid) };
-                use_token(conn, &t.id, now)?;
-                diesel::update(users::table.find(&user_id).filter(users::email_confirmed_at.is_null()))
-                    .set((users::email_confirmed_at.eq(now), users::updated_at.eq(now)))
-                    .execute(conn)?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::anonymous(ip.as_deref()),
-                    "account.email_confirmed",
-                    Some(Subject::user(&user_id)),
-                    json!({}),
-                )?;
-                Ok(TokenOutcome::Done)
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let Some(t) = live_token(tx.conn, &token, TokenPurpose::ConfirmEmail, now)? else {
+                return Ok(TokenOutcome::Invalid);
+            };
+            let Some(user_id) = t.user_id else { return Ok(TokenOutcome::Invalid) };
+            use_token(tx.conn, &t.id, now)?;
+            diesel::update(users::table.find(&user_id).filter(users::email_confirmed_at.is_null()))
+                .set((users::email_confirmed_at.eq(now), users::updated_at.eq(now)))
+                .execute(tx.conn)?;
+            tx.audit(
+                &Actor::anonymous(ip.as_deref()),
+                "account.email_confirmed",
+                Some(Subject::user(&user_id)),
+                json!({}),
+            )?;
+            Ok(TokenOutcome::Done)
         })
         .await
 }
@@ -288,37 +284,30 @@ pub async fn login(
         if !user.active || user.email_confirmed_at.is_none() {
             let reason = if user.active { "unconfirmed" } else { "inactive" };
             state
-                .db(move |conn| {
-                    conn.write_tx(|conn| {
-                        audit::record(
-                            conn,
-                            now,
-                            &Actor::anonymous(ip.as_deref()),
-                            "account.login_refused",
-                            Some(Subject::user(&user.id)),
-                            json!({ "reason": reason }),
-                        )?;
-                        Ok(())
-                    })
+                .write(move |tx| {
+                    tx.audit(
+                        &Actor::anonymous(ip.as_deref()),
+                        "account.login_refused",
+                        Some(Subject::user(&user.id)),
+                        json!({ "reason": reason }),
+                    )?;
+                    Ok(())
                 })
                 .await?;
             return Ok(if reason == "unconfirmed" { LoginOutcome::Unconfirmed } else { LoginOutcome::Inactive });
         }
         let token = state
-            .db(move |conn| {
-                conn.write_tx(|conn| {
-                    throttle::forgive(conn, &keys, now)?;
-                    let token = session::create(conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
-                    audit::record(
-                        conn,
-                        now,
-                        &Actor::user(&user.id, role, ip.as_deref()),
-                        "account.login",
-                        Some(Subject::user(&user.id)),
-                        json!({}),
-                    )?;
-                    Ok(token)
-                })
+            .write(move |tx| {
+                let now = tx.now;
+                throttle::forgive(tx.conn, &keys, now)?;
+                let token = session::create(tx.conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
+                tx.audit(
+                    &Actor::user(&user.id, role, ip.as_deref()),
+                    "account.login",
+                    Some(Subject::user(&user.id)),
+                    json!({}),
+                )?;
+                Ok(token)
             })
             .await?;
         return Ok(LoginOutcome::SignedIn { token, role });
@@ -355,21 +344,16 @@ pub async fn logout(
     role: Role,
     ip: Option<String>,
 ) -> AppResult<()> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                session::end(conn, &session_id)?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&user_id, role, ip.as_deref()),
-                    "account.logout",
-                    Some(Subject::user(&user_id)),
-                    json!({}),
-                )?;
-                Ok(())
-            })
+        .write(move |tx| {
+            session::end(tx.conn, &session_id)?;
+            tx.audit(
+                &Actor::user(&user_id, role, ip.as_deref()),
+                "account.logout",
+                Some(Subject::user(&user_id)),
+                json!({}),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -377,32 +361,28 @@ pub async fn logout(
 /// Mails a reset link when an active account has this email; says nothing either way.
 pub async fn request_password_reset(state: &AppState, email_raw: &str, ip: Option<String>) -> AppResult<()> {
     let Ok(email) = Email::parse(email_raw) else { return Ok(()) };
-    let now = state.clock.now();
     let settings = state.settings.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let Some(user) = find_by_email(conn, &email)? else { return Ok(()) };
-                if !user.active || !throttle::take_mail_allowance(conn, &user.email, now)? {
-                    return Ok(());
-                }
-                let token = issue_token(conn, TokenPurpose::ResetPassword, Some(&user.id), now)?;
-                let mail = Mail::new(locale_of(&user), &settings.org_name, tk!("mail.reset.subject"), &user.full_name)
-                    .para(tk!("mail.reset.body"), &[])
-                    .action(tk!("mail.reset.action"), settings.link(&format!("/password/reset/{}", token.expose())))
-                    .para(tk!("mail.reset.ignore"), &[])
-                    .render()?;
-                outbox::enqueue(conn, now, &user.email, &mail)?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::anonymous(ip.as_deref()),
-                    "account.password_reset_requested",
-                    Some(Subject::user(&user.id)),
-                    json!({}),
-                )?;
-                Ok(())
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let Some(user) = find_by_email(tx.conn, &email)? else { return Ok(()) };
+            if !user.active || !throttle::take_mail_allowance(tx.conn, &user.email, now)? {
+                return Ok(());
+            }
+            let token = issue_token(tx.conn, TokenPurpose::ResetPassword, Some(&user.id), now)?;
+            let mail = Mail::new(locale_of(&user), &settings.org_name, tk!("mail.reset.subject"), &user.full_name)
+                .para(tk!("mail.reset.body"), &[])
+                .action(tk!("mail.reset.action"), settings.link(&format!("/password/reset/{}", token.expose())))
+                .para(tk!("mail.reset.ignore"), &[])
+                .render()?;
+            tx.mail(&user.email, &mail)?;
+            tx.audit(
+                &Actor::anonymous(ip.as_deref()),
+                "account.password_reset_requested",
+                Some(Subject::user(&user.id)),
+                json!({}),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -416,45 +396,41 @@ pub async fn reset_password(
     ip: Option<String>,
 ) -> AppResult<TokenOutcome> {
     let hash = state.hasher.hash(password).await?;
-    let now = state.clock.now();
     let settings = state.settings.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let Some(t) = live_token(conn, &token, TokenPurpose::ResetPassword, now)? else {
-                    return Ok(TokenOutcome::Invalid);
-                };
-                let Some(user) = t.user_id.as_deref().map(|id| find_by_id(conn, id)).transpose()?.flatten() else {
-                    return Ok(TokenOutcome::Invalid);
-                };
-                // Every outstanding reset link of the account dies with this one.
-                diesel::update(
-                    tokens::table
-                        .filter(tokens::user_id.eq(&user.id))
-                        .filter(tokens::purpose.eq(TokenPurpose::ResetPassword.as_str()))
-                        .filter(tokens::used_at.is_null()),
-                )
-                .set(tokens::used_at.eq(now))
-                .execute(conn)?;
-                diesel::update(users::table.find(&user.id))
-                    .set((
-                        users::password_hash.eq(Some(&hash)),
-                        users::email_confirmed_at.eq(user.email_confirmed_at.or(Some(now))),
-                        users::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let ended = session::end_all_for_user(conn, &user.id, None)?;
-                password_changed_notice(conn, &settings, &user, now)?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::anonymous(ip.as_deref()),
-                    "account.password_reset",
-                    Some(Subject::user(&user.id)),
-                    json!({ "sessions_ended": ended }),
-                )?;
-                Ok(TokenOutcome::Done)
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let Some(t) = live_token(tx.conn, &token, TokenPurpose::ResetPassword, now)? else {
+                return Ok(TokenOutcome::Invalid);
+            };
+            let Some(user) = t.user_id.as_deref().map(|id| find_by_id(tx.conn, id)).transpose()?.flatten() else {
+                return Ok(TokenOutcome::Invalid);
+            };
+            // Every outstanding reset link of the account dies with this one.
+            diesel::update(
+                tokens::table
+                    .filter(tokens::user_id.eq(&user.id))
+                    .filter(tokens::purpose.eq(TokenPurpose::ResetPassword.as_str()))
+                    .filter(tokens::used_at.is_null()),
+            )
+            .set(tokens::used_at.eq(now))
+            .execute(tx.conn)?;
+            diesel::update(users::table.find(&user.id))
+                .set((
+                    users::password_hash.eq(Some(&hash)),
+                    users::email_confirmed_at.eq(user.email_confirmed_at.or(Some(now))),
+                    users::updated_at.eq(now),
+                ))
+                .execute(tx.conn)?;
+            let ended = session::end_all_for_user(tx.conn, &user.id, None)?;
+            password_changed_notice(tx.conn, &settings, &user, now)?;
+            tx.audit(
+                &Actor::anonymous(ip.as_deref()),
+                "account.password_reset",
+                Some(Subject::user(&user.id)),
+                json!({ "sessions_ended": ended }),
+            )?;
+            Ok(TokenOutcome::Done)
         })
         .await
 }
@@ -532,28 +508,24 @@ pub async fn change_password(
         return Ok(ChangePasswordOutcome::WrongCurrent);
     }
     let hash = state.hasher.hash(new).await?;
-    let now = state.clock.now();
     let settings = state.settings.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let role = role_of(&user);
-                diesel::update(users::table.find(&user.id))
-                    .set((users::password_hash.eq(Some(&hash)), users::updated_at.eq(now)))
-                    .execute(conn)?;
-                let ended = session::end_all_for_user(conn, &user.id, None)?;
-                let token = session::create(conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
-                password_changed_notice(conn, &settings, &user, now)?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&user.id, role, ip.as_deref()),
-                    "account.password_changed",
-                    Some(Subject::user(&user.id)),
-                    json!({ "sessions_ended": ended }),
-                )?;
-                Ok(ChangePasswordOutcome::Changed { token })
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let role = role_of(&user);
+            diesel::update(users::table.find(&user.id))
+                .set((users::password_hash.eq(Some(&hash)), users::updated_at.eq(now)))
+                .execute(tx.conn)?;
+            let ended = session::end_all_for_user(tx.conn, &user.id, None)?;
+            let token = session::create(tx.conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
+            password_changed_notice(tx.conn, &settings, &user, now)?;
+            tx.audit(
+                &Actor::user(&user.id, role, ip.as_deref()),
+                "account.password_changed",
+                Some(Subject::user(&user.id)),
+                json!({ "sessions_ended": ended }),
+            )?;
+            Ok(ChangePasswordOutcome::Changed { token })
         })
         .await
 }
@@ -566,33 +538,25 @@ pub async fn update_profile(
     locale: Locale,
     ip: Option<String>,
 ) -> AppResult<()> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let before = find_by_id(conn, &user_id)?.ok_or(AppError::NotFound)?;
-                diesel::update(users::table.find(&user_id))
-                    .set((
-                        users::full_name.eq(name.as_str()),
-                        users::locale.eq(locale.as_str()),
-                        users::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let changed: Vec<&str> =
-                    [("full_name", before.full_name != name.as_str()), ("locale", before.locale != locale.as_str())]
-                        .into_iter()
-                        .filter_map(|(f, c)| c.then_some(f))
-                        .collect();
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&user_id, role, ip.as_deref()),
-                    "account.profile_updated",
-                    Some(Subject::user(&user_id)),
-                    json!({ "changed": changed }),
-                )?;
-                Ok(())
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let before = find_by_id(tx.conn, &user_id)?.ok_or(AppError::NotFound)?;
+            diesel::update(users::table.find(&user_id))
+                .set((users::full_name.eq(name.as_str()), users::locale.eq(locale.as_str()), users::updated_at.eq(now)))
+                .execute(tx.conn)?;
+            let changed: Vec<&str> =
+                [("full_name", before.full_name != name.as_str()), ("locale", before.locale != locale.as_str())]
+                    .into_iter()
+                    .filter_map(|(f, c)| c.then_some(f))
+                    .collect();
+            tx.audit(
+                &Actor::user(&user_id, role, ip.as_deref()),
+                "account.profile_updated",
+                Some(Subject::user(&user_id)),
+                json!({ "changed": changed }),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -607,23 +571,19 @@ pub async fn set_notify_pref(
     pref: &'static str,
     ip: Option<String>,
 ) -> AppResult<()> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                diesel::update(users::table.find(&user_id))
-                    .set((users::notify_pref.eq(pref), users::updated_at.eq(now)))
-                    .execute(conn)?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&user_id, role, ip.as_deref()),
-                    "account.notifications_changed",
-                    Some(Subject::user(&user_id)),
-                    json!({ "notify": pref }),
-                )?;
-                Ok(())
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            diesel::update(users::table.find(&user_id))
+                .set((users::notify_pref.eq(pref), users::updated_at.eq(now)))
+                .execute(tx.conn)?;
+            tx.audit(
+                &Actor::user(&user_id, role, ip.as_deref()),
+                "account.notifications_changed",
+                Some(Subject::user(&user_id)),
+                json!({ "notify": pref }),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -652,21 +612,16 @@ pub async fn end_other_sessions(
     keep_session: String,
     ip: Option<String>,
 ) -> AppResult<usize> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let ended = session::end_all_for_user(conn, &user_id, Some(&keep_session))?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&user_id, role, ip.as_deref()),
-                    "account.sessions_ended",
-                    Some(Subject::user(&user_id)),
-                    json!({ "sessions_ended": ended }),
-                )?;
-                Ok(ended)
-            })
+        .write(move |tx| {
+            let ended = session::end_all_for_user(tx.conn, &user_id, Some(&keep_session))?;
+            tx.audit(
+                &Actor::user(&user_id, role, ip.as_deref()),
+                "account.sessions_ended",
+                Some(Subject::user(&user_id)),
+                json!({ "sessions_ended": ended }),
+            )?;
+            Ok(ended)
         })
         .await
 }
@@ -761,33 +716,31 @@ pub async fn setup_commissioner(
     ip: Option<String>,
 ) -> AppResult<CreateOutcome> {
     let hash = state.hasher.hash(&staff.password).await?;
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                if !setup_is_open(conn, &token, now)? {
-                    return Ok(CreateOutcome::Closed);
-                }
-                let outcome = insert_commissioner(
-                    conn,
-                    &staff,
-                    &hash,
-                    now,
-                    &Actor { id: None, role: Some("setup".into()), ip },
-                    "account.setup",
-                )?;
-                if matches!(outcome, CreateOutcome::Created { .. }) {
-                    // Every other setup link dies too.
-                    diesel::update(
-                        tokens::table
-                            .filter(tokens::purpose.eq(TokenPurpose::Setup.as_str()))
-                            .filter(tokens::used_at.is_null()),
-                    )
-                    .set(tokens::used_at.eq(now))
-                    .execute(conn)?;
-                }
-                Ok(outcome)
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            if !setup_is_open(tx.conn, &token, now)? {
+                return Ok(CreateOutcome::Closed);
+            }
+            let outcome = insert_commissioner(
+                tx.conn,
+                &staff,
+                &hash,
+                now,
+                &Actor { id: None, role: Some("setup".into()), ip },
+                "account.setup",
+            )?;
+            if matches!(outcome, CreateOutcome::Created { .. }) {
+                // Every other setup link dies too.
+                diesel::update(
+                    tokens::table
+                        .filter(tokens::purpose.eq(TokenPurpose::Setup.as_str()))
+                        .filter(tokens::used_at.is_null()),
+                )
+                .set(tokens::used_at.eq(now))
+                .execute(tx.conn)?;
+            }
+            Ok(outcome)
         })
         .await
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
-use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
+use crate::db::models::{Application, ApplicationEvent, Document, Group, Membership, User};
 use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
 use crate::documents::{self, Upload};
 use crate::domain::application::{self as rules, Action, Dni, DocumentKind, Status};
@@ -106,7 +106,8 @@ pub async fn submit(
     state
         .db(move |conn| {
             let result = conn.write_tx(|conn| -> AppResult<SubmitOutcome> {
-                let Some(group) = crate::services::groups::find_by_id(conn, &new.group_id)?.filter(|g| g.active) else {
+                let Some(group) = crate::db::queries::groups::find_by_id(conn, &new.group_id)?.filter(|g| g.active)
+                else {
                     return Ok(SubmitOutcome::GroupUnavailable);
                 };
                 if let Some(id) = open_application(conn, &resident_id, &group.id)? {
@@ -267,6 +268,33 @@ pub fn list_for_resident(conn: &mut DbConn, resident_id: &str) -> QueryResult<Ve
         .load(conn)
 }
 
+/// What a resident's home page lists.
+pub struct ResidentHome {
+    pub memberships: Vec<(Membership, Group)>,
+    pub applications: Vec<(Application, Group)>,
+    /// Active groups, each with whether the resident has an open application to it.
+    pub groups: Vec<(Group, bool)>,
+}
+
+pub async fn resident_home(state: &AppState, resident_id: String) -> AppResult<ResidentHome> {
+    state
+        .db(move |c| {
+            let memberships = crate::services::memberships::list_for_user(c, &resident_id)?;
+            let applications = list_for_resident(c, &resident_id)?;
+            let groups = crate::db::queries::groups::list_active(c)?
+                .into_iter()
+                .map(|g| {
+                    let open = applications
+                        .iter()
+                        .any(|(a, ag)| ag.id == g.id && a.status.parse::<Status>().is_ok_and(Status::is_open));
+                    (g, open)
+                })
+                .collect();
+            Ok(ResidentHome { memberships, applications, groups })
+        })
+        .await
+}
+
 /// Applies an applicant's action under optimistic locking: the update only happens if the
 /// application is still at `version`.
 fn applicant_transition(app: &Application, version: i32, action: Action) -> AppResult<Status> {
@@ -294,36 +322,32 @@ pub async fn withdraw(
     version: i32,
     ip: Option<String>,
 ) -> AppResult<()> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let app = own_application(conn, &id, &resident_id)?;
-                let next = applicant_transition(&app, version, Action::Withdraw)?;
-                let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
-                    .set((
-                        applications::status.eq(next.as_str()),
-                        applications::version.eq(version + 1),
-                        applications::claimed_by.eq(None::<String>),
-                        applications::claimed_at.eq(None::<NaiveDateTime>),
-                        applications::decided_at.eq(Some(now)),
-                        applications::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                if updated != 1 {
-                    return Err(AppError::Conflict);
-                }
-                add_event(conn, &id, now, Event::new("withdrawn", Some(&resident_id)))?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
-                    "application.withdrawn",
-                    Some(Subject { kind: "application", id: &id }),
-                    json!({ "from": app.status }),
-                )?;
-                Ok(())
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let app = own_application(tx.conn, &id, &resident_id)?;
+            let next = applicant_transition(&app, version, Action::Withdraw)?;
+            let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
+                .set((
+                    applications::status.eq(next.as_str()),
+                    applications::version.eq(version + 1),
+                    applications::claimed_by.eq(None::<String>),
+                    applications::claimed_at.eq(None::<NaiveDateTime>),
+                    applications::decided_at.eq(Some(now)),
+                    applications::updated_at.eq(now),
+                ))
+                .execute(tx.conn)?;
+            if updated != 1 {
+                return Err(AppError::Conflict);
+            }
+            add_event(tx.conn, &id, now, Event::new("withdrawn", Some(&resident_id)))?;
+            tx.audit(
+                &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
+                "application.withdrawn",
+                Some(Subject { kind: "application", id: &id }),
+                json!({ "from": app.status }),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -343,52 +367,48 @@ pub async fn resubmit(
     ip: Option<String>,
     answer: Resubmission,
 ) -> AppResult<()> {
-    let now = state.clock.now();
     let keys = state.keys.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let app = own_application(conn, &id, &resident_id)?;
-                let next = applicant_transition(&app, version, Action::Resubmit)?;
-                let kinds: Vec<DocumentKind> = answer.uploads.iter().map(|u| u.kind).collect();
-                documents::mark_replaced(conn, &id, &kinds, now)?;
-                let mut doc_ids = Vec::new();
-                for upload in &answer.uploads {
-                    doc_ids.push(documents::store(conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
-                }
-                let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
-                    .set((
-                        applications::status.eq(next.as_str()),
-                        applications::version.eq(version + 1),
-                        applications::requested_kinds.eq(""),
-                        applications::claimed_by.eq(None::<String>),
-                        applications::claimed_at.eq(None::<NaiveDateTime>),
-                        applications::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                if updated != 1 {
-                    return Err(AppError::Conflict);
-                }
-                add_event(
-                    conn,
-                    &id,
-                    now,
-                    Event {
-                        message: answer.message.as_deref(),
-                        details: json!({ "kinds": kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>() }),
-                        ..Event::new("resubmitted", Some(&resident_id))
-                    },
-                )?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
-                    "application.resubmitted",
-                    Some(Subject { kind: "application", id: &id }),
-                    json!({ "documents": doc_ids }),
-                )?;
-                Ok(())
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let app = own_application(tx.conn, &id, &resident_id)?;
+            let next = applicant_transition(&app, version, Action::Resubmit)?;
+            let kinds: Vec<DocumentKind> = answer.uploads.iter().map(|u| u.kind).collect();
+            documents::mark_replaced(tx.conn, &id, &kinds, now)?;
+            let mut doc_ids = Vec::new();
+            for upload in &answer.uploads {
+                doc_ids.push(documents::store(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
+            }
+            let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
+                .set((
+                    applications::status.eq(next.as_str()),
+                    applications::version.eq(version + 1),
+                    applications::requested_kinds.eq(""),
+                    applications::claimed_by.eq(None::<String>),
+                    applications::claimed_at.eq(None::<NaiveDateTime>),
+                    applications::updated_at.eq(now),
+                ))
+                .execute(tx.conn)?;
+            if updated != 1 {
+                return Err(AppError::Conflict);
+            }
+            add_event(
+                tx.conn,
+                &id,
+                now,
+                Event {
+                    message: answer.message.as_deref(),
+                    details: json!({ "kinds": kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>() }),
+                    ..Event::new("resubmitted", Some(&resident_id))
+                },
+            )?;
+            tx.audit(
+                &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
+                "application.resubmitted",
+                Some(Subject { kind: "application", id: &id }),
+                json!({ "documents": doc_ids }),
+            )?;
+            Ok(())
         })
         .await
 }
@@ -427,36 +447,31 @@ pub async fn view_document(
     viewer: Option<Viewer>,
 ) -> AppResult<(Document, Vec<u8>)> {
     let Some(viewer) = viewer else { return Err(AppError::NotFound) };
-    let now = state.clock.now();
     let keys = state.keys.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                use crate::db::schema::documents as docs;
-                let found: Option<(Document, Application)> = docs::table
-                    .inner_join(applications::table)
-                    .filter(docs::id.eq(&document_id))
-                    .filter(docs::application_id.eq(&application_id))
-                    .select((Document::as_select(), Application::as_select()))
-                    .first(conn)
-                    .optional()?;
-                let Some((doc, app)) = found else { return Err(AppError::NotFound) };
-                if !may_view(conn, &viewer, &app)? {
-                    return Err(AppError::NotFound);
-                }
-                let Some(bytes) = documents::read(conn, &keys, &doc).map_err(AppError::Internal)? else {
-                    return Err(AppError::NotFound);
-                };
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&viewer.user_id, viewer.role, viewer.ip.as_deref()),
-                    "document.viewed",
-                    Some(Subject { kind: "document", id: &doc.id }),
-                    json!({ "application_id": app.id, "kind": doc.kind }),
-                )?;
-                Ok((doc, bytes))
-            })
+        .write(move |tx| {
+            use crate::db::schema::documents as docs;
+            let found: Option<(Document, Application)> = docs::table
+                .inner_join(applications::table)
+                .filter(docs::id.eq(&document_id))
+                .filter(docs::application_id.eq(&application_id))
+                .select((Document::as_select(), Application::as_select()))
+                .first(tx.conn)
+                .optional()?;
+            let Some((doc, app)) = found else { return Err(AppError::NotFound) };
+            if !may_view(tx.conn, &viewer, &app)? {
+                return Err(AppError::NotFound);
+            }
+            let Some(bytes) = documents::read(tx.conn, &keys, &doc).map_err(AppError::Internal)? else {
+                return Err(AppError::NotFound);
+            };
+            tx.audit(
+                &Actor::user(&viewer.user_id, viewer.role, viewer.ip.as_deref()),
+                "document.viewed",
+                Some(Subject { kind: "document", id: &doc.id }),
+                json!({ "application_id": app.id, "kind": doc.kind }),
+            )?;
+            Ok((doc, bytes))
         })
         .await
 }

@@ -1,39 +1,37 @@
 //! Neighbourhood groups: what residents apply to, officers review for, and commissioners
 //! manage. Each change is one transaction with its audit entry.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::audit::{self, Actor, Subject};
-use crate::db::DbConn;
+use crate::app::Tx;
+use crate::audit::{Actor, Subject};
 use crate::db::models::Group;
+use crate::db::queries;
+use crate::db::queries::groups::find_by_slug;
 use crate::db::schema::groups;
 use crate::domain::group::{GroupSettings, GroupSlug};
 use crate::error::{AppError, AppResult};
 
-/// Active groups by name, for residents choosing theirs. There are a handful per town, so
-/// the whole list is one small page.
-pub fn list_active(conn: &mut DbConn) -> QueryResult<Vec<Group>> {
-    groups::table.filter(groups::active.eq(true)).order(groups::name.asc()).limit(500).load(conn)
+/// Active groups by name, for the landing page and residents choosing theirs.
+pub async fn list_active(state: &AppState) -> AppResult<Vec<Group>> {
+    state.db(|c| Ok(queries::groups::list_active(c)?)).await
 }
 
 /// Every group, active ones first, for the commissioners' list.
-pub fn list_all(conn: &mut DbConn) -> QueryResult<Vec<Group>> {
-    groups::table.order((groups::active.desc(), groups::name.asc())).limit(500).load(conn)
+pub async fn list_all(state: &AppState) -> AppResult<Vec<Group>> {
+    state.db(|c| Ok(queries::groups::list_all(c)?)).await
 }
 
-pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Group>> {
-    groups::table.filter(groups::slug.eq(slug)).first(conn).optional()
+/// The group at `slug`, active or not (commissioners).
+pub async fn find(state: &AppState, slug: GroupSlug) -> AppResult<Group> {
+    state.db(move |c| queries::groups::find_by_slug(c, slug.as_str())?.ok_or(AppError::NotFound)).await
 }
 
-pub fn find_active_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Group>> {
-    groups::table.filter(groups::slug.eq(slug)).filter(groups::active.eq(true)).first(conn).optional()
-}
-
-pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Group>> {
-    groups::table.find(id).first(conn).optional()
+/// The active group at `slug` (residents applying).
+pub async fn find_active(state: &AppState, slug: String) -> AppResult<Group> {
+    state.db(move |c| queries::groups::find_active_by_slug(c, &slug)?.ok_or(AppError::NotFound)).await
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,9 +43,9 @@ pub enum SaveOutcome {
     SlugTaken,
 }
 
-/// Inserts an active group and its audit entry; call inside a write transaction. The
-/// caller checks that the slug is free.
-pub fn insert(conn: &mut DbConn, s: &GroupSettings, now: NaiveDateTime, actor: &Actor) -> AppResult<String> {
+/// Inserts an active group and its audit entry. The caller checks that the slug is free.
+pub fn insert(tx: &mut Tx, s: &GroupSettings, actor: &Actor) -> AppResult<String> {
+    let now = tx.now;
     let id = uuid::Uuid::new_v4().to_string();
     diesel::insert_into(groups::table)
         .values(Group {
@@ -65,8 +63,8 @@ pub fn insert(conn: &mut DbConn, s: &GroupSettings, now: NaiveDateTime, actor: &
             updated_at: now,
             member_seq: 0,
         })
-        .execute(conn)?;
-    audit::record(conn, now, actor, "group.created", Some(Subject { kind: "group", id: &id }), json!({}))?;
+        .execute(tx.conn)?;
+    tx.audit(actor, "group.created", Some(Subject { kind: "group", id: &id }), json!({}))?;
     Ok(id)
 }
 
@@ -81,17 +79,16 @@ fn slug_race_to_outcome(result: AppResult<SaveOutcome>) -> AppResult<SaveOutcome
 
 #[tracing::instrument(skip_all, fields(slug = %settings.slug))]
 pub async fn create(state: &AppState, settings: GroupSettings, actor: Actor) -> AppResult<SaveOutcome> {
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            slug_race_to_outcome(conn.write_tx(|conn| {
-                if find_by_slug(conn, settings.slug.as_str())?.is_some() {
+    slug_race_to_outcome(
+        state
+            .write(move |tx| {
+                if find_by_slug(tx.conn, settings.slug.as_str())?.is_some() {
                     return Ok(SaveOutcome::SlugTaken);
                 }
-                Ok(SaveOutcome::Saved { id: insert(conn, &settings, now, &actor)? })
-            }))
-        })
-        .await
+                Ok(SaveOutcome::Saved { id: insert(tx, &settings, &actor)? })
+            })
+            .await,
+    )
 }
 
 /// The names of the fields `new` changes, for the audit entry (names only: the values are
@@ -121,16 +118,16 @@ pub async fn update(
     settings: GroupSettings,
     actor: Actor,
 ) -> AppResult<SaveOutcome> {
-    let now = state.clock.now();
-    state
-        .db(move |conn| {
-            slug_race_to_outcome(conn.write_tx(|conn| {
-                let old = find_by_slug(conn, slug.as_str())?.ok_or(AppError::NotFound)?;
+    slug_race_to_outcome(
+        state
+            .write(move |tx| {
+                let now = tx.now;
+                let old = find_by_slug(tx.conn, slug.as_str())?.ok_or(AppError::NotFound)?;
                 let changed = changed_fields(&old, &settings);
                 if changed.is_empty() {
                     return Ok(SaveOutcome::Saved { id: old.id });
                 }
-                if changed.contains(&"slug") && find_by_slug(conn, settings.slug.as_str())?.is_some() {
+                if changed.contains(&"slug") && find_by_slug(tx.conn, settings.slug.as_str())?.is_some() {
                     return Ok(SaveOutcome::SlugTaken);
                 }
                 diesel::update(groups::table.find(&old.id))
@@ -145,40 +142,34 @@ pub async fn update(
                         groups::two_approvals.eq(settings.two_approvals),
                         groups::updated_at.eq(now),
                     ))
-                    .execute(conn)?;
-                audit::record(
-                    conn,
-                    now,
+                    .execute(tx.conn)?;
+                tx.audit(
                     &actor,
                     "group.updated",
                     Some(Subject { kind: "group", id: &old.id }),
                     json!({ "changed": changed }),
                 )?;
                 Ok(SaveOutcome::Saved { id: old.id })
-            }))
-        })
-        .await
+            })
+            .await,
+    )
 }
 
 /// Opens or closes a group to new applications and the public list. Setting the state it
 /// already has writes nothing.
 #[tracing::instrument(skip_all, fields(slug = %slug, active))]
 pub async fn set_active(state: &AppState, slug: GroupSlug, active: bool, actor: Actor) -> AppResult<()> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let group = find_by_slug(conn, slug.as_str())?.ok_or(AppError::NotFound)?;
-                if group.active == active {
-                    return Ok(());
-                }
-                diesel::update(groups::table.find(&group.id))
-                    .set((groups::active.eq(active), groups::updated_at.eq(now)))
-                    .execute(conn)?;
-                let action = if active { "group.activated" } else { "group.deactivated" };
-                audit::record(conn, now, &actor, action, Some(Subject { kind: "group", id: &group.id }), json!({}))?;
-                Ok(())
-            })
+        .write(move |tx| {
+            let group = find_by_slug(tx.conn, slug.as_str())?.ok_or(AppError::NotFound)?;
+            if group.active == active {
+                return Ok(());
+            }
+            diesel::update(groups::table.find(&group.id))
+                .set((groups::active.eq(active), groups::updated_at.eq(tx.now)))
+                .execute(tx.conn)?;
+            let action = if active { "group.activated" } else { "group.deactivated" };
+            tx.audit(&actor, action, Some(Subject { kind: "group", id: &group.id }), json!({}))
         })
         .await
 }

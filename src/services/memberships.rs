@@ -238,80 +238,75 @@ pub async fn change_status(
     let today = local_today(now);
     let settings = state.settings.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let (m, group, member) = find_for_staff(conn, &id, &staff)?.ok_or(AppError::NotFound)?;
-                let current: MembershipStatus =
-                    m.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
-                let next = match (change, current) {
-                    (StatusChange::Suspend, MembershipStatus::Active) => MembershipStatus::Suspended,
-                    (StatusChange::Reinstate, MembershipStatus::Suspended) if m.valid_until >= today => {
-                        MembershipStatus::Active
-                    }
-                    (StatusChange::Reinstate, MembershipStatus::Suspended) => MembershipStatus::Expired,
-                    (StatusChange::Revoke, MembershipStatus::Active | MembershipStatus::Suspended) => {
-                        MembershipStatus::Revoked
-                    }
-                    _ => return Err(AppError::Conflict),
-                };
-                let back_on_list = matches!(next, MembershipStatus::Suspended | MembershipStatus::Revoked);
-                let changed = diesel::update(memberships::table.find(&m.id).filter(memberships::status.eq(&m.status)))
+        .write(move |tx| {
+            let now = tx.now;
+            let (m, group, member) = find_for_staff(tx.conn, &id, &staff)?.ok_or(AppError::NotFound)?;
+            let current: MembershipStatus =
+                m.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+            let next = match (change, current) {
+                (StatusChange::Suspend, MembershipStatus::Active) => MembershipStatus::Suspended,
+                (StatusChange::Reinstate, MembershipStatus::Suspended) if m.valid_until >= today => {
+                    MembershipStatus::Active
+                }
+                (StatusChange::Reinstate, MembershipStatus::Suspended) => MembershipStatus::Expired,
+                (StatusChange::Revoke, MembershipStatus::Active | MembershipStatus::Suspended) => {
+                    MembershipStatus::Revoked
+                }
+                _ => return Err(AppError::Conflict),
+            };
+            let back_on_list = matches!(next, MembershipStatus::Suspended | MembershipStatus::Revoked);
+            let changed = diesel::update(memberships::table.find(&m.id).filter(memberships::status.eq(&m.status)))
+                .set((
+                    memberships::status.eq(next.as_str()),
+                    memberships::status_reason.eq(reason.clone()),
+                    memberships::updated_at.eq(now),
+                ))
+                .execute(tx.conn)?;
+            // Someone else changed it at the same moment: theirs stands, ours is a conflict.
+            if changed != 1 {
+                return Err(AppError::Conflict);
+            }
+            if back_on_list {
+                diesel::update(memberships::table.find(&m.id))
                     .set((
-                        memberships::status.eq(next.as_str()),
-                        memberships::status_reason.eq(reason.clone()),
-                        memberships::updated_at.eq(now),
+                        memberships::removed_from_chat_at.eq(None::<NaiveDateTime>),
+                        memberships::removed_from_chat_by.eq(None::<String>),
                     ))
-                    .execute(conn)?;
-                // Someone else changed it at the same moment: theirs stands, ours is a conflict.
-                if changed != 1 {
-                    return Err(AppError::Conflict);
+                    .execute(tx.conn)?;
+            }
+            let action = match change {
+                StatusChange::Suspend => "membership.suspended",
+                StatusChange::Reinstate => "membership.reinstated",
+                StatusChange::Revoke => "membership.revoked",
+            };
+            tx.audit(
+                &Actor::user(&staff.user_id, staff.role, staff.ip.as_deref()),
+                action,
+                Some(Subject { kind: "membership", id: &m.id }),
+                // The reason is free text and may name people: it stays on the membership
+                // (which deletion blanks), the append-only log only notes there was one.
+                json!({ "from": m.status, "to": next.as_str(), "has_reason": reason.is_some() }),
+            )?;
+            let locale: Locale = member.locale.parse().unwrap_or_default();
+            let (subject, body) = match change {
+                StatusChange::Suspend => {
+                    (tk!("mail.membership_suspended.subject"), tk!("mail.membership_suspended.body"))
                 }
-                if back_on_list {
-                    diesel::update(memberships::table.find(&m.id))
-                        .set((
-                            memberships::removed_from_chat_at.eq(None::<NaiveDateTime>),
-                            memberships::removed_from_chat_by.eq(None::<String>),
-                        ))
-                        .execute(conn)?;
+                StatusChange::Reinstate => {
+                    (tk!("mail.membership_reinstated.subject"), tk!("mail.membership_reinstated.body"))
                 }
-                let action = match change {
-                    StatusChange::Suspend => "membership.suspended",
-                    StatusChange::Reinstate => "membership.reinstated",
-                    StatusChange::Revoke => "membership.revoked",
-                };
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&staff.user_id, staff.role, staff.ip.as_deref()),
-                    action,
-                    Some(Subject { kind: "membership", id: &m.id }),
-                    // The reason is free text and may name people: it stays on the membership
-                    // (which deletion blanks), the append-only log only notes there was one.
-                    json!({ "from": m.status, "to": next.as_str(), "has_reason": reason.is_some() }),
-                )?;
-                let locale: Locale = member.locale.parse().unwrap_or_default();
-                let (subject, body) = match change {
-                    StatusChange::Suspend => {
-                        (tk!("mail.membership_suspended.subject"), tk!("mail.membership_suspended.body"))
-                    }
-                    StatusChange::Reinstate => {
-                        (tk!("mail.membership_reinstated.subject"), tk!("mail.membership_reinstated.body"))
-                    }
-                    StatusChange::Revoke => {
-                        (tk!("mail.membership_revoked.subject"), tk!("mail.membership_revoked.body"))
-                    }
-                };
-                let mut mail = Mail::new(locale, &settings.org_name, subject, &member.full_name)
-                    .para(body, &[("group", &group.name), ("number", &m.number)]);
-                if let Some(r) = &reason {
-                    mail = mail.para(tk!("mail.membership_reason"), &[("reason", r)]);
-                }
-                let rendered = mail
-                    .action(tk!("mail.membership_action"), settings.link(&format!("/memberships/{}", m.id)))
-                    .render()?;
-                outbox::enqueue(conn, now, &member.email, &rendered)?;
-                Ok(next)
-            })
+                StatusChange::Revoke => (tk!("mail.membership_revoked.subject"), tk!("mail.membership_revoked.body")),
+            };
+            let mut mail = Mail::new(locale, &settings.org_name, subject, &member.full_name)
+                .para(body, &[("group", &group.name), ("number", &m.number)]);
+            if let Some(r) = &reason {
+                mail = mail.para(tk!("mail.membership_reason"), &[("reason", r)]);
+            }
+            let rendered = mail
+                .action(tk!("mail.membership_action"), settings.link(&format!("/memberships/{}", m.id)))
+                .render()?;
+            tx.mail(&member.email, &rendered)?;
+            Ok(next)
         })
         .await
 }
@@ -357,30 +352,26 @@ pub fn removals(conn: &mut DbConn, staff: &Staff) -> QueryResult<Vec<Removal>> {
 }
 
 pub async fn mark_removed(state: &AppState, staff: Staff, id: String) -> AppResult<()> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let (m, _, _) = find_for_staff(conn, &id, &staff)?.ok_or(AppError::NotFound)?;
-                if m.status == MembershipStatus::Active.as_str() || m.removed_from_chat_at.is_some() {
-                    return Err(AppError::Conflict);
-                }
-                diesel::update(memberships::table.find(&m.id))
-                    .set((
-                        memberships::removed_from_chat_at.eq(Some(now)),
-                        memberships::removed_from_chat_by.eq(Some(&staff.user_id)),
-                    ))
-                    .execute(conn)?;
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&staff.user_id, staff.role, staff.ip.as_deref()),
-                    "membership.removed_from_chat",
-                    Some(Subject { kind: "membership", id: &m.id }),
-                    json!({ "status": m.status }),
-                )?;
-                Ok(())
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let (m, _, _) = find_for_staff(tx.conn, &id, &staff)?.ok_or(AppError::NotFound)?;
+            if m.status == MembershipStatus::Active.as_str() || m.removed_from_chat_at.is_some() {
+                return Err(AppError::Conflict);
+            }
+            diesel::update(memberships::table.find(&m.id))
+                .set((
+                    memberships::removed_from_chat_at.eq(Some(now)),
+                    memberships::removed_from_chat_by.eq(Some(&staff.user_id)),
+                ))
+                .execute(tx.conn)?;
+            tx.audit(
+                &Actor::user(&staff.user_id, staff.role, staff.ip.as_deref()),
+                "membership.removed_from_chat",
+                Some(Subject { kind: "membership", id: &m.id }),
+                json!({ "status": m.status }),
+            )?;
+            Ok(())
         })
         .await
 }

@@ -28,7 +28,6 @@ use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
-use crate::mail::outbox;
 use crate::services::accounts::{find_by_email, find_by_id, live_token, locale_of, role_of, use_token};
 use crate::services::applications::{Event, add_event};
 use crate::tk;
@@ -97,136 +96,131 @@ fn event_json(e: &ApplicationEvent, user_id: &str) -> Value {
 /// files still held included, base64-encoded), memberships, and the audit entries about
 /// the account or made by it. Nothing about anyone else. Audited as `account.exported`.
 pub async fn export(state: &AppState, user_id: String, ip: Option<String>) -> AppResult<Export> {
-    let now = state.clock.now();
     let keys = state.keys.clone();
     let org = state.settings.org_name.clone();
     let retention_days = state.settings.document_retention_days;
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let user = resident(conn, &user_id)?;
-                let apps: Vec<(Application, Group)> = applications::table
-                    .inner_join(groups::table)
-                    .filter(applications::resident_id.eq(&user.id))
-                    .order(applications::created_at.asc())
-                    .select((Application::as_select(), Group::as_select()))
-                    .load(conn)?;
-                let b64 = base64::engine::general_purpose::STANDARD;
-                let mut files = 0;
-                let mut apps_json = Vec::new();
-                for (app, group) in &apps {
-                    let events: Vec<ApplicationEvent> = application_events::table
-                        .filter(application_events::application_id.eq(&app.id))
-                        .filter(application_events::internal.eq(false))
-                        .order(application_events::at.asc())
-                        .load(conn)?;
-                    let docs: Vec<Document> = documents::table
-                        .filter(documents::application_id.eq(&app.id))
-                        .order(documents::uploaded_at.asc())
-                        .load(conn)?;
-                    let mut docs_json = Vec::new();
-                    for d in &docs {
-                        let content = files::read(conn, &keys, d).map_err(AppError::Internal)?;
-                        files += usize::from(content.is_some());
-                        docs_json.push(json!({
-                            "id": d.id,
-                            "kind": d.kind,
-                            "media_type": d.media_type,
-                            "size_bytes": d.size_bytes,
-                            "sha256": d.sha256,
-                            "original_name": d.original_name,
-                            "uploaded_at": d.uploaded_at,
-                            "replaced_at": d.replaced_at,
-                            "deleted_at": d.purged_at,
-                            "content_base64": content.map(|bytes| b64.encode(bytes)),
-                        }));
-                    }
-                    apps_json.push(json!({
-                        "id": app.id,
-                        "group": { "id": group.id, "name": group.name, "slug": group.slug },
-                        "status": app.status,
-                        "street_address": app.street_address,
-                        "dni": app.dni,
-                        "phone": app.phone,
-                        "certificate_issued_on": app.certificate_issued_on,
-                        "consented_at": app.consented_at,
-                        "submitted_at": app.submitted_at,
-                        "decided_at": app.decided_at,
-                        "files_deleted_after": app.decided_at.map(|d| {
-                            crate::domain::retention::documents_purge_at(d, retention_days)
-                        }),
-                        "created_at": app.created_at,
-                        "updated_at": app.updated_at,
-                        "timeline": events.iter().map(|e| event_json(e, &user.id)).collect::<Vec<_>>(),
-                        "documents": docs_json,
+        .write(move |tx| {
+            let now = tx.now;
+            let user = resident(tx.conn, &user_id)?;
+            let apps: Vec<(Application, Group)> = applications::table
+                .inner_join(groups::table)
+                .filter(applications::resident_id.eq(&user.id))
+                .order(applications::created_at.asc())
+                .select((Application::as_select(), Group::as_select()))
+                .load(tx.conn)?;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            let mut files = 0;
+            let mut apps_json = Vec::new();
+            for (app, group) in &apps {
+                let events: Vec<ApplicationEvent> = application_events::table
+                    .filter(application_events::application_id.eq(&app.id))
+                    .filter(application_events::internal.eq(false))
+                    .order(application_events::at.asc())
+                    .load(tx.conn)?;
+                let docs: Vec<Document> = documents::table
+                    .filter(documents::application_id.eq(&app.id))
+                    .order(documents::uploaded_at.asc())
+                    .load(tx.conn)?;
+                let mut docs_json = Vec::new();
+                for d in &docs {
+                    let content = files::read(tx.conn, &keys, d).map_err(AppError::Internal)?;
+                    files += usize::from(content.is_some());
+                    docs_json.push(json!({
+                        "id": d.id,
+                        "kind": d.kind,
+                        "media_type": d.media_type,
+                        "size_bytes": d.size_bytes,
+                        "sha256": d.sha256,
+                        "original_name": d.original_name,
+                        "uploaded_at": d.uploaded_at,
+                        "replaced_at": d.replaced_at,
+                        "deleted_at": d.purged_at,
+                        "content_base64": content.map(|bytes| b64.encode(bytes)),
                     }));
                 }
-                let ms: Vec<(Membership, Group)> = memberships::table
-                    .inner_join(groups::table)
-                    .filter(memberships::user_id.eq(&user.id))
-                    .order(memberships::created_at.asc())
-                    .select((Membership::as_select(), Group::as_select()))
-                    .load(conn)?;
-                let ms_json: Vec<Value> = ms
-                    .iter()
-                    .map(|(m, g)| {
-                        json!({
-                            "id": m.id,
-                            "group": { "id": g.id, "name": g.name, "slug": g.slug },
-                            "application_id": m.application_id,
-                            "number": m.number,
-                            "status": m.status,
-                            "status_reason": m.status_reason,
-                            "valid_from": m.valid_from,
-                            "valid_until": m.valid_until,
-                            "created_at": m.created_at,
-                            "updated_at": m.updated_at,
-                        })
+                apps_json.push(json!({
+                    "id": app.id,
+                    "group": { "id": group.id, "name": group.name, "slug": group.slug },
+                    "status": app.status,
+                    "street_address": app.street_address,
+                    "dni": app.dni,
+                    "phone": app.phone,
+                    "certificate_issued_on": app.certificate_issued_on,
+                    "consented_at": app.consented_at,
+                    "submitted_at": app.submitted_at,
+                    "decided_at": app.decided_at,
+                    "files_deleted_after": app.decided_at.map(|d| {
+                        crate::domain::retention::documents_purge_at(d, retention_days)
+                    }),
+                    "created_at": app.created_at,
+                    "updated_at": app.updated_at,
+                    "timeline": events.iter().map(|e| event_json(e, &user.id)).collect::<Vec<_>>(),
+                    "documents": docs_json,
+                }));
+            }
+            let ms: Vec<(Membership, Group)> = memberships::table
+                .inner_join(groups::table)
+                .filter(memberships::user_id.eq(&user.id))
+                .order(memberships::created_at.asc())
+                .select((Membership::as_select(), Group::as_select()))
+                .load(tx.conn)?;
+            let ms_json: Vec<Value> = ms
+                .iter()
+                .map(|(m, g)| {
+                    json!({
+                        "id": m.id,
+                        "group": { "id": g.id, "name": g.name, "slug": g.slug },
+                        "application_id": m.application_id,
+                        "number": m.number,
+                        "status": m.status,
+                        "status_reason": m.status_reason,
+                        "valid_from": m.valid_from,
+                        "valid_until": m.valid_until,
+                        "created_at": m.created_at,
+                        "updated_at": m.updated_at,
                     })
-                    .collect();
-                let entries: Vec<AuditEntry> = audit_log::table
-                    .filter(
-                        audit_log::actor_id
-                            .eq(&user.id)
-                            .or(audit_log::subject_type.eq("user").and(audit_log::subject_id.eq(&user.id))),
-                    )
-                    .order(audit_log::seq.asc())
-                    .load(conn)?;
-                let doc = json!({
-                    "format": "vecinal-export/1",
-                    "generated_at": now,
-                    "organisation": org,
-                    "notes": [
-                        "Times are UTC.",
-                        "Documents still held are included as base64 (content_base64); deleted ones keep their metadata only.",
-                        "Staff-internal notes and data about other people are not included.",
-                    ],
-                    "account": {
-                        "id": user.id,
-                        "email": user.email,
-                        "full_name": user.full_name,
-                        "role": user.role,
-                        "locale": user.locale,
-                        "email_confirmed_at": user.email_confirmed_at,
-                        "active": user.active,
-                        "created_at": user.created_at,
-                        "updated_at": user.updated_at,
-                    },
-                    "applications": apps_json,
-                    "memberships": ms_json,
-                    "audit_log": entries.iter().map(|e| audit_entry_json(e, &user.id)).collect::<Vec<_>>(),
-                });
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&user.id, Role::Resident, ip.as_deref()),
-                    "account.exported",
-                    Some(Subject::user(&user.id)),
-                    json!({ "applications": apps.len(), "files": files, "audit_entries": entries.len() }),
-                )?;
-                let json = serde_json::to_vec_pretty(&doc).map_err(AppError::internal)?;
-                Ok(Export { file_name: format!("vecinal-export-{}.json", now.format("%Y-%m-%d")), json })
-            })
+                })
+                .collect();
+            let entries: Vec<AuditEntry> = audit_log::table
+                .filter(
+                    audit_log::actor_id
+                        .eq(&user.id)
+                        .or(audit_log::subject_type.eq("user").and(audit_log::subject_id.eq(&user.id))),
+                )
+                .order(audit_log::seq.asc())
+                .load(tx.conn)?;
+            let doc = json!({
+                "format": "vecinal-export/1",
+                "generated_at": now,
+                "organisation": org,
+                "notes": [
+                    "Times are UTC.",
+                    "Documents still held are included as base64 (content_base64); deleted ones keep their metadata only.",
+                    "Staff-internal notes and data about other people are not included.",
+                ],
+                "account": {
+                    "id": user.id,
+                    "email": user.email,
+                    "full_name": user.full_name,
+                    "role": user.role,
+                    "locale": user.locale,
+                    "email_confirmed_at": user.email_confirmed_at,
+                    "active": user.active,
+                    "created_at": user.created_at,
+                    "updated_at": user.updated_at,
+                },
+                "applications": apps_json,
+                "memberships": ms_json,
+                "audit_log": entries.iter().map(|e| audit_entry_json(e, &user.id)).collect::<Vec<_>>(),
+            });
+            tx.audit(&Actor::user(&user.id, Role::Resident, ip.as_deref()),
+                "account.exported",
+                Some(Subject::user(&user.id)),
+                json!({ "applications": apps.len(), "files": files, "audit_entries": entries.len() }),
+            )?;
+            let json = serde_json::to_vec_pretty(&doc).map_err(AppError::internal)?;
+            Ok(Export { file_name: format!("vecinal-export-{}.json", now.format("%Y-%m-%d")), json })
         })
         .await
 }
@@ -252,38 +246,34 @@ pub async fn update_phone(
     phone: Option<String>,
     ip: Option<String>,
 ) -> AppResult<usize> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let user = resident(conn, &user_id)?;
-                let apps: Vec<(String, String, Option<String>)> = applications::table
-                    .filter(applications::resident_id.eq(&user.id))
-                    .select((applications::id, applications::status, applications::phone))
-                    .load(conn)?;
-                let to_change: Vec<&(String, String, Option<String>)> =
-                    apps.iter().filter(|(_, _, p)| *p != phone).collect();
-                let ids: Vec<&str> = to_change.iter().map(|(id, _, _)| id.as_str()).collect();
-                let changed = diesel::update(applications::table.filter(applications::id.eq_any(&ids)))
-                    .set((applications::phone.eq(&phone), applications::updated_at.eq(now)))
-                    .execute(conn)?;
-                for (id, status, _) in to_change {
-                    if status.parse::<Status>().is_ok_and(Status::is_open) {
-                        add_event(conn, id, now, Event::new("phone_updated", Some(&user.id)))?;
-                    }
+        .write(move |tx| {
+            let now = tx.now;
+            let user = resident(tx.conn, &user_id)?;
+            let apps: Vec<(String, String, Option<String>)> = applications::table
+                .filter(applications::resident_id.eq(&user.id))
+                .select((applications::id, applications::status, applications::phone))
+                .load(tx.conn)?;
+            let to_change: Vec<&(String, String, Option<String>)> =
+                apps.iter().filter(|(_, _, p)| *p != phone).collect();
+            let ids: Vec<&str> = to_change.iter().map(|(id, _, _)| id.as_str()).collect();
+            let changed = diesel::update(applications::table.filter(applications::id.eq_any(&ids)))
+                .set((applications::phone.eq(&phone), applications::updated_at.eq(now)))
+                .execute(tx.conn)?;
+            for (id, status, _) in to_change {
+                if status.parse::<Status>().is_ok_and(Status::is_open) {
+                    add_event(tx.conn, id, now, Event::new("phone_updated", Some(&user.id)))?;
                 }
-                if changed > 0 {
-                    audit::record(
-                        conn,
-                        now,
-                        &Actor::user(&user.id, Role::Resident, ip.as_deref()),
-                        "account.phone_updated",
-                        Some(Subject::user(&user.id)),
-                        json!({ "applications": changed }),
-                    )?;
-                }
-                Ok(changed)
-            })
+            }
+            if changed > 0 {
+                tx.audit(
+                    &Actor::user(&user.id, Role::Resident, ip.as_deref()),
+                    "account.phone_updated",
+                    Some(Subject::user(&user.id)),
+                    json!({ "applications": changed }),
+                )?;
+            }
+            Ok(changed)
         })
         .await
 }
@@ -317,67 +307,59 @@ pub async fn request_email_change(
     if new_email.as_str() == user.email {
         return Ok(EmailChangeRequest::SameAddress);
     }
-    let now = state.clock.now();
     let settings = state.settings.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let role = role_of(&user);
-                let taken = find_by_email(conn, &new_email)?.is_some();
-                let sent = !taken && throttle::take_mail_allowance(conn, new_email.as_str(), now)?;
-                if sent {
-                    // Only the newest link works.
-                    diesel::update(
-                        tokens::table
-                            .filter(tokens::user_id.eq(&user.id))
-                            .filter(tokens::purpose.eq(TokenPurpose::ChangeEmail.as_str()))
-                            .filter(tokens::used_at.is_null()),
+        .write(move |tx| {
+            let now = tx.now;
+            let role = role_of(&user);
+            let taken = find_by_email(tx.conn, &new_email)?.is_some();
+            let sent = !taken && throttle::take_mail_allowance(tx.conn, new_email.as_str(), now)?;
+            if sent {
+                // Only the newest link works.
+                diesel::update(
+                    tokens::table
+                        .filter(tokens::user_id.eq(&user.id))
+                        .filter(tokens::purpose.eq(TokenPurpose::ChangeEmail.as_str()))
+                        .filter(tokens::used_at.is_null()),
+                )
+                .set(tokens::used_at.eq(now))
+                .execute(tx.conn)?;
+                let token = SecretToken::generate();
+                diesel::insert_into(tokens::table)
+                    .values((
+                        tokens::id.eq(token.hash()),
+                        tokens::purpose.eq(TokenPurpose::ChangeEmail.as_str()),
+                        tokens::user_id.eq(&user.id),
+                        tokens::created_at.eq(now),
+                        tokens::expires_at.eq(now + TokenPurpose::ChangeEmail.lifetime()),
+                        tokens::new_email.eq(new_email.as_str()),
+                    ))
+                    .execute(tx.conn)?;
+                let locale = locale_of(&user);
+                let confirm = Mail::new(locale, &settings.org_name, tk!("mail.email_change.subject"), &user.full_name)
+                    .para(tk!("mail.email_change.body"), &[])
+                    .action(
+                        tk!("mail.email_change.action"),
+                        settings.link(&format!("/account/email/confirm/{}", token.expose())),
                     )
-                    .set(tokens::used_at.eq(now))
-                    .execute(conn)?;
-                    let token = SecretToken::generate();
-                    diesel::insert_into(tokens::table)
-                        .values((
-                            tokens::id.eq(token.hash()),
-                            tokens::purpose.eq(TokenPurpose::ChangeEmail.as_str()),
-                            tokens::user_id.eq(&user.id),
-                            tokens::created_at.eq(now),
-                            tokens::expires_at.eq(now + TokenPurpose::ChangeEmail.lifetime()),
-                            tokens::new_email.eq(new_email.as_str()),
-                        ))
-                        .execute(conn)?;
-                    let locale = locale_of(&user);
-                    let confirm =
-                        Mail::new(locale, &settings.org_name, tk!("mail.email_change.subject"), &user.full_name)
-                            .para(tk!("mail.email_change.body"), &[])
-                            .action(
-                                tk!("mail.email_change.action"),
-                                settings.link(&format!("/account/email/confirm/{}", token.expose())),
-                            )
-                            .para(tk!("mail.email_change.expiry"), &[])
-                            .render()?;
-                    outbox::enqueue(conn, now, new_email.as_str(), &confirm)?;
-                    let notice =
-                        Mail::new(locale, &settings.org_name, tk!("mail.email_change_notice.subject"), &user.full_name)
-                            .para(tk!("mail.email_change_notice.body"), &[("email", new_email.as_str())])
-                            .para(
-                                tk!("mail.email_change_notice.not_you"),
-                                &[("link", &settings.link("/password/forgot"))],
-                            )
-                            .render()?;
-                    outbox::enqueue(conn, now, &user.email, &notice)?;
-                }
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&user.id, role, ip.as_deref()),
-                    "account.email_change_requested",
-                    Some(Subject::user(&user.id)),
-                    // Never the address itself: the log outlives personal data.
-                    json!({ "link_sent": sent }),
-                )?;
-                Ok(EmailChangeRequest::Sent)
-            })
+                    .para(tk!("mail.email_change.expiry"), &[])
+                    .render()?;
+                tx.mail(new_email.as_str(), &confirm)?;
+                let notice =
+                    Mail::new(locale, &settings.org_name, tk!("mail.email_change_notice.subject"), &user.full_name)
+                        .para(tk!("mail.email_change_notice.body"), &[("email", new_email.as_str())])
+                        .para(tk!("mail.email_change_notice.not_you"), &[("link", &settings.link("/password/forgot"))])
+                        .render()?;
+                tx.mail(&user.email, &notice)?;
+            }
+            tx.audit(
+                &Actor::user(&user.id, role, ip.as_deref()),
+                "account.email_change_requested",
+                Some(Subject::user(&user.id)),
+                // Never the address itself: the log outlives personal data.
+                json!({ "link_sent": sent }),
+            )?;
+            Ok(EmailChangeRequest::Sent)
         })
         .await
 }
@@ -510,27 +492,23 @@ pub async fn delete_account(
     if !crate::services::accounts::verify_current_password(state, &user, password, ip.clone()).await? {
         return Ok(DeleteOutcome::WrongPassword);
     }
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let user = resident(conn, &user.id)?;
-                let actor = Actor::user(&user.id, Role::Resident, ip.as_deref());
-                let done = erase(conn, &user, &actor, now)?;
-                audit::record(
-                    conn,
-                    now,
-                    &actor,
-                    "account.deleted",
-                    Some(Subject::user(&user.id)),
-                    json!({
-                        "applications_withdrawn": done.applications_withdrawn,
-                        "memberships_ended": done.memberships_ended,
-                        "files_deleted": done.files_deleted,
-                    }),
-                )?;
-                Ok(DeleteOutcome::Deleted)
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let user = resident(tx.conn, &user.id)?;
+            let actor = Actor::user(&user.id, Role::Resident, ip.as_deref());
+            let done = erase(tx.conn, &user, &actor, now)?;
+            tx.audit(
+                &actor,
+                "account.deleted",
+                Some(Subject::user(&user.id)),
+                json!({
+                    "applications_withdrawn": done.applications_withdrawn,
+                    "memberships_ended": done.memberships_ended,
+                    "files_deleted": done.files_deleted,
+                }),
+            )?;
+            Ok(DeleteOutcome::Deleted)
         })
         .await
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::audit::{self, Actor, Subject};
+use crate::audit::{Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
 use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
@@ -17,7 +17,6 @@ use crate::domain::application::{self as rules, Action, DocumentKind, Status, Tr
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
-use crate::mail::outbox;
 use crate::services::applications::{Event, add_event};
 use crate::services::memberships;
 use crate::tk;
@@ -274,205 +273,200 @@ pub async fn decide(
     reviewer: Reviewer,
     decision: Decision,
 ) -> AppResult<Status> {
-    let now = state.clock.now();
     let settings = state.settings.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let (app, group) = find_for_officer(conn, &id, Some(&reviewer.user_id))?.ok_or(AppError::NotFound)?;
-                if app.version != version {
+        .write(move |tx| {
+            let now = tx.now;
+            let (app, group) = find_for_officer(tx.conn, &id, Some(&reviewer.user_id))?.ok_or(AppError::NotFound)?;
+            if app.version != version {
+                return Err(AppError::Conflict);
+            }
+            let mut status: Status = app.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+            let lapsed = status == Status::InReview && claim_lapsed(app.claimed_at, now, settings.claim_hours);
+            // A lapsed claim is free for anyone to take.
+            if lapsed && matches!(decision, Decision::Claim) {
+                status = Status::Submitted;
+            }
+            let actor = rules::Actor::Officer {
+                is_claimer: app.claimed_by.as_deref() == Some(reviewer.user_id.as_str()),
+                is_first_approver: app.first_approver.as_deref() == Some(reviewer.user_id.as_str()),
+            };
+            let action = match &decision {
+                Decision::Claim => Action::Claim,
+                Decision::Release => Action::Release,
+                Decision::Approve(_) => Action::Approve { two_approvals: group.two_approvals },
+                Decision::Confirm => Action::Confirm,
+                Decision::Reject { .. } => Action::Reject,
+                Decision::RequestInfo { .. } => Action::RequestInfo,
+            };
+            let next = match rules::transition(status, actor, action) {
+                Ok(s) => s,
+                Err(TransitionError::NotAllowedNow) => return Err(AppError::Conflict),
+                Err(TransitionError::NotYours) => return Err(AppError::Forbidden),
+            };
+            if let Decision::Approve(c) = &decision
+                && !c.complete()
+            {
+                return Err(AppError::BadRequest("checklist incomplete"));
+            }
+
+            // A renewal extends the membership only while it is still the member's to renew:
+            // a suspension, revocation or move since it was sent wins.
+            if next == Status::Approved
+                && let Some(mid) = &app.renewal_of
+            {
+                use crate::db::schema::memberships;
+                use crate::domain::membership::MembershipStatus;
+                let status: String = memberships::table.find(mid).select(memberships::status).first(tx.conn)?;
+                if !matches!(status.parse(), Ok(MembershipStatus::Active | MembershipStatus::Expired)) {
                     return Err(AppError::Conflict);
                 }
-                let mut status: Status =
-                    app.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
-                let lapsed = status == Status::InReview && claim_lapsed(app.claimed_at, now, settings.claim_hours);
-                // A lapsed claim is free for anyone to take.
-                if lapsed && matches!(decision, Decision::Claim) {
-                    status = Status::Submitted;
-                }
-                let actor = rules::Actor::Officer {
-                    is_claimer: app.claimed_by.as_deref() == Some(reviewer.user_id.as_str()),
-                    is_first_approver: app.first_approver.as_deref() == Some(reviewer.user_id.as_str()),
-                };
-                let action = match &decision {
-                    Decision::Claim => Action::Claim,
-                    Decision::Release => Action::Release,
-                    Decision::Approve(_) => Action::Approve { two_approvals: group.two_approvals },
-                    Decision::Confirm => Action::Confirm,
-                    Decision::Reject { .. } => Action::Reject,
-                    Decision::RequestInfo { .. } => Action::RequestInfo,
-                };
-                let next = match rules::transition(status, actor, action) {
-                    Ok(s) => s,
-                    Err(TransitionError::NotAllowedNow) => return Err(AppError::Conflict),
-                    Err(TransitionError::NotYours) => return Err(AppError::Forbidden),
-                };
-                if let Decision::Approve(c) = &decision
-                    && !c.complete()
-                {
-                    return Err(AppError::BadRequest("checklist incomplete"));
-                }
+            }
+            let decided = matches!(next, Status::Approved | Status::Rejected);
+            let (claimed_by, claimed_at) = match next {
+                Status::InReview => (Some(reviewer.user_id.clone()), Some(now)),
+                _ => (None, None),
+            };
+            let first_approver = match (&decision, next) {
+                (Decision::Approve(_), Status::AwaitingSecond) => Some(reviewer.user_id.clone()),
+                _ => app.first_approver.clone(),
+            };
+            let requested = match &decision {
+                Decision::RequestInfo { kinds, .. } => DocumentKind::join(kinds),
+                _ => String::new(),
+            };
+            let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
+                .set((
+                    applications::status.eq(next.as_str()),
+                    applications::version.eq(version + 1),
+                    applications::claimed_by.eq(claimed_by),
+                    applications::claimed_at.eq(claimed_at),
+                    applications::first_approver.eq(first_approver),
+                    applications::requested_kinds.eq(requested),
+                    applications::decided_at.eq(if decided { Some(now) } else { app.decided_at }),
+                    applications::updated_at.eq(now),
+                ))
+                .execute(tx.conn)?;
+            if updated != 1 {
+                return Err(AppError::Conflict);
+            }
 
-                // A renewal extends the membership only while it is still the member's to renew:
-                // a suspension, revocation or move since it was sent wins.
-                if next == Status::Approved
-                    && let Some(mid) = &app.renewal_of
-                {
-                    use crate::db::schema::memberships;
-                    use crate::domain::membership::MembershipStatus;
-                    let status: String = memberships::table.find(mid).select(memberships::status).first(conn)?;
-                    if !matches!(status.parse(), Ok(MembershipStatus::Active | MembershipStatus::Expired)) {
-                        return Err(AppError::Conflict);
-                    }
-                }
-                let decided = matches!(next, Status::Approved | Status::Rejected);
-                let (claimed_by, claimed_at) = match next {
-                    Status::InReview => (Some(reviewer.user_id.clone()), Some(now)),
-                    _ => (None, None),
-                };
-                let first_approver = match (&decision, next) {
-                    (Decision::Approve(_), Status::AwaitingSecond) => Some(reviewer.user_id.clone()),
-                    _ => app.first_approver.clone(),
-                };
-                let requested = match &decision {
-                    Decision::RequestInfo { kinds, .. } => DocumentKind::join(kinds),
-                    _ => String::new(),
-                };
-                let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
-                    .set((
-                        applications::status.eq(next.as_str()),
-                        applications::version.eq(version + 1),
-                        applications::claimed_by.eq(claimed_by),
-                        applications::claimed_at.eq(claimed_at),
-                        applications::first_approver.eq(first_approver),
-                        applications::requested_kinds.eq(requested),
-                        applications::decided_at.eq(if decided { Some(now) } else { app.decided_at }),
-                        applications::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                if updated != 1 {
-                    return Err(AppError::Conflict);
-                }
-
-                let me = Some(reviewer.user_id.as_str());
-                let resident: User = users::table.find(&app.resident_id).first(conn)?;
-                let locale: Locale = resident.locale.parse().unwrap_or_default();
-                let mail = |subject: &str| Mail::new(locale, &settings.org_name, subject, &resident.full_name);
-                let link = settings.link(&format!("/applications/{id}"));
-                let mut details = json!({ "from": status.as_str(), "to": next.as_str(), "group_id": group.id });
-                match &decision {
-                    Decision::Claim => add_event(conn, &id, now, Event::new("claimed", me))?,
-                    Decision::Release => add_event(conn, &id, now, Event::new("released", me))?,
-                    Decision::Approve(_) | Decision::Confirm if next == Status::Approved => {
-                        let checklist = match &decision {
-                            Decision::Approve(c) => checklist_value(c),
-                            _ => json!(null),
-                        };
-                        let today = rules::local_today(now);
-                        let m = match &app.renewal_of {
-                            // A renewal keeps the number and extends the period.
-                            Some(mid) => memberships::extend(conn, mid, &group, today, now)?,
-                            None => {
-                                let m = memberships::issue(conn, &app, &group, today, now)?;
-                                // Moving house: memberships elsewhere end with this one.
-                                let ended = memberships::end_others(conn, &app.resident_id, &group.id, now)?;
-                                if !ended.is_empty() {
-                                    details["ended_memberships"] = json!(ended);
-                                }
-                                m
+            let me = Some(reviewer.user_id.as_str());
+            let resident: User = users::table.find(&app.resident_id).first(tx.conn)?;
+            let locale: Locale = resident.locale.parse().unwrap_or_default();
+            let mail = |subject: &str| Mail::new(locale, &settings.org_name, subject, &resident.full_name);
+            let link = settings.link(&format!("/applications/{id}"));
+            let mut details = json!({ "from": status.as_str(), "to": next.as_str(), "group_id": group.id });
+            match &decision {
+                Decision::Claim => add_event(tx.conn, &id, now, Event::new("claimed", me))?,
+                Decision::Release => add_event(tx.conn, &id, now, Event::new("released", me))?,
+                Decision::Approve(_) | Decision::Confirm if next == Status::Approved => {
+                    let checklist = match &decision {
+                        Decision::Approve(c) => checklist_value(c),
+                        _ => json!(null),
+                    };
+                    let today = rules::local_today(now);
+                    let m = match &app.renewal_of {
+                        // A renewal keeps the number and extends the period.
+                        Some(mid) => memberships::extend(tx.conn, mid, &group, today, now)?,
+                        None => {
+                            let m = memberships::issue(tx.conn, &app, &group, today, now)?;
+                            // Moving house: memberships elsewhere end with this one.
+                            let ended = memberships::end_others(tx.conn, &app.resident_id, &group.id, now)?;
+                            if !ended.is_empty() {
+                                details["ended_memberships"] = json!(ended);
                             }
-                        };
-                        add_event(conn, &id, now, Event { details: checklist.clone(), ..Event::new("approved", me) })?;
-                        details["membership_id"] = json!(m.id);
-                        details["checklist"] = checklist;
-                        let rendered = mail(tk!("mail.approved.subject"))
-                            .para(tk!("mail.approved.body"), &[("group", &group.name)])
-                            .para(
-                                tk!("mail.approved.number"),
-                                &[("number", &m.number), ("until", &m.valid_until.format("%d/%m/%Y").to_string())],
-                            )
-                            .para(tk!("mail.approved.invite"), &[("link", &group.invite_link)])
-                            .action(tk!("mail.approved.action"), settings.link("/me"))
-                            .render()?;
-                        outbox::enqueue(conn, now, &resident.email, &rendered)?;
-                    }
-                    Decision::Approve(checklist) => {
-                        let checklist = checklist_value(checklist);
-                        add_event(
-                            conn,
-                            &id,
-                            now,
-                            Event { details: checklist.clone(), ..Event::new("first_approval", me) },
-                        )?;
-                        details["checklist"] = checklist;
-                    }
-                    Decision::Confirm => unreachable!("confirm always approves"),
-                    Decision::Reject { reason, note, internal_note } => {
-                        add_event(
-                            conn,
-                            &id,
-                            now,
-                            Event {
-                                message: Some(note),
-                                details: json!({ "reason": reason }),
-                                ..Event::new("rejected", me)
-                            },
-                        )?;
-                        if let Some(internal) = internal_note {
-                            add_event(
-                                conn,
-                                &id,
-                                now,
-                                Event { message: Some(internal), internal: true, ..Event::new("internal_note", me) },
-                            )?;
+                            m
                         }
-                        details["reason"] = json!(reason);
-                        let reason_text = crate::i18n::t(locale, &format!("reject.reason.{reason}")).to_string();
-                        let mut m = mail(tk!("mail.rejected.subject"))
-                            .para(tk!("mail.rejected.body"), &[("group", &group.name)])
-                            .para(tk!("mail.rejected.reason"), &[("reason", &reason_text)]);
-                        if !note.is_empty() {
-                            m = m.para(tk!("mail.rejected.note"), &[("note", note)]);
-                        }
-                        let rendered = m
-                            .para(tk!("mail.rejected.again"), &[])
-                            .action(tk!("mail.rejected.action"), link.clone())
-                            .render()?;
-                        outbox::enqueue(conn, now, &resident.email, &rendered)?;
-                    }
-                    Decision::RequestInfo { message, kinds } => {
-                        let kinds_json = json!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>());
-                        add_event(
-                            conn,
-                            &id,
-                            now,
-                            Event {
-                                message: Some(message),
-                                details: json!({ "kinds": kinds_json }),
-                                ..Event::new("info_requested", me)
-                            },
-                        )?;
-                        details["kinds"] = kinds_json;
-                        let names: Vec<&str> = kinds.iter().map(|k| crate::i18n::t(locale, k.label_key())).collect();
-                        let rendered = mail(tk!("mail.needs_info.subject"))
-                            .para(tk!("mail.needs_info.body"), &[("group", &group.name)])
-                            .para(tk!("mail.needs_info.message"), &[("message", message)])
-                            .para(tk!("mail.needs_info.kinds"), &[("kinds", &names.join(", "))])
-                            .action(tk!("mail.needs_info.action"), link.clone())
-                            .render()?;
-                        outbox::enqueue(conn, now, &resident.email, &rendered)?;
-                    }
+                    };
+                    add_event(tx.conn, &id, now, Event { details: checklist.clone(), ..Event::new("approved", me) })?;
+                    details["membership_id"] = json!(m.id);
+                    details["checklist"] = checklist;
+                    let rendered = mail(tk!("mail.approved.subject"))
+                        .para(tk!("mail.approved.body"), &[("group", &group.name)])
+                        .para(
+                            tk!("mail.approved.number"),
+                            &[("number", &m.number), ("until", &m.valid_until.format("%d/%m/%Y").to_string())],
+                        )
+                        .para(tk!("mail.approved.invite"), &[("link", &group.invite_link)])
+                        .action(tk!("mail.approved.action"), settings.link("/me"))
+                        .render()?;
+                    tx.mail(&resident.email, &rendered)?;
                 }
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&reviewer.user_id, Role::Officer, reviewer.ip.as_deref()),
-                    decision.audit_action(),
-                    Some(Subject { kind: "application", id: &id }),
-                    details,
-                )?;
-                Ok(next)
-            })
+                Decision::Approve(checklist) => {
+                    let checklist = checklist_value(checklist);
+                    add_event(
+                        tx.conn,
+                        &id,
+                        now,
+                        Event { details: checklist.clone(), ..Event::new("first_approval", me) },
+                    )?;
+                    details["checklist"] = checklist;
+                }
+                Decision::Confirm => unreachable!("confirm always approves"),
+                Decision::Reject { reason, note, internal_note } => {
+                    add_event(
+                        tx.conn,
+                        &id,
+                        now,
+                        Event {
+                            message: Some(note),
+                            details: json!({ "reason": reason }),
+                            ..Event::new("rejected", me)
+                        },
+                    )?;
+                    if let Some(internal) = internal_note {
+                        add_event(
+                            tx.conn,
+                            &id,
+                            now,
+                            Event { message: Some(internal), internal: true, ..Event::new("internal_note", me) },
+                        )?;
+                    }
+                    details["reason"] = json!(reason);
+                    let reason_text = crate::i18n::t(locale, &format!("reject.reason.{reason}")).to_string();
+                    let mut m = mail(tk!("mail.rejected.subject"))
+                        .para(tk!("mail.rejected.body"), &[("group", &group.name)])
+                        .para(tk!("mail.rejected.reason"), &[("reason", &reason_text)]);
+                    if !note.is_empty() {
+                        m = m.para(tk!("mail.rejected.note"), &[("note", note)]);
+                    }
+                    let rendered = m
+                        .para(tk!("mail.rejected.again"), &[])
+                        .action(tk!("mail.rejected.action"), link.clone())
+                        .render()?;
+                    tx.mail(&resident.email, &rendered)?;
+                }
+                Decision::RequestInfo { message, kinds } => {
+                    let kinds_json = json!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+                    add_event(
+                        tx.conn,
+                        &id,
+                        now,
+                        Event {
+                            message: Some(message),
+                            details: json!({ "kinds": kinds_json }),
+                            ..Event::new("info_requested", me)
+                        },
+                    )?;
+                    details["kinds"] = kinds_json;
+                    let names: Vec<&str> = kinds.iter().map(|k| crate::i18n::t(locale, k.label_key())).collect();
+                    let rendered = mail(tk!("mail.needs_info.subject"))
+                        .para(tk!("mail.needs_info.body"), &[("group", &group.name)])
+                        .para(tk!("mail.needs_info.message"), &[("message", message)])
+                        .para(tk!("mail.needs_info.kinds"), &[("kinds", &names.join(", "))])
+                        .action(tk!("mail.needs_info.action"), link.clone())
+                        .render()?;
+                    tx.mail(&resident.email, &rendered)?;
+                }
+            }
+            tx.audit(
+                &Actor::user(&reviewer.user_id, Role::Officer, reviewer.ip.as_deref()),
+                decision.audit_action(),
+                Some(Subject { kind: "application", id: &id }),
+                details,
+            )?;
+            Ok(next)
         })
         .await
 }

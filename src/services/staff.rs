@@ -17,7 +17,6 @@ use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::messages::Mail;
-use crate::mail::outbox;
 use crate::services::accounts::{self, TokenOutcome, find_by_email, find_by_id, issue_token, live_token, use_token};
 use crate::services::applications::{Event, add_event};
 use crate::tk;
@@ -97,52 +96,46 @@ fn known_groups(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
 }
 
 pub async fn invite(state: &AppState, by: Actor, inv: Invitation) -> AppResult<InviteOutcome> {
-    let now = state.clock.now();
     let settings = state.settings.clone();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                if find_by_email(conn, &inv.email)?.is_some() {
-                    return Ok(InviteOutcome::EmailTaken);
-                }
-                let id = uuid::Uuid::new_v4().to_string();
-                diesel::insert_into(users::table)
-                    .values(NewUser {
-                        id: &id,
-                        email: inv.email.as_str(),
-                        full_name: inv.full_name.as_str(),
-                        password_hash: None,
-                        role: inv.role.as_str(),
-                        locale: inv.locale.as_str(),
-                        email_confirmed_at: None,
-                        active: true,
-                        created_at: now,
-                        updated_at: now,
-                    })
-                    .execute(conn)?;
-                // Commissioners see every group; assignments are for officers.
-                let group_ids =
-                    if inv.role == Role::Officer { known_groups(conn, &inv.group_ids)? } else { Vec::new() };
-                set_assignments(conn, &id, &group_ids, now)?;
-                let token = issue_token(conn, TokenPurpose::Invite, Some(&id), now)?;
-                let role_text = crate::i18n::t(inv.locale, &format!("role.{}", inv.role.as_str())).to_string();
-                let mail =
-                    Mail::new(inv.locale, &settings.org_name, tk!("mail.invite.subject"), inv.full_name.as_str())
-                        .para(tk!("mail.invite.body"), &[("role", &role_text)])
-                        .action(tk!("mail.invite.action"), settings.link(&format!("/invite/{}", token.expose())))
-                        .para(tk!("mail.invite.expiry"), &[])
-                        .render()?;
-                outbox::enqueue(conn, now, inv.email.as_str(), &mail)?;
-                audit::record(
-                    conn,
-                    now,
-                    &by,
-                    "staff.invited",
-                    Some(Subject::user(&id)),
-                    json!({ "role": inv.role.as_str(), "groups": group_ids }),
-                )?;
-                Ok(InviteOutcome::Invited { user_id: id })
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            if find_by_email(tx.conn, &inv.email)?.is_some() {
+                return Ok(InviteOutcome::EmailTaken);
+            }
+            let id = uuid::Uuid::new_v4().to_string();
+            diesel::insert_into(users::table)
+                .values(NewUser {
+                    id: &id,
+                    email: inv.email.as_str(),
+                    full_name: inv.full_name.as_str(),
+                    password_hash: None,
+                    role: inv.role.as_str(),
+                    locale: inv.locale.as_str(),
+                    email_confirmed_at: None,
+                    active: true,
+                    created_at: now,
+                    updated_at: now,
+                })
+                .execute(tx.conn)?;
+            // Commissioners see every group; assignments are for officers.
+            let group_ids = if inv.role == Role::Officer { known_groups(tx.conn, &inv.group_ids)? } else { Vec::new() };
+            set_assignments(tx.conn, &id, &group_ids, now)?;
+            let token = issue_token(tx.conn, TokenPurpose::Invite, Some(&id), now)?;
+            let role_text = crate::i18n::t(inv.locale, &format!("role.{}", inv.role.as_str())).to_string();
+            let mail = Mail::new(inv.locale, &settings.org_name, tk!("mail.invite.subject"), inv.full_name.as_str())
+                .para(tk!("mail.invite.body"), &[("role", &role_text)])
+                .action(tk!("mail.invite.action"), settings.link(&format!("/invite/{}", token.expose())))
+                .para(tk!("mail.invite.expiry"), &[])
+                .render()?;
+            tx.mail(inv.email.as_str(), &mail)?;
+            tx.audit(
+                &by,
+                "staff.invited",
+                Some(Subject::user(&id)),
+                json!({ "role": inv.role.as_str(), "groups": group_ids }),
+            )?;
+            Ok(InviteOutcome::Invited { user_id: id })
         })
         .await
 }
@@ -156,62 +149,49 @@ pub async fn accept_invite(
     ip: Option<String>,
 ) -> AppResult<TokenOutcome> {
     let hash = state.hasher.hash(password).await?;
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let Some(t) = live_token(conn, &token, TokenPurpose::Invite, now)? else {
-                    return Ok(TokenOutcome::Invalid);
-                };
-                let Some(user) = t.user_id.as_deref().map(|id| find_by_id(conn, id)).transpose()?.flatten() else {
-                    return Ok(TokenOutcome::Invalid);
-                };
-                if !user.active {
-                    return Ok(TokenOutcome::Invalid);
-                }
-                use_token(conn, &t.id, now)?;
-                diesel::update(users::table.find(&user.id))
-                    .set((
-                        users::password_hash.eq(Some(&hash)),
-                        users::email_confirmed_at.eq(Some(now)),
-                        users::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                let role = accounts::role_of(&user);
-                audit::record(
-                    conn,
-                    now,
-                    &Actor::user(&user.id, role, ip.as_deref()),
-                    "staff.invite_accepted",
-                    Some(Subject::user(&user.id)),
-                    json!({}),
-                )?;
-                Ok(TokenOutcome::Done)
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let Some(t) = live_token(tx.conn, &token, TokenPurpose::Invite, now)? else {
+                return Ok(TokenOutcome::Invalid);
+            };
+            let Some(user) = t.user_id.as_deref().map(|id| find_by_id(tx.conn, id)).transpose()?.flatten() else {
+                return Ok(TokenOutcome::Invalid);
+            };
+            if !user.active {
+                return Ok(TokenOutcome::Invalid);
+            }
+            use_token(tx.conn, &t.id, now)?;
+            diesel::update(users::table.find(&user.id))
+                .set((
+                    users::password_hash.eq(Some(&hash)),
+                    users::email_confirmed_at.eq(Some(now)),
+                    users::updated_at.eq(now),
+                ))
+                .execute(tx.conn)?;
+            let role = accounts::role_of(&user);
+            tx.audit(
+                &Actor::user(&user.id, role, ip.as_deref()),
+                "staff.invite_accepted",
+                Some(Subject::user(&user.id)),
+                json!({}),
+            )?;
+            Ok(TokenOutcome::Done)
         })
         .await
 }
 
 pub async fn set_groups(state: &AppState, by: Actor, user_id: String, group_ids: Vec<String>) -> AppResult<()> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let user = find_by_id(conn, &user_id)?
-                    .filter(|u| u.role == Role::Officer.as_str())
-                    .ok_or(AppError::NotFound)?;
-                let group_ids = known_groups(conn, &group_ids)?;
-                set_assignments(conn, &user.id, &group_ids, now)?;
-                audit::record(
-                    conn,
-                    now,
-                    &by,
-                    "staff.groups_changed",
-                    Some(Subject::user(&user.id)),
-                    json!({ "groups": group_ids }),
-                )?;
-                Ok(())
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let user = find_by_id(tx.conn, &user_id)?
+                .filter(|u| u.role == Role::Officer.as_str())
+                .ok_or(AppError::NotFound)?;
+            let group_ids = known_groups(tx.conn, &group_ids)?;
+            set_assignments(tx.conn, &user.id, &group_ids, now)?;
+            tx.audit(&by, "staff.groups_changed", Some(Subject::user(&user.id)), json!({ "groups": group_ids }))?;
+            Ok(())
         })
         .await
 }
@@ -263,29 +243,27 @@ pub enum ActiveOutcome {
 }
 
 pub async fn set_active(state: &AppState, by: Actor, user_id: String, active: bool) -> AppResult<ActiveOutcome> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let user = find_by_id(conn, &user_id)?
-                    .filter(|u| u.role != Role::Resident.as_str())
-                    .ok_or(AppError::NotFound)?;
-                if !active && by.id.as_deref() == Some(user.id.as_str()) {
-                    return Ok(ActiveOutcome::NotYourself);
-                }
-                diesel::update(users::table.find(&user.id))
-                    .set((users::active.eq(active), users::updated_at.eq(now)))
-                    .execute(conn)?;
-                let (action, details) = if active {
-                    ("staff.activated", json!({}))
-                } else {
-                    let sessions = session::end_all_for_user(conn, &user.id, None)?;
-                    let released = release_claims(conn, &user.id, now)?;
-                    ("staff.deactivated", json!({ "sessions_ended": sessions, "claims_released": released }))
-                };
-                audit::record(conn, now, &by, action, Some(Subject::user(&user.id)), details)?;
-                Ok(ActiveOutcome::Done)
-            })
+        .write(move |tx| {
+            let now = tx.now;
+            let user = find_by_id(tx.conn, &user_id)?
+                .filter(|u| u.role != Role::Resident.as_str())
+                .ok_or(AppError::NotFound)?;
+            if !active && by.id.as_deref() == Some(user.id.as_str()) {
+                return Ok(ActiveOutcome::NotYourself);
+            }
+            diesel::update(users::table.find(&user.id))
+                .set((users::active.eq(active), users::updated_at.eq(now)))
+                .execute(tx.conn)?;
+            let (action, details) = if active {
+                ("staff.activated", json!({}))
+            } else {
+                let sessions = session::end_all_for_user(tx.conn, &user.id, None)?;
+                let released = release_claims(tx.conn, &user.id, now)?;
+                ("staff.deactivated", json!({ "sessions_ended": sessions, "claims_released": released }))
+            };
+            tx.audit(&by, action, Some(Subject::user(&user.id)), details)?;
+            Ok(ActiveOutcome::Done)
         })
         .await
 }

@@ -57,7 +57,7 @@ struct ListPage {
 
 #[get("/commissioner/groups")]
 async fn list(_user: Commissioner, state: Data<AppState>, ctx: PageContext) -> AppResult<HttpResponse> {
-    let groups = state.db(|c| Ok(groups::list_all(c)?)).await?;
+    let groups = groups::list_all(&state).await?;
     ok(&ListPage { ctx, groups })
 }
 
@@ -193,7 +193,7 @@ async fn edit_form(
     slug: Path<String>,
 ) -> AppResult<HttpResponse> {
     let slug = path_slug(&slug)?;
-    let group = state.db(move |c| groups::find_by_slug(c, slug.as_str())?.ok_or(AppError::NotFound)).await?;
+    let group = groups::find(&state, slug).await?;
     let action = format!("{LIST}/{}", group.slug);
     ok(&FormPage { ctx, action, is_new: false, form: GroupForm::from_group(&group), errors: FormErrors::default() })
 }

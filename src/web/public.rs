@@ -41,7 +41,7 @@ struct IndexPage {
 
 #[get("/")]
 async fn index(state: Data<AppState>, ctx: PageContext) -> AppResult<HttpResponse> {
-    let groups = state.db(|c| Ok(groups::list_active(c)?)).await?;
+    let groups = groups::list_active(&state).await?;
     ok(&IndexPage { ctx, groups })
 }
 

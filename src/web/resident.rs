@@ -48,24 +48,8 @@ struct HomePage {
 
 #[get("/me")]
 async fn home(state: Data<AppState>, ctx: PageContext, user: Resident) -> AppResult<HttpResponse> {
-    let uid = user.user_id.clone();
-    let (memberships, applications, groups) = state
-        .db(move |c| {
-            let memberships = crate::services::memberships::list_for_user(c, &uid)?;
-            let apps = applications::list_for_resident(c, &uid)?;
-            let groups = groups::list_active(c)?
-                .into_iter()
-                .map(|g| {
-                    let open = apps
-                        .iter()
-                        .any(|(a, ag)| ag.id == g.id && a.status.parse::<Status>().is_ok_and(Status::is_open));
-                    (g, open)
-                })
-                .collect();
-            Ok((memberships, apps, groups))
-        })
-        .await?;
-    ok(&HomePage { ctx, memberships, applications, groups })
+    let home = applications::resident_home(&state, user.user_id.clone()).await?;
+    ok(&HomePage { ctx, memberships: home.memberships, applications: home.applications, groups: home.groups })
 }
 
 // ----- applying -----
@@ -113,7 +97,7 @@ struct NewQuery {
 }
 
 async fn active_group(state: &AppState, slug: String) -> AppResult<Group> {
-    state.db(move |c| groups::find_active_by_slug(c, &slug)?.ok_or(AppError::NotFound)).await
+    groups::find_active(state, slug).await
 }
 
 #[get("/applications/new")]

@@ -42,7 +42,7 @@ async fn create(app: &TestApp, c: &Client, changes: &[(&str, &str)]) {
 
 async fn group(app: &TestApp, slug: &str) -> Option<Group> {
     let slug = slug.to_string();
-    app.state.db(move |c| Ok(vecinal::services::groups::find_by_slug(c, &slug)?)).await.unwrap()
+    app.state.db(move |c| Ok(vecinal::db::queries::groups::find_by_slug(c, &slug)?)).await.unwrap()
 }
 
 #[derive(Queryable)]

@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::db::schema::{application_events, applications, groups, users};
 use crate::domain::Locale;
 use crate::domain::export::{MAX_EXPORT_ROWS, neutralise};
@@ -45,22 +45,17 @@ fn write_csv(locale: Locale, header: &[&str], rows: impl Iterator<Item = Vec<Str
 }
 
 pub async fn memberships(state: &AppState, by: Actor, locale: Locale, filter: MembershipFilter) -> AppResult<Csv> {
-    let now = state.clock.now();
     let (rows, truncated) = state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let mut page = records::search_memberships(conn, &filter, None, MAX_EXPORT_ROWS as i64)?;
-                let truncated = page.next.take().is_some();
-                audit::record(
-                    conn,
-                    now,
-                    &by,
-                    "export.memberships",
-                    None,
-                    json!({ "filter": filter.audit_value(), "rows": page.rows.len(), "truncated": truncated }),
-                )?;
-                Ok((page.rows, truncated))
-            })
+        .write(move |tx| {
+            let mut page = records::search_memberships(tx.conn, &filter, None, MAX_EXPORT_ROWS as i64)?;
+            let truncated = page.next.take().is_some();
+            tx.audit(
+                &by,
+                "export.memberships",
+                None,
+                json!({ "filter": filter.audit_value(), "rows": page.rows.len(), "truncated": truncated }),
+            )?;
+            Ok((page.rows, truncated))
         })
         .await?;
     let n = rows.len();
@@ -114,91 +109,86 @@ pub async fn decisions(state: &AppState, by: Actor, locale: Locale, days: i64) -
     let now = state.clock.now();
     let start = now - chrono::Duration::days(days);
     let (rows, truncated) = state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                type Raw = (
-                    String,
-                    String,
-                    String,
-                    String,
-                    String,
-                    Option<String>,
-                    Option<String>,
-                    NaiveDateTime,
-                    Option<NaiveDateTime>,
-                );
-                let mut raw: Vec<Raw> = applications::table
-                    .inner_join(groups::table)
-                    .inner_join(users::table.on(users::id.eq(applications::resident_id)))
-                    .inner_join(application_events::table)
-                    .filter(applications::status.eq_any(["approved", "rejected"]))
-                    .filter(application_events::kind.eq_any(["approved", "rejected"]))
-                    .filter(applications::decided_at.ge(start))
-                    .select((
-                        applications::id,
-                        groups::name,
-                        users::full_name,
-                        applications::status,
-                        application_events::details,
-                        application_events::actor_id,
-                        applications::first_approver,
-                        applications::submitted_at,
-                        applications::decided_at,
-                    ))
-                    .order((applications::decided_at.asc(), applications::id.asc()))
-                    .limit(MAX_EXPORT_ROWS as i64 + 1)
-                    .load(conn)?;
-                let truncated = raw.len() > MAX_EXPORT_ROWS;
-                raw.truncate(MAX_EXPORT_ROWS);
-                let mut officer_ids: Vec<String> =
-                    raw.iter().flat_map(|r| [r.5.clone(), r.6.clone()]).flatten().collect();
-                officer_ids.sort();
-                officer_ids.dedup();
-                let names: HashMap<String, String> = if officer_ids.is_empty() {
-                    HashMap::new()
-                } else {
-                    users::table
-                        .filter(users::id.eq_any(officer_ids))
-                        .select((users::id, users::full_name))
-                        .load::<(String, String)>(conn)?
-                        .into_iter()
-                        .collect()
-                };
-                let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
-                let rows: Vec<DecisionRow> = raw
+        .write(move |tx| {
+            type Raw = (
+                String,
+                String,
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                NaiveDateTime,
+                Option<NaiveDateTime>,
+            );
+            let mut raw: Vec<Raw> = applications::table
+                .inner_join(groups::table)
+                .inner_join(users::table.on(users::id.eq(applications::resident_id)))
+                .inner_join(application_events::table)
+                .filter(applications::status.eq_any(["approved", "rejected"]))
+                .filter(application_events::kind.eq_any(["approved", "rejected"]))
+                .filter(applications::decided_at.ge(start))
+                .select((
+                    applications::id,
+                    groups::name,
+                    users::full_name,
+                    applications::status,
+                    application_events::details,
+                    application_events::actor_id,
+                    applications::first_approver,
+                    applications::submitted_at,
+                    applications::decided_at,
+                ))
+                .order((applications::decided_at.asc(), applications::id.asc()))
+                .limit(MAX_EXPORT_ROWS as i64 + 1)
+                .load(tx.conn)?;
+            let truncated = raw.len() > MAX_EXPORT_ROWS;
+            raw.truncate(MAX_EXPORT_ROWS);
+            let mut officer_ids: Vec<String> = raw.iter().flat_map(|r| [r.5.clone(), r.6.clone()]).flatten().collect();
+            officer_ids.sort();
+            officer_ids.dedup();
+            let names: HashMap<String, String> = if officer_ids.is_empty() {
+                HashMap::new()
+            } else {
+                users::table
+                    .filter(users::id.eq_any(officer_ids))
+                    .select((users::id, users::full_name))
+                    .load::<(String, String)>(tx.conn)?
                     .into_iter()
-                    .map(|(id, group, applicant, status, details, actor, first, submitted_at, decided_at)| {
-                        let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
-                        let reason = details.get("reason").and_then(Value::as_str).unwrap_or("").to_string();
-                        let mut officers: Vec<String> = Vec::new();
-                        if status == "approved"
-                            && let Some(f) = first.as_deref().filter(|f| Some(*f) != actor.as_deref())
-                        {
-                            officers.push(name(f));
-                        }
-                        officers.extend(actor.as_deref().map(name));
-                        DecisionRow {
-                            application_id: id,
-                            group,
-                            applicant,
-                            decision: status,
-                            reason,
-                            officers: officers.join("; "),
-                            submitted_at,
-                            decided_at,
-                        }
-                    })
-                    .collect();
-                audit::record(
-                    conn,
-                    now,
-                    &by,
-                    "export.decisions",
-                    None,
-                    json!({ "days": days, "rows": rows.len(), "truncated": truncated }),
-                )?;
-                Ok((rows, truncated))
-            })
+                    .collect()
+            };
+            let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+            let rows: Vec<DecisionRow> = raw
+                .into_iter()
+                .map(|(id, group, applicant, status, details, actor, first, submitted_at, decided_at)| {
+                    let details: Value = serde_json::from_str(&details).unwrap_or(Value::Null);
+                    let reason = details.get("reason").and_then(Value::as_str).unwrap_or("").to_string();
+                    let mut officers: Vec<String> = Vec::new();
+                    if status == "approved"
+                        && let Some(f) = first.as_deref().filter(|f| Some(*f) != actor.as_deref())
+                    {
+                        officers.push(name(f));
+                    }
+                    officers.extend(actor.as_deref().map(name));
+                    DecisionRow {
+                        application_id: id,
+                        group,
+                        applicant,
+                        decision: status,
+                        reason,
+                        officers: officers.join("; "),
+                        submitted_at,
+                        decided_at,
+                    }
+                })
+                .collect();
+            tx.audit(
+                &by,
+                "export.decisions",
+                None,
+                json!({ "days": days, "rows": rows.len(), "truncated": truncated }),
+            )?;
+            Ok((rows, truncated))
         })
         .await?;
     let n = rows.len();

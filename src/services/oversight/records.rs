@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::audit::{self, Actor, Subject};
+use crate::audit::{Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, Document, Group, Membership, User};
 use crate::db::schema::{applications, documents, groups, memberships, users};
@@ -41,40 +41,30 @@ pub async fn open_application(
     id: String,
     before: Option<i64>,
 ) -> AppResult<ApplicationRecord> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let review = review::load_review(conn, &id, None)?.ok_or(AppError::NotFound)?;
-                audit::record(
-                    conn,
-                    now,
-                    &viewer,
-                    "application.viewed",
-                    Some(Subject { kind: "application", id: &id }),
-                    json!({}),
-                )?;
-                let documents: Vec<Document> = documents::table
-                    .filter(documents::application_id.eq(&id))
-                    .order((documents::uploaded_at.asc(), documents::id.asc()))
-                    .limit(200)
-                    .load(conn)?;
-                let membership: Option<Membership> =
-                    memberships::table.filter(memberships::application_id.eq(&id)).first(conn).optional()?;
-                let first_approver = match &review.application.first_approver {
-                    Some(uid) => users::table.find(uid).select(users::full_name).first(conn).optional()?,
-                    None => None,
-                };
-                let related = Related {
-                    application_ids: vec![id.clone()],
-                    document_ids: documents.iter().map(|d| d.id.clone()).collect(),
-                    membership_ids: membership.iter().map(|m| m.id.clone()).collect(),
-                    ..Related::default()
-                };
-                let filter = AuditFilter { related: Some(related), ..AuditFilter::default() };
-                let log = log::search(conn, locale, &filter, before, log::PAGE_SIZE)?;
-                Ok(ApplicationRecord { review, documents, membership, first_approver, log })
-            })
+        .write(move |tx| {
+            let review = review::load_review(tx.conn, &id, None)?.ok_or(AppError::NotFound)?;
+            tx.audit(&viewer, "application.viewed", Some(Subject { kind: "application", id: &id }), json!({}))?;
+            let documents: Vec<Document> = documents::table
+                .filter(documents::application_id.eq(&id))
+                .order((documents::uploaded_at.asc(), documents::id.asc()))
+                .limit(200)
+                .load(tx.conn)?;
+            let membership: Option<Membership> =
+                memberships::table.filter(memberships::application_id.eq(&id)).first(tx.conn).optional()?;
+            let first_approver = match &review.application.first_approver {
+                Some(uid) => users::table.find(uid).select(users::full_name).first(tx.conn).optional()?,
+                None => None,
+            };
+            let related = Related {
+                application_ids: vec![id.clone()],
+                document_ids: documents.iter().map(|d| d.id.clone()).collect(),
+                membership_ids: membership.iter().map(|m| m.id.clone()).collect(),
+                ..Related::default()
+            };
+            let filter = AuditFilter { related: Some(related), ..AuditFilter::default() };
+            let log = log::search(tx.conn, locale, &filter, before, log::PAGE_SIZE)?;
+            Ok(ApplicationRecord { review, documents, membership, first_approver, log })
         })
         .await
 }
@@ -95,35 +85,31 @@ pub async fn open_person(
     user_id: String,
     before: Option<i64>,
 ) -> AppResult<PersonRecord> {
-    let now = state.clock.now();
     state
-        .db(move |conn| {
-            conn.write_tx(|conn| {
-                let user: User = users::table.find(&user_id).first(conn).optional()?.ok_or(AppError::NotFound)?;
-                audit::record(conn, now, &viewer, "person.viewed", Some(Subject::user(&user.id)), json!({}))?;
-                let applications = crate::services::applications::list_for_resident(conn, &user.id)?;
-                let memberships = crate::services::memberships::list_for_user(conn, &user.id)?;
-                let application_ids: Vec<String> = applications::table
-                    .filter(applications::resident_id.eq(&user.id))
-                    .select(applications::id)
-                    .limit(1000)
-                    .load(conn)?;
-                let document_ids: Vec<String> = documents::table
-                    .filter(documents::application_id.eq_any(&application_ids))
-                    .select(documents::id)
-                    .limit(5000)
-                    .load(conn)?;
-                let membership_ids: Vec<String> = memberships::table
-                    .filter(memberships::user_id.eq(&user.id))
-                    .select(memberships::id)
-                    .limit(1000)
-                    .load(conn)?;
-                let related =
-                    Related { user_ids: vec![user.id.clone()], application_ids, document_ids, membership_ids };
-                let filter = AuditFilter { related: Some(related), ..AuditFilter::default() };
-                let log = log::search(conn, locale, &filter, before, log::PAGE_SIZE)?;
-                Ok(PersonRecord { user, applications, memberships, log })
-            })
+        .write(move |tx| {
+            let user: User = users::table.find(&user_id).first(tx.conn).optional()?.ok_or(AppError::NotFound)?;
+            tx.audit(&viewer, "person.viewed", Some(Subject::user(&user.id)), json!({}))?;
+            let applications = crate::services::applications::list_for_resident(tx.conn, &user.id)?;
+            let memberships = crate::services::memberships::list_for_user(tx.conn, &user.id)?;
+            let application_ids: Vec<String> = applications::table
+                .filter(applications::resident_id.eq(&user.id))
+                .select(applications::id)
+                .limit(1000)
+                .load(tx.conn)?;
+            let document_ids: Vec<String> = documents::table
+                .filter(documents::application_id.eq_any(&application_ids))
+                .select(documents::id)
+                .limit(5000)
+                .load(tx.conn)?;
+            let membership_ids: Vec<String> = memberships::table
+                .filter(memberships::user_id.eq(&user.id))
+                .select(memberships::id)
+                .limit(1000)
+                .load(tx.conn)?;
+            let related = Related { user_ids: vec![user.id.clone()], application_ids, document_ids, membership_ids };
+            let filter = AuditFilter { related: Some(related), ..AuditFilter::default() };
+            let log = log::search(tx.conn, locale, &filter, before, log::PAGE_SIZE)?;
+            Ok(PersonRecord { user, applications, memberships, log })
         })
         .await
 }
