@@ -37,6 +37,11 @@ impl AppState {
         .await?
     }
 
+    /// Whether the database answers (readiness).
+    pub async fn ping(&self) -> AppResult<()> {
+        self.db(|c| Ok(crate::db::ping(c)?)).await
+    }
+
     /// Runs `f` as one write transaction on the blocking pool: everything it writes through
     /// the `Tx` (rows, audit entry, mail) commits together, or nothing does.
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>

@@ -752,3 +752,26 @@ pub fn create_commissioner_now(conn: &mut DbConn, staff: &NewStaff, now: NaiveDa
         insert_commissioner(conn, staff, &hash, now, &Actor::system("cli"), "account.commissioner_created")
     })
 }
+
+/// Whether a mailed link still works (pages show a button, or say the link is used up).
+pub async fn link_is_live(state: &AppState, token: SecretToken, purpose: TokenPurpose) -> AppResult<bool> {
+    let now = state.clock.now();
+    state.db(move |c| Ok(token_is_live(c, &token, purpose, now)?)).await
+}
+
+/// Whether the first-commissioner link still works: unused, not expired, and no
+/// commissioner exists yet.
+pub async fn setup_link_is_open(state: &AppState, token: SecretToken) -> AppResult<bool> {
+    let now = state.clock.now();
+    state.db(move |c| Ok(setup_is_open(c, &token, now)?)).await
+}
+
+/// The account behind a session token, if the session is alive (it is touched, or
+/// deleted once dead).
+pub async fn session_user(
+    state: &AppState,
+    token: SecretToken,
+) -> AppResult<Option<crate::auth::session::SessionUser>> {
+    let now = state.clock.now();
+    state.db(move |c| Ok(crate::auth::session::load(c, &token, now)?)).await
+}

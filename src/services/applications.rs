@@ -475,3 +475,14 @@ pub async fn view_document(
         })
         .await
 }
+
+/// The resident's open application to a group, if any.
+pub async fn open_application_of(state: &AppState, resident_id: String, group_id: String) -> AppResult<Option<String>> {
+    state.db(move |c| Ok(open_application(c, &resident_id, &group_id)?)).await
+}
+
+/// The resident's own application with its documents and timeline; anyone else's is not
+/// found.
+pub async fn resident_view(state: &AppState, id: String, resident_id: String) -> AppResult<ResidentView> {
+    state.db(move |c| find_for_resident(c, &id, &resident_id)?.ok_or(AppError::NotFound)).await
+}

@@ -515,3 +515,48 @@ pub fn expire_and_remind(
     }
     Ok((expired, reminded))
 }
+
+/// A resident's own membership; anyone else's is not found.
+pub async fn own(state: &AppState, id: String, user_id: String) -> AppResult<(Membership, Group)> {
+    state.db(move |c| find_for_member(c, &id, &user_id)?.ok_or(AppError::NotFound)).await
+}
+
+/// A page of the members within the staff member's reach (see `list_for_staff`).
+pub async fn staff_list(
+    state: &AppState,
+    staff: Staff,
+    query: String,
+    after: Option<String>,
+) -> AppResult<Vec<(Membership, String, String)>> {
+    state.db(move |c| Ok(list_for_staff(c, &staff, &query, after.as_deref())?)).await
+}
+
+/// One membership within the staff member's reach, with its group and member.
+pub async fn staff_view(state: &AppState, id: String, staff: Staff) -> AppResult<(Membership, Group, User)> {
+    state.db(move |c| find_for_staff(c, &id, &staff)?.ok_or(AppError::NotFound)).await
+}
+
+/// The people to take out of the chat groups within the staff member's reach.
+pub async fn removal_list(state: &AppState, staff: Staff) -> AppResult<Vec<Removal>> {
+    state.db(move |c| Ok(removals(c, &staff)?)).await
+}
+
+/// The public verification of a card's token, limited per client address. Tokens that
+/// could never have been issued still cost the same lookup.
+pub async fn check(state: &AppState, token: String, client_ip: Option<String>) -> AppResult<Option<PublicView>> {
+    let now = state.clock.now();
+    let key = format!("verify:{}", client_ip.as_deref().unwrap_or("unknown"));
+    state
+        .db(move |c| {
+            let allowed = c.write_tx(|c| {
+                crate::auth::throttle::take_allowance(c, &key, crate::domain::throttle::VERIFICATIONS_PER_WINDOW, now)
+            })?;
+            if !allowed {
+                return Err(AppError::TooManyRequests { retry_after_secs: 600 });
+            }
+            let lookup =
+                if crate::domain::token::SecretToken::from_untrusted(&token).is_some() { token } else { String::new() };
+            Ok(verify(c, &lookup, crate::domain::application::local_today(now))?)
+        })
+        .await
+}

@@ -470,3 +470,23 @@ pub async fn decide(
         })
         .await
 }
+
+/// Everything an officer needs to decide on an application of their groups; any other is
+/// not found.
+pub async fn review(state: &AppState, id: String, officer_id: String) -> AppResult<Review> {
+    state.db(move |c| load_review(c, &id, Some(&officer_id))?.ok_or(AppError::NotFound)).await
+}
+
+/// Records that an officer opened an application: the page shows a person's DNI and address.
+pub async fn record_viewed(state: &AppState, id: String, reviewer: Reviewer) -> AppResult<()> {
+    state
+        .write(move |tx| {
+            tx.audit(
+                &Actor::user(&reviewer.user_id, Role::Officer, reviewer.ip.as_deref()),
+                "application.viewed",
+                Some(Subject { kind: "application", id: &id }),
+                json!({}),
+            )
+        })
+        .await
+}

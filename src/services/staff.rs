@@ -296,3 +296,17 @@ pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours:
         Ok(released)
     })
 }
+
+/// Every staff account, for the commissioners' list.
+pub async fn list_all(state: &AppState) -> AppResult<Vec<StaffMember>> {
+    state.db(|c| Ok(list(c)?)).await
+}
+
+pub async fn member(state: &AppState, id: String) -> AppResult<StaffMember> {
+    state.db(move |c| find(c, &id)?.ok_or(AppError::NotFound)).await
+}
+
+/// The groups an officer can be assigned to, by name.
+pub async fn assignable_groups(state: &AppState) -> AppResult<Vec<Group>> {
+    state.db(|c| Ok(crate::db::queries::groups::list_by_name(c)?)).await
+}

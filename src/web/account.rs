@@ -195,8 +195,7 @@ pub(crate) fn invalid_link(ctx: PageContext) -> AppResult<HttpResponse> {
 #[get("/email/confirm/{token}")]
 async fn confirm_form(state: Data<AppState>, ctx: PageContext, token: Path<String>) -> AppResult<HttpResponse> {
     let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_link(ctx) };
-    let now = state.clock.now();
-    if !state.db(move |c| Ok(accounts::token_is_live(c, &t, TokenPurpose::ConfirmEmail, now)?)).await? {
+    if !accounts::link_is_live(&state, t, TokenPurpose::ConfirmEmail).await? {
         return invalid_link(ctx);
     }
     ok(&ConfirmPage { ctx, token: token.into_inner() })

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, get};
 use askama::Template;
 
 use crate::app::AppState;
-use crate::audit::{self, ChainStatus};
+use crate::audit::ChainStatus;
 use crate::error::AppResult;
 use crate::web::extract::Commissioner;
 use crate::web::page::{PageContext, ok};
@@ -38,6 +38,6 @@ impl VerifyPage {
 /// Walks the whole audit chain, batch by batch; on demand, not on every dashboard view.
 #[get("/commissioner/audit/verify")]
 async fn audit_verify(state: Data<AppState>, ctx: PageContext, _user: Commissioner) -> AppResult<HttpResponse> {
-    let chain = state.db(|c| Ok(audit::verify(c)?)).await?;
+    let chain = crate::services::oversight::log::verify_chain(&state).await?;
     ok(&VerifyPage { ctx, chain })
 }

@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 
 use crate::app::AppState;
 use crate::auth::csrf;
-use crate::auth::session::{self, SessionUser};
+use crate::auth::session::SessionUser;
 use crate::domain::Locale;
 use crate::domain::token::SecretToken;
 use crate::error::AppError;
@@ -69,9 +69,8 @@ pub async fn middleware(
     // The account behind the session cookie, if it is alive.
     let session_cookie = req.cookie(names.session).map(|c| c.value().to_string());
     let token = session_cookie.as_deref().and_then(SecretToken::from_untrusted);
-    let now = state.clock.now();
     let user = match token {
-        Some(token) => match state.db(move |c| Ok(session::load(c, &token, now)?)).await {
+        Some(token) => match crate::services::accounts::session_user(&state, token).await {
             Ok(u) => u,
             Err(e) => return Ok(req.error_response(e).map_into_right_body()),
         },

@@ -63,7 +63,7 @@ struct CardPage {
 }
 
 async fn own(state: &AppState, id: String, user_id: String) -> AppResult<(Membership, Group)> {
-    state.db(move |c| service::find_for_member(c, &id, &user_id)?.ok_or(AppError::NotFound)).await
+    service::own(state, id, user_id).await
 }
 
 #[get("/memberships/{id}")]
@@ -234,22 +234,7 @@ async fn verify(
         Some(t) => (t.to_string(), true),
         None => (raw, false),
     };
-    let now = state.clock.now();
-    let key = format!("verify:{}", rctx.client_ip.as_deref().unwrap_or("unknown"));
-    let view = state
-        .db(move |c| {
-            let allowed = c.write_tx(|c| {
-                crate::auth::throttle::take_allowance(c, &key, crate::domain::throttle::VERIFICATIONS_PER_WINDOW, now)
-            })?;
-            if !allowed {
-                return Err(AppError::TooManyRequests { retry_after_secs: 600 });
-            }
-            // Tokens that could never have been issued still cost the same lookup.
-            let lookup =
-                if crate::domain::token::SecretToken::from_untrusted(&token).is_some() { token } else { String::new() };
-            Ok(service::verify(c, &lookup, rules::local_today(now))?)
-        })
-        .await?;
+    let view = service::check(&state, token, rctx.client_ip.clone()).await?;
     let status = if view.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
     let mut res = if json {
         let body = match &view {
@@ -305,7 +290,7 @@ async fn staff_list(
     let staff = staff_of(&user);
     let q = query.q.clone().unwrap_or_default();
     let (q2, after) = (q.clone(), query.after.clone());
-    let rows = state.db(move |c| Ok(service::list_for_staff(c, &staff, &q2, after.as_deref())?)).await?;
+    let rows = service::staff_list(state.get_ref(), staff, q2, after).await?;
     let next = (rows.len() == 50).then(|| rows.last().map(|(m, _, _)| m.number.clone())).flatten();
     ok(&ListPage { ctx, rows, q, next })
 }
@@ -329,8 +314,7 @@ async fn staff_page(
     errors: FormErrors,
 ) -> AppResult<StaffPage> {
     let staff = staff_of(user);
-    let (m, group, member) =
-        state.db(move |c| service::find_for_staff(c, &id, &staff)?.ok_or(AppError::NotFound)).await?;
+    let (m, group, member) = service::staff_view(state, id, staff).await?;
     Ok(StaffPage { ctx, m, group, member, base: base(user.role), errors })
 }
 
@@ -398,7 +382,7 @@ struct RemovalsPage {
 
 async fn removals_page(state: &AppState, ctx: PageContext, user: StaffUser) -> AppResult<HttpResponse> {
     let staff = staff_of(&user);
-    let rows = state.db(move |c| Ok(service::removals(c, &staff)?)).await?;
+    let rows = service::removal_list(state, staff).await?;
     ok(&RemovalsPage { ctx, rows, base: base(user.role) })
 }
 

@@ -5,13 +5,10 @@ use actix_web::web::{self, Data, Path, Query};
 use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::app::AppState;
-use crate::audit::{self, Actor, Subject};
 use crate::db::models::{ApplicationEvent, Document, Group};
 use crate::documents::sniff::MediaType;
-use crate::domain::Role;
 use crate::domain::application::{Dni, DocumentKind, Status};
 use crate::error::{AppError, AppResult};
 use crate::services::review::{self, Checklist, Cursor, Decision, QueueFilter, QueueRow, Review, Reviewer};
@@ -180,8 +177,7 @@ async fn load(
     id: String,
     errors: FormErrors,
 ) -> AppResult<ApplicationPage> {
-    let uid = user.user_id.clone();
-    let r = state.db(move |c| review::load_review(c, &id, Some(&uid))?.ok_or(AppError::NotFound)).await?;
+    let r = review::review(state, id, user.user_id.clone()).await?;
     let status: Status = r.application.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
     let claim_lapsed = review::claim_lapsed(r.application.claimed_at, state.clock.now(), state.settings.claim_hours);
     Ok(ApplicationPage {
@@ -206,24 +202,12 @@ async fn application(
     id: Path<String>,
 ) -> AppResult<HttpResponse> {
     let page = load(&state, ctx, &user, id.into_inner(), FormErrors::default()).await?;
-    let (uid, ip, app_id, now) =
-        (user.user_id.clone(), user.ip.clone(), page.r.application.id.clone(), state.clock.now());
-    state
-        .db(move |c| {
-            c.write_tx(|c| {
-                audit::record(
-                    c,
-                    now,
-                    &Actor::user(&uid, Role::Officer, ip.as_deref()),
-                    "application.viewed",
-                    Some(Subject { kind: "application", id: &app_id }),
-                    json!({}),
-                )?;
-                Ok(())
-            })
-        })
-        .await?;
+    review::record_viewed(&state, page.r.application.id.clone(), reviewer(&user)).await?;
     ok(&page)
+}
+
+fn reviewer(user: &Officer) -> Reviewer {
+    Reviewer { user_id: user.user_id.clone(), ip: user.ip.clone() }
 }
 
 /// Reads a decision from its form, or the messages that say what is missing.
@@ -303,7 +287,7 @@ async fn act(
             return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let reviewer = Reviewer { user_id: user.user_id.clone(), ip: user.ip.clone() };
+    let reviewer = reviewer(&user);
     let next = review::decide(&state, id.clone(), version, reviewer, decision).await?;
     let to = if next.is_open() && next != Status::NeedsInfo {
         format!("/officer/applications/{id}")

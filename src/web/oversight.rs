@@ -158,8 +158,7 @@ async fn home(
     q: Query<PeriodQuery>,
 ) -> AppResult<HttpResponse> {
     let period = Period::parse(q.days.as_deref());
-    let now = state.clock.now();
-    let d = state.db(move |c| Ok(dashboard::dashboard(c, now, period)?)).await?;
+    let d = dashboard::load(&state, period).await?;
     let weeks_chart =
         chart::stacked_columns(&d.weeks.iter().map(|w| vec![w.approved, w.rejected, w.withdrawn]).collect::<Vec<_>>());
     let members_chart = chart::horizontal_bars(&d.groups.iter().map(|g| g.active_members).collect::<Vec<_>>());
@@ -272,7 +271,7 @@ async fn audit_log(
     };
     let before = parse_before(&q.before);
     let (locale, raw_actor) = (ctx.locale, actor.clone());
-    let found = state.db(move |c| Ok(log::browse(c, locale, &raw_actor, filter, before)?)).await?;
+    let found = log::browse_page(&state, locale, raw_actor, filter, before).await?;
     ok(&AuditSearchPage {
         ctx,
         log: found.page,

@@ -8,7 +8,6 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::db;
 use crate::db::models::Group;
 use crate::domain::Locale;
 use crate::domain::token::SecretToken;
@@ -70,7 +69,7 @@ async fn healthz() -> HttpResponse {
 /// Readiness: the database answers too.
 #[get("/readyz")]
 async fn readyz(state: Data<AppState>) -> HttpResponse {
-    match state.db(|c| Ok(db::ping(c)?)).await {
+    match state.ping().await {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
@@ -110,9 +109,7 @@ struct SetupPage {
 }
 
 async fn setup_open(state: &AppState, token: &SecretToken) -> AppResult<bool> {
-    let now = state.clock.now();
-    let token = token.clone();
-    state.db(move |c| Ok(accounts::setup_is_open(c, &token, now)?)).await
+    accounts::setup_link_is_open(state, token.clone()).await
 }
 
 #[get("/setup/{token}")]

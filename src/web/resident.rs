@@ -110,7 +110,7 @@ async fn new_form(
     let Some(slug) = q.group.clone() else { return Ok(see_other("/me")) };
     let group = active_group(&state, slug).await?;
     let (uid, gid) = (user.user_id.clone(), group.id.clone());
-    let existing = state.db(move |c| Ok(applications::open_application(c, &uid, &gid)?)).await?;
+    let existing = applications::open_application_of(&state, uid, gid).await?;
     let mut page = ApplyPage::blank(ctx, group, state.settings.max_upload_bytes);
     page.existing = existing;
     ok(&page)
@@ -303,8 +303,7 @@ impl ApplicationPage {
 }
 
 async fn load_page(state: &AppState, ctx: PageContext, id: String, resident_id: String) -> AppResult<ApplicationPage> {
-    let view =
-        state.db(move |c| applications::find_for_resident(c, &id, &resident_id)?.ok_or(AppError::NotFound)).await?;
+    let view = applications::resident_view(state, id, resident_id).await?;
     let status: Status = view.application.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
     let files_deleted_on = view.application.decided_at.map(|d| {
         crate::domain::retention::documents_purge_date(d, state.settings.document_retention_days)

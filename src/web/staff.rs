@@ -62,17 +62,11 @@ impl ListPage {
 }
 
 async fn all_groups(state: &AppState) -> AppResult<Vec<Group>> {
-    state
-        .db(|c| {
-            use crate::db::schema::groups;
-            use diesel::prelude::*;
-            Ok(groups::table.order(groups::name.asc()).limit(500).load(c)?)
-        })
-        .await
+    staff::assignable_groups(state).await
 }
 
 async fn list_page(state: &AppState, ctx: PageContext) -> AppResult<ListPage> {
-    let staff = state.db(|c| Ok(staff::list(c)?)).await?;
+    let staff = staff::list_all(state).await?;
     Ok(ListPage {
         ctx,
         staff,
@@ -162,7 +156,7 @@ async fn edit(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let is_me = id == user.user_id;
-    let member = state.db(move |c| staff::find(c, &id)?.ok_or(AppError::NotFound)).await?;
+    let member = staff::member(&state, id).await?;
     ok(&EditPage { ctx, member, groups: all_groups(&state).await?, is_me })
 }
 

@@ -117,3 +117,20 @@ fn the_layer_check_sees_imports() {
     );
     assert_eq!(refs, ["app", "db", "services", "web"].iter().map(|s| s.to_string()).collect());
 }
+#[test]
+fn handlers_reach_the_database_only_through_services() {
+    let mut files = Vec::new();
+    rust_files(&src().join("web"), &mut files);
+    let mut wrong = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for banned in ["state.db(", ".write_tx(", "audit::record", "crate::db::schema", "diesel::"] {
+                if line.contains(banned) {
+                    wrong.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "web/ must call services instead:\n{}", wrong.join("\n"));
+}

@@ -28,3 +28,8 @@ pub fn find_active_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<
 pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<Group>> {
     groups::table.find(id).first(conn).optional()
 }
+
+/// Every group by name (assignments).
+pub fn list_by_name(conn: &mut DbConn) -> QueryResult<Vec<Group>> {
+    groups::table.order(groups::name.asc()).limit(500).load(conn)
+}

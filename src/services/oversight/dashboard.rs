@@ -11,11 +11,13 @@ use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, min};
 use diesel::prelude::*;
 
+use crate::app::AppState;
 use crate::db::DbConn;
 use crate::db::schema::{application_events, applications, groups, memberships, users};
 use crate::domain::application::{Status, local_today};
 use crate::domain::membership::MembershipStatus;
 use crate::domain::stats::{self, Period};
+use crate::error::AppResult;
 
 /// Decision times loaded per dashboard view at most (three columns each). Far above a
 /// year of decisions for the city; past it the medians cover the newest decisions only.
@@ -296,4 +298,10 @@ fn week(conn: &mut DbConn, start: NaiveDateTime, end: NaiveDateTime) -> QueryRes
         rejected: count_of(&counts, &"rejected".to_string()),
         withdrawn: count_of(&counts, &"withdrawn".to_string()),
     })
+}
+
+/// The dashboard as of now.
+pub async fn load(state: &AppState, period: Period) -> AppResult<Dashboard> {
+    let now = state.clock.now();
+    state.db(move |c| Ok(dashboard(c, now, period)?)).await
 }

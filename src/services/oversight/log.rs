@@ -12,11 +12,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::Value;
 
+use crate::app::AppState;
 use crate::audit;
 use crate::db::DbConn;
 use crate::db::models::AuditEntry;
 use crate::db::schema::{applications, audit_log, groups, memberships, users};
 use crate::domain::{Locale, Role};
+use crate::error::AppResult;
 use crate::i18n::{self, Catalog};
 
 pub const PAGE_SIZE: i64 = 50;
@@ -208,6 +210,22 @@ pub fn browse(
         }
     }
     Ok(Browse { page: search(conn, locale, &filter, before, PAGE_SIZE)?, unknown_actor: false })
+}
+
+/// One page of the audit search, as of the filter the form sent.
+pub async fn browse_page(
+    state: &AppState,
+    locale: Locale,
+    actor: String,
+    filter: AuditFilter,
+    before: Option<i64>,
+) -> AppResult<Browse> {
+    state.db(move |c| Ok(browse(c, locale, &actor, filter, before)?)).await
+}
+
+/// Walks the whole audit chain (the commissioners' "verify" page).
+pub async fn verify_chain(state: &AppState) -> AppResult<crate::audit::ChainStatus> {
+    state.db(|c| Ok(crate::audit::verify(c)?)).await
 }
 
 /// What the actor field of the search form names.
