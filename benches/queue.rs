@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use vecinal::db::models::{Application, Group, NewUser};
 use vecinal::db::schema::{applications, groups, officer_assignments, users};
 use vecinal::db::{self, DatabaseUrl, DbConn};
+use vecinal::domain::application::Status;
 use vecinal::services::review::{self, Cursor, QueueFilter};
 
 const APPLICATIONS: usize = 200_000;
@@ -80,11 +81,11 @@ fn seed(conn: &mut DbConn, now: NaiveDateTime) -> String {
             resident_id: rid,
             group_id: format!("00000000-0000-4000-8000-0000000001{:02}", i % 6),
             status: if open {
-                "submitted".into()
+                Status::Submitted
             } else if i % 3 == 0 {
-                "rejected".into()
+                Status::Rejected
             } else {
-                "approved".into()
+                Status::Approved
             },
             street_address: "Calle 1".into(),
             dni: "30123456".into(),

@@ -117,7 +117,7 @@ pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) 
             if new == 0 {
                 return Ok(false);
             }
-            let locale: Locale = officer.locale.parse().unwrap_or_default();
+            let locale: Locale = officer.locale;
             let mail = Mail::new(locale, &settings.org_name, tk!("mail.digest.subject"), &officer.full_name)
                 .para(tk!("mail.digest.body"), &[("new", &new.to_string()), ("open", &waiting.to_string())])
                 .action(tk!("mail.digest.action"), settings.link("/officer"))

@@ -61,8 +61,7 @@ pub fn load(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> Query
         .optional()?;
     let Some((session, user)) = found else { return Ok(None) };
     let idle = chrono::Duration::seconds(session.idle_timeout_secs.into());
-    let role = user.role.parse::<Role>().ok();
-    if !is_alive(now, session.last_seen_at, idle, session.expires_at) || !user.active || role.is_none() {
+    if !is_alive(now, session.last_seen_at, idle, session.expires_at) || !user.active {
         end(conn, &id)?;
         return Ok(None);
     }
@@ -72,10 +71,10 @@ pub fn load(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> Query
     Ok(Some(SessionUser {
         session_id: id,
         user_id: user.id,
-        role: role.unwrap_or(Role::Resident),
+        role: user.role,
         full_name: user.full_name,
         email: user.email,
-        locale: user.locale.parse().unwrap_or_default(),
+        locale: user.locale,
     }))
 }
 

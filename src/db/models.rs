@@ -4,6 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::*;
+use crate::domain::application::Status;
+use crate::domain::membership::MembershipStatus;
+use crate::domain::{Locale, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -12,8 +15,8 @@ pub struct User {
     pub email: String,
     pub full_name: String,
     pub password_hash: Option<String>,
-    pub role: String,
-    pub locale: String,
+    pub role: Role,
+    pub locale: Locale,
     pub email_confirmed_at: Option<NaiveDateTime>,
     pub active: bool,
     pub created_at: NaiveDateTime,
@@ -168,7 +171,7 @@ pub struct Application {
     pub id: String,
     pub resident_id: String,
     pub group_id: String,
-    pub status: String,
+    pub status: Status,
     pub street_address: String,
     pub dni: String,
     pub phone: Option<String>,
@@ -232,7 +235,7 @@ pub struct Membership {
     pub group_id: String,
     pub application_id: String,
     pub number: String,
-    pub status: String,
+    pub status: MembershipStatus,
     pub valid_from: chrono::NaiveDate,
     pub valid_until: chrono::NaiveDate,
     pub verification_token: String,

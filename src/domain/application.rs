@@ -14,7 +14,8 @@ use std::str::FromStr;
 
 use chrono::{Duration, NaiveDate};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Status {
     Submitted,
     InReview,

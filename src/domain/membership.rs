@@ -4,7 +4,8 @@ use std::str::FromStr;
 
 use chrono::{Duration, NaiveDate};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum MembershipStatus {
     Active,
     Expired,
@@ -31,6 +32,12 @@ impl MembershipStatus {
             MembershipStatus::Revoked => "revoked",
             MembershipStatus::Ended => "ended",
         }
+    }
+}
+
+impl std::fmt::Display for MembershipStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -22,3 +22,16 @@ pub use locale::Locale;
 pub use password::{Password, PasswordProblem};
 pub use role::Role;
 pub use sensitive::Sensitive;
+
+/// Serialises a value type as the same text it is stored as (audit details, JSON exports).
+macro_rules! serialize_as_str {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    )+};
+}
+
+serialize_as_str!(application::Status, membership::MembershipStatus, Role, Locale);

@@ -29,11 +29,11 @@ pub fn find_by_id(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
 }
 
 pub(crate) fn locale_of(user: &User) -> Locale {
-    user.locale.parse().unwrap_or_default()
+    user.locale
 }
 
 pub(crate) fn role_of(user: &User) -> Role {
-    user.role.parse().unwrap_or(Role::Resident)
+    user.role
 }
 
 /// Stores a new single-use token and returns it.
@@ -546,7 +546,7 @@ pub async fn update_profile(
                 .set((users::full_name.eq(name.as_str()), users::locale.eq(locale.as_str()), users::updated_at.eq(now)))
                 .execute(tx.conn)?;
             let changed: Vec<&str> =
-                [("full_name", before.full_name != name.as_str()), ("locale", before.locale != locale.as_str())]
+                [("full_name", before.full_name != name.as_str()), ("locale", before.locale != locale)]
                     .into_iter()
                     .filter_map(|(f, c)| c.then_some(f))
                     .collect();
@@ -633,7 +633,7 @@ pub fn active_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> 
 
 fn commissioner_exists(conn: &mut DbConn) -> QueryResult<bool> {
     let n: i64 = users::table
-        .filter(users::role.eq(Role::Commissioner.as_str()))
+        .filter(users::role.eq(Role::Commissioner))
         .filter(users::active.eq(true))
         .count()
         .get_result(conn)?;

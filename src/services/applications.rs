@@ -119,9 +119,7 @@ pub async fn submit(
                         let renewable = crate::services::memberships::find_for_member(conn, mid, &resident_id)?
                             .is_some_and(|(m, g)| {
                                 g.id == group.id
-                                    && m.status
-                                        .parse()
-                                        .is_ok_and(|s| crate::domain::membership::renewal_open(s, m.valid_until, today))
+                                    && crate::domain::membership::renewal_open(m.status, m.valid_until, today)
                             });
                         if !renewable {
                             return Ok(SubmitOutcome::RenewalClosed);
@@ -139,7 +137,7 @@ pub async fn submit(
                         id: id.clone(),
                         resident_id: resident_id.clone(),
                         group_id: group.id.clone(),
-                        status: Status::Submitted.as_str().to_string(),
+                        status: Status::Submitted,
                         street_address: new.street_address.clone(),
                         dni: new.dni.as_str().to_string(),
                         phone: new.phone.clone(),
@@ -170,7 +168,7 @@ pub async fn submit(
                     Some(Subject { kind: "application", id: &id }),
                     json!({ "group_id": group.id, "documents": doc_ids, "renewal_of": new.renewal_of }),
                 )?;
-                let locale: Locale = resident.locale.parse().unwrap_or_default();
+                let locale: Locale = resident.locale;
                 let mail = Mail::new(
                     locale,
                     &settings.org_name,
@@ -215,7 +213,7 @@ fn notify_officers(
         .select(User::as_select())
         .load(conn)?;
     for officer in officers {
-        let locale: Locale = officer.locale.parse().unwrap_or_default();
+        let locale: Locale = officer.locale;
         let mail = Mail::new(locale, &settings.org_name, tk!("mail.new_application.subject"), &officer.full_name)
             .para(tk!("mail.new_application.body"), &[("group", &group.name)])
             .action(
@@ -284,9 +282,7 @@ pub async fn resident_home(state: &AppState, resident_id: String) -> AppResult<R
             let groups = crate::db::queries::groups::list_active(c)?
                 .into_iter()
                 .map(|g| {
-                    let open = applications
-                        .iter()
-                        .any(|(a, ag)| ag.id == g.id && a.status.parse::<Status>().is_ok_and(Status::is_open));
+                    let open = applications.iter().any(|(a, ag)| ag.id == g.id && a.status.is_open());
                     (g, open)
                 })
                 .collect();
@@ -298,7 +294,7 @@ pub async fn resident_home(state: &AppState, resident_id: String) -> AppResult<R
 /// Applies an applicant's action under optimistic locking: the update only happens if the
 /// application is still at `version`.
 fn applicant_transition(app: &Application, version: i32, action: Action) -> AppResult<Status> {
-    let status: Status = app.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let status: Status = app.status;
     if app.version != version {
         return Err(AppError::Conflict);
     }
@@ -329,7 +325,7 @@ pub async fn withdraw(
             let next = applicant_transition(&app, version, Action::Withdraw)?;
             let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
                 .set((
-                    applications::status.eq(next.as_str()),
+                    applications::status.eq(next),
                     applications::version.eq(version + 1),
                     applications::claimed_by.eq(None::<String>),
                     applications::claimed_at.eq(None::<NaiveDateTime>),
@@ -381,7 +377,7 @@ pub async fn resubmit(
             }
             let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
                 .set((
-                    applications::status.eq(next.as_str()),
+                    applications::status.eq(next),
                     applications::version.eq(version + 1),
                     applications::requested_kinds.eq(""),
                     applications::claimed_by.eq(None::<String>),

@@ -37,7 +37,7 @@ pub fn issue(
         group_id: group.id.clone(),
         application_id: app.id.clone(),
         number: membership::number(&group.slug, seq),
-        status: MembershipStatus::Active.as_str().to_string(),
+        status: MembershipStatus::Active,
         valid_from: today,
         valid_until: membership::valid_until(today, group.validity_days),
         verification_token: SecretToken::generate().expose().to_string(),
@@ -107,7 +107,7 @@ pub fn verify(conn: &mut DbConn, token: &str, today: NaiveDate) -> QueryResult<O
         .first(conn)
         .optional()?;
     Ok(found.map(|(m, group, full_name)| {
-        let status = m.status.parse().unwrap_or(MembershipStatus::Ended);
+        let status = m.status;
         PublicView {
             status: membership::public_status(status, m.valid_until, today).as_str(),
             group,
@@ -130,7 +130,7 @@ pub fn extend(
     let until = membership::renewed_until(m.valid_until, today, group.validity_days);
     diesel::update(memberships::table.find(membership_id))
         .set((
-            memberships::status.eq(MembershipStatus::Active.as_str()),
+            memberships::status.eq(MembershipStatus::Active),
             memberships::valid_until.eq(until),
             memberships::status_reason.eq(None::<String>),
             memberships::reminded_30_at.eq(None::<NaiveDateTime>),
@@ -154,7 +154,7 @@ pub fn end_others(conn: &mut DbConn, user_id: &str, group_id: &str, now: NaiveDa
     if !ids.is_empty() {
         diesel::update(memberships::table.filter(memberships::id.eq_any(&ids)))
             .set((
-                memberships::status.eq(MembershipStatus::Ended.as_str()),
+                memberships::status.eq(MembershipStatus::Ended),
                 memberships::status_reason.eq(Some("moved")),
                 memberships::removed_from_chat_at.eq(None::<NaiveDateTime>),
                 memberships::updated_at.eq(now),
@@ -241,8 +241,7 @@ pub async fn change_status(
         .write(move |tx| {
             let now = tx.now;
             let (m, group, member) = find_for_staff(tx.conn, &id, &staff)?.ok_or(AppError::NotFound)?;
-            let current: MembershipStatus =
-                m.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+            let current: MembershipStatus = m.status;
             let next = match (change, current) {
                 (StatusChange::Suspend, MembershipStatus::Active) => MembershipStatus::Suspended,
                 (StatusChange::Reinstate, MembershipStatus::Suspended) if m.valid_until >= today => {
@@ -257,7 +256,7 @@ pub async fn change_status(
             let back_on_list = matches!(next, MembershipStatus::Suspended | MembershipStatus::Revoked);
             let changed = diesel::update(memberships::table.find(&m.id).filter(memberships::status.eq(&m.status)))
                 .set((
-                    memberships::status.eq(next.as_str()),
+                    memberships::status.eq(next),
                     memberships::status_reason.eq(reason.clone()),
                     memberships::updated_at.eq(now),
                 ))
@@ -287,7 +286,7 @@ pub async fn change_status(
                 // (which deletion blanks), the append-only log only notes there was one.
                 json!({ "from": m.status, "to": next.as_str(), "has_reason": reason.is_some() }),
             )?;
-            let locale: Locale = member.locale.parse().unwrap_or_default();
+            let locale: Locale = member.locale;
             let (subject, body) = match change {
                 StatusChange::Suspend => {
                     (tk!("mail.membership_suspended.subject"), tk!("mail.membership_suspended.body"))
@@ -356,7 +355,7 @@ pub async fn mark_removed(state: &AppState, staff: Staff, id: String) -> AppResu
         .write(move |tx| {
             let now = tx.now;
             let (m, _, _) = find_for_staff(tx.conn, &id, &staff)?.ok_or(AppError::NotFound)?;
-            if m.status == MembershipStatus::Active.as_str() || m.removed_from_chat_at.is_some() {
+            if m.status == MembershipStatus::Active || m.removed_from_chat_at.is_some() {
                 return Err(AppError::Conflict);
             }
             diesel::update(memberships::table.find(&m.id))
@@ -421,7 +420,7 @@ pub fn expire_and_remind(
     let mut expired = 0;
     loop {
         let batch: Vec<String> = memberships::table
-            .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
+            .filter(memberships::status.eq(MembershipStatus::Active))
             .filter(memberships::valid_until.lt(today))
             .select(memberships::id)
             .limit(200)
@@ -432,9 +431,9 @@ pub fn expire_and_remind(
         conn.write_tx(|conn| -> AppResult<()> {
             for id in &batch {
                 let n = diesel::update(
-                    memberships::table.find(id).filter(memberships::status.eq(MembershipStatus::Active.as_str())),
+                    memberships::table.find(id).filter(memberships::status.eq(MembershipStatus::Active)),
                 )
-                .set((memberships::status.eq(MembershipStatus::Expired.as_str()), memberships::updated_at.eq(now)))
+                .set((memberships::status.eq(MembershipStatus::Expired), memberships::updated_at.eq(now)))
                 .execute(conn)?;
                 if n == 1 {
                     expired += 1;
@@ -456,7 +455,7 @@ pub fn expire_and_remind(
     let candidates: Vec<(Membership, Group, User)> = memberships::table
         .inner_join(groups::table)
         .inner_join(users::table)
-        .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
+        .filter(memberships::status.eq(MembershipStatus::Active))
         .filter(memberships::valid_until.ge(today))
         .filter(memberships::valid_until.le(horizon))
         .filter(memberships::reminded_7_at.is_null())
@@ -482,7 +481,7 @@ pub fn expire_and_remind(
             if claimed != 1 {
                 return Ok(false);
             }
-            let locale: Locale = member.locale.parse().unwrap_or_default();
+            let locale: Locale = member.locale;
             let days = (m.valid_until - today).num_days().to_string();
             let mail =
                 Mail::new(locale, &settings.org_name, tk!("mail.membership_reminder.subject"), &member.full_name)

@@ -250,18 +250,18 @@ pub async fn update_phone(
         .write(move |tx| {
             let now = tx.now;
             let user = resident(tx.conn, &user_id)?;
-            let apps: Vec<(String, String, Option<String>)> = applications::table
+            let apps: Vec<(String, Status, Option<String>)> = applications::table
                 .filter(applications::resident_id.eq(&user.id))
                 .select((applications::id, applications::status, applications::phone))
                 .load(tx.conn)?;
-            let to_change: Vec<&(String, String, Option<String>)> =
+            let to_change: Vec<&(String, Status, Option<String>)> =
                 apps.iter().filter(|(_, _, p)| *p != phone).collect();
             let ids: Vec<&str> = to_change.iter().map(|(id, _, _)| id.as_str()).collect();
             let changed = diesel::update(applications::table.filter(applications::id.eq_any(&ids)))
                 .set((applications::phone.eq(&phone), applications::updated_at.eq(now)))
                 .execute(tx.conn)?;
             for (id, status, _) in to_change {
-                if status.parse::<Status>().is_ok_and(Status::is_open) {
+                if status.is_open() {
                     add_event(tx.conn, id, now, Event::new("phone_updated", Some(&user.id)))?;
                 }
             }
@@ -517,13 +517,13 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
     let mut done = Deleted::default();
     let apps: Vec<Application> = applications::table.filter(applications::resident_id.eq(&user.id)).load(conn)?;
 
-    for app in apps.iter().filter(|a| a.status.parse::<Status>().is_ok_and(Status::is_open)) {
+    for app in apps.iter().filter(|a| a.status.is_open()) {
         // Under the version read above, as every change of an application is: an officer's
         // decision committed in between makes the deletion a conflict (nothing changes; the
         // person tries again) rather than overwriting it.
         let updated = diesel::update(applications::table.find(&app.id).filter(applications::version.eq(app.version)))
             .set((
-                applications::status.eq(Status::Withdrawn.as_str()),
+                applications::status.eq(Status::Withdrawn),
                 applications::version.eq(app.version + 1),
                 applications::claimed_by.eq(None::<String>),
                 applications::claimed_at.eq(None::<NaiveDateTime>),
@@ -558,7 +558,7 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
     for m in &current {
         let updated = diesel::update(memberships::table.find(&m.id).filter(memberships::status.eq(&m.status)))
             .set((
-                memberships::status.eq(MembershipStatus::Ended.as_str()),
+                memberships::status.eq(MembershipStatus::Ended),
                 memberships::status_reason.eq(Some(ACCOUNT_DELETED)),
                 memberships::updated_at.eq(now),
             ))

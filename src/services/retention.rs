@@ -167,7 +167,7 @@ fn purge_unconfirmed_accounts(conn: &mut DbConn, now: NaiveDateTime) -> QueryRes
     let cutoff = rules::unconfirmed_cutoff(now);
     let due = || {
         users::table
-            .filter(users::role.eq(Role::Resident.as_str()))
+            .filter(users::role.eq(Role::Resident))
             .filter(users::email_confirmed_at.is_null())
             .filter(users::deleted_at.is_null())
             .filter(users::created_at.le(cutoff))

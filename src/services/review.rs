@@ -99,7 +99,7 @@ pub fn queue(
         .limit(PAGE_SIZE + 1)
         .into_boxed();
     q = match filter.status {
-        Some(s) => q.filter(applications::status.eq(s.as_str())),
+        Some(s) => q.filter(applications::status.eq(s)),
         // Written out, not bound: SQLite uses the partial index of open applications only
         // when it can see at prepare time that the condition matches the index's.
         None => q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&open_statuses_sql())),
@@ -281,7 +281,7 @@ pub async fn decide(
             if app.version != version {
                 return Err(AppError::Conflict);
             }
-            let mut status: Status = app.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+            let mut status: Status = app.status;
             let lapsed = status == Status::InReview && claim_lapsed(app.claimed_at, now, settings.claim_hours);
             // A lapsed claim is free for anyone to take.
             if lapsed && matches!(decision, Decision::Claim) {
@@ -317,8 +317,9 @@ pub async fn decide(
             {
                 use crate::db::schema::memberships;
                 use crate::domain::membership::MembershipStatus;
-                let status: String = memberships::table.find(mid).select(memberships::status).first(tx.conn)?;
-                if !matches!(status.parse(), Ok(MembershipStatus::Active | MembershipStatus::Expired)) {
+                let status: MembershipStatus =
+                    memberships::table.find(mid).select(memberships::status).first(tx.conn)?;
+                if !matches!(status, MembershipStatus::Active | MembershipStatus::Expired) {
                     return Err(AppError::Conflict);
                 }
             }
@@ -337,7 +338,7 @@ pub async fn decide(
             };
             let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
                 .set((
-                    applications::status.eq(next.as_str()),
+                    applications::status.eq(next),
                     applications::version.eq(version + 1),
                     applications::claimed_by.eq(claimed_by),
                     applications::claimed_at.eq(claimed_at),
@@ -353,7 +354,7 @@ pub async fn decide(
 
             let me = Some(reviewer.user_id.as_str());
             let resident: User = users::table.find(&app.resident_id).first(tx.conn)?;
-            let locale: Locale = resident.locale.parse().unwrap_or_default();
+            let locale: Locale = resident.locale;
             let mail = |subject: &str| Mail::new(locale, &settings.org_name, subject, &resident.full_name);
             let link = settings.link(&format!("/applications/{id}"));
             let mut details = json!({ "from": status.as_str(), "to": next.as_str(), "group_id": group.id });

@@ -52,7 +52,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<StaffMember>> {
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<StaffMember>> {
-    let Some(user) = find_by_id(conn, id)?.filter(|u| u.role != Role::Resident.as_str()) else { return Ok(None) };
+    let Some(user) = find_by_id(conn, id)?.filter(|u| u.role != Role::Resident) else { return Ok(None) };
     let groups = groups::table
         .inner_join(officer_assignments::table)
         .filter(officer_assignments::officer_id.eq(id))
@@ -185,9 +185,7 @@ pub async fn set_groups(state: &AppState, by: Actor, user_id: String, group_ids:
     state
         .write(move |tx| {
             let now = tx.now;
-            let user = find_by_id(tx.conn, &user_id)?
-                .filter(|u| u.role == Role::Officer.as_str())
-                .ok_or(AppError::NotFound)?;
+            let user = find_by_id(tx.conn, &user_id)?.filter(|u| u.role == Role::Officer).ok_or(AppError::NotFound)?;
             let group_ids = known_groups(tx.conn, &group_ids)?;
             set_assignments(tx.conn, &user.id, &group_ids, now)?;
             tx.audit(&by, "staff.groups_changed", Some(Subject::user(&user.id)), json!({ "groups": group_ids }))?;
@@ -208,7 +206,7 @@ fn release(
 ) -> QueryResult<bool> {
     let n = diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
         .set((
-            applications::status.eq(Status::Submitted.as_str()),
+            applications::status.eq(Status::Submitted),
             applications::claimed_by.eq(None::<String>),
             applications::claimed_at.eq(None::<NaiveDateTime>),
             applications::version.eq(version + 1),
@@ -225,7 +223,7 @@ fn release(
 fn release_claims(conn: &mut DbConn, officer_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
     let claimed: Vec<(String, i32)> = applications::table
         .filter(applications::claimed_by.eq(officer_id))
-        .filter(applications::status.eq(Status::InReview.as_str()))
+        .filter(applications::status.eq(Status::InReview))
         .select((applications::id, applications::version))
         .load(conn)?;
     let mut released = 0;
@@ -246,9 +244,7 @@ pub async fn set_active(state: &AppState, by: Actor, user_id: String, active: bo
     state
         .write(move |tx| {
             let now = tx.now;
-            let user = find_by_id(tx.conn, &user_id)?
-                .filter(|u| u.role != Role::Resident.as_str())
-                .ok_or(AppError::NotFound)?;
+            let user = find_by_id(tx.conn, &user_id)?.filter(|u| u.role != Role::Resident).ok_or(AppError::NotFound)?;
             if !active && by.id.as_deref() == Some(user.id.as_str()) {
                 return Ok(ActiveOutcome::NotYourself);
             }
@@ -274,7 +270,7 @@ pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours:
     conn.write_tx(|conn| {
         let cutoff = now - chrono::Duration::hours(claim_hours);
         let lapsed: Vec<(String, i32)> = applications::table
-            .filter(applications::status.eq(Status::InReview.as_str()))
+            .filter(applications::status.eq(Status::InReview))
             .filter(applications::claimed_at.le(cutoff))
             .select((applications::id, applications::version))
             .limit(1000)

@@ -70,7 +70,7 @@ async fn own(state: &AppState, id: String, user_id: String) -> AppResult<(Member
 async fn card(state: Data<AppState>, ctx: PageContext, user: Resident, id: Path<String>) -> AppResult<HttpResponse> {
     let (m, group) = own(&state, id.into_inner(), user.user_id.clone()).await?;
     let today = rules::local_today(state.clock.now());
-    let status = m.status.parse::<MembershipStatus>().map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
+    let status = m.status;
     let renewal_open = membership::renewal_open(status, m.valid_until, today);
     let verify_link = verification_link(&state, &m);
     ok(&CardPage { ctx, m, group, verify_link, renewal_open })
@@ -112,8 +112,7 @@ async fn renewable(state: &AppState, id: String, user_id: String) -> AppResult<(
     state
         .db(move |c| {
             let (m, g) = service::find_for_member(c, &id, &user_id)?.ok_or(AppError::NotFound)?;
-            let status: MembershipStatus =
-                m.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+            let status: MembershipStatus = m.status;
             if !membership::renewal_open(status, m.valid_until, today) {
                 return Err(AppError::NotFound);
             }

@@ -178,7 +178,7 @@ async fn load(
     errors: FormErrors,
 ) -> AppResult<ApplicationPage> {
     let r = review::review(state, id, user.user_id.clone()).await?;
-    let status: Status = r.application.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let status: Status = r.application.status;
     let claim_lapsed = review::claim_lapsed(r.application.claimed_at, state.clock.now(), state.settings.claim_hours);
     Ok(ApplicationPage {
         ctx,

@@ -297,7 +297,7 @@ struct ApplicationPage {
     ctx: PageContext,
     r: ApplicationRecord,
     log: AuditPage,
-    status: String,
+    status: Status,
 }
 
 impl ApplicationPage {
@@ -341,7 +341,7 @@ async fn application(
     let mut r =
         records::open_application(&state, actor(&user), ctx.locale, id.into_inner(), parse_before(&q.before)).await?;
     let log = std::mem::replace(&mut r.log, AuditPage { lines: Vec::new(), next_before: None });
-    let status = r.review.application.status.clone();
+    let status = r.review.application.status;
     ok(&ApplicationPage { ctx, r, log, status })
 }
 

@@ -304,7 +304,7 @@ impl ApplicationPage {
 
 async fn load_page(state: &AppState, ctx: PageContext, id: String, resident_id: String) -> AppResult<ApplicationPage> {
     let view = applications::resident_view(state, id, resident_id).await?;
-    let status: Status = view.application.status.parse().map_err(|e: String| AppError::internal(anyhow::anyhow!(e)))?;
+    let status: Status = view.application.status;
     let files_deleted_on = view.application.decided_at.map(|d| {
         crate::domain::retention::documents_purge_date(d, state.settings.document_retention_days)
             .format("%d/%m/%Y")

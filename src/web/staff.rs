@@ -139,7 +139,7 @@ impl EditPage {
     }
 
     fn is_officer(&self) -> bool {
-        self.member.user.role == "officer"
+        self.member.user.role == crate::domain::Role::Officer
     }
 
     fn invited(&self) -> bool {

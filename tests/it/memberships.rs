@@ -264,7 +264,7 @@ async fn the_expiry_job_marks_due_memberships_and_reminds_once() {
     assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().memberships_expired, 1);
     assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().memberships_expired, 0);
     let now = membership_of(app, &m.user_id).await.remove(0);
-    assert_eq!(now.status, "expired");
+    assert_eq!(now.status.as_str(), "expired");
     // Officers idle out after 30 minutes; sign in again.
     let officer = client();
     app.login(&officer, "oficial@example.com", PASSWORD).await;
@@ -323,7 +323,7 @@ async fn renewal_keeps_the_number_and_extends_the_date() {
     let after = membership_of(app, &m.user_id).await;
     assert_eq!(after.len(), 1, "no second membership");
     assert_eq!(after[0].number, m.number);
-    assert_eq!(after[0].status, "active");
+    assert_eq!(after[0].status.as_str(), "active");
     assert_eq!(after[0].valid_until, m.valid_until + chrono::Duration::days(365));
     let _ = w.group_id;
 }
@@ -338,9 +338,9 @@ async fn moving_to_another_group_ends_the_old_membership() {
     approve(app, &w.officer, &id).await;
     let ms = membership_of(app, &w.membership.user_id).await;
     assert_eq!(ms.len(), 2);
-    assert_eq!(ms[0].status, "ended");
+    assert_eq!(ms[0].status.as_str(), "ended");
     assert_eq!(ms[0].status_reason.as_deref(), Some("moved"));
-    assert_eq!(ms[1].status, "active");
+    assert_eq!(ms[1].status.as_str(), "active");
     assert_eq!(ms[1].number, "NORTE-000001");
     let removals = app.get_with(&w.officer, "/officer/removals").await.text().await.unwrap();
     assert!(removals.contains(&w.membership.number), "the old group's chat must drop the person");
@@ -410,6 +410,6 @@ async fn a_pending_renewal_cannot_undo_a_revocation() {
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let res = app.post(&officer, &format!("/officer/applications/{renewal}/approve"), &fields).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert_eq!(membership_of(app, &m.user_id).await[0].status, "revoked", "revocation is final");
+    assert_eq!(membership_of(app, &m.user_id).await[0].status.as_str(), "revoked", "revocation is final");
     assert_eq!(verify_json(app, &m.verification_token).await.1["status"], "revoked");
 }

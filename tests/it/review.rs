@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use vecinal::db::models::Membership;
 use vecinal::db::schema::{applications, audit_log, memberships, users};
 use vecinal::domain::Role;
+use vecinal::domain::application::Status;
 
 use crate::applications::{assign, create_group, submitted_application};
 use crate::helpers::*;
@@ -167,7 +168,7 @@ async fn claim_and_approve_issue_one_membership_and_tell_the_resident() {
     let ms: Vec<Membership> = app.state.db(|c| Ok(memberships::table.load(c)?)).await.unwrap();
     assert_eq!(ms.len(), 1);
     let m = &ms[0];
-    assert_eq!(m.status, "active");
+    assert_eq!(m.status.as_str(), "active");
     assert_eq!(m.number, "CENTRO-000001");
     let today = vecinal::domain::application::local_today(app.state.clock.now());
     assert_eq!(m.valid_from, today);
@@ -466,7 +467,7 @@ async fn the_queue_paginates_oldest_first_across_equal_timestamps() {
                         id: id.clone(),
                         resident_id: res_id,
                         group_id: gid.clone(),
-                        status: "submitted".into(),
+                        status: Status::Submitted,
                         street_address: "Calle 1".into(),
                         dni: "30123456".into(),
                         phone: None,

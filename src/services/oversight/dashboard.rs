@@ -144,7 +144,7 @@ pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, period: Period) -> Query
         .collect();
 
     let members: HashMap<String, i64> = memberships::table
-        .filter(memberships::status.eq(MembershipStatus::Active.as_str()))
+        .filter(memberships::status.eq(MembershipStatus::Active))
         .filter(memberships::valid_until.ge(local_today(now)))
         .group_by(memberships::group_id)
         .select((memberships::group_id, count_star()))

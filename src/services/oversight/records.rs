@@ -238,7 +238,7 @@ pub fn search_memberships(
         q = q.filter(memberships::group_id.eq(g.clone()));
     }
     if let Some(s) = filter.status {
-        q = q.filter(memberships::status.eq(s.as_str()));
+        q = q.filter(memberships::status.eq(s));
     }
     if let Some(c) = after {
         q = q.filter(
