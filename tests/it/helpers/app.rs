@@ -1,6 +1,7 @@
 //! A running Vecinal per test: its own database (a temporary SQLite file, or a fresh
 //! PostgreSQL database when TEST_DATABASE_URL is set), port 0, an in-memory mailer, and an
-//! HTTP client that keeps cookies and does not follow redirects.
+//! HTTP client that keeps cookies and does not follow redirects. Plus what a test needs to
+//! speak HTTP to it: forms with their CSRF token, links out of mails, cookies, redirects.
 
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -1,0 +1,8 @@
+//! What the tests share. Every test module imports it all with `use crate::helpers::*;`.
+//!
+//! - `app`: `TestApp` (a running server on a fresh database) and `TestDb`, and the HTTP
+//!   plumbing: forms with their CSRF token, links in mails, cookies, redirects.
+
+mod app;
+
+pub use app::*;
