@@ -3,23 +3,11 @@
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use vecinal::db::models::{Document, Group};
 use vecinal::db::schema::{applications, document_blobs, documents, groups, officer_assignments};
 use vecinal::domain::Role;
 
 use crate::helpers::*;
-
-pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-pub const JPEG: &[u8] =
-    &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0xFF, 0xD9];
-/// A 1×1 transparent PNG.
-pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
-    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
 
 /// A group written straight to the database (group management has its own tests).
 pub async fn create_group(app: &TestApp, slug: &str, two_approvals: bool) -> String {
@@ -58,65 +46,6 @@ pub async fn assign(app: &TestApp, officer_id: &str, group_id: &str) {
         })
         .await
         .unwrap();
-}
-
-pub fn today(app: &TestApp) -> String {
-    vecinal::domain::application::local_today(app.state.clock.now()).format("%Y-%m-%d").to_string()
-}
-
-/// The application form with every field right; tests change one thing at a time.
-pub struct Submission {
-    pub fields: Vec<(&'static str, String)>,
-    pub files: Vec<(&'static str, &'static str, Vec<u8>)>,
-}
-
-impl Submission {
-    pub fn valid(app: &TestApp, group: &str) -> Self {
-        Self {
-            fields: vec![
-                ("group", group.to_string()),
-                ("street_address", "Calle Belgrano 1234".into()),
-                ("dni", "30.123.456".into()),
-                ("phone", "+54 2964 123456".into()),
-                ("certificate_issued_on", today(app)),
-                ("consent", "yes".into()),
-            ],
-            files: vec![
-                ("residency_proof", "factura-luz.pdf", PDF.to_vec()),
-                ("criminal_record", "certificado.jpg", JPEG.to_vec()),
-                ("identity_document", "dni.png", PNG.to_vec()),
-            ],
-        }
-    }
-
-    pub fn set(mut self, name: &'static str, value: &str) -> Self {
-        self.fields.retain(|(n, _)| *n != name);
-        self.fields.push((name, value.to_string()));
-        self
-    }
-
-    pub fn file(mut self, name: &'static str, filename: &'static str, bytes: Vec<u8>) -> Self {
-        self.files.retain(|(n, _, _)| *n != name);
-        self.files.push((name, filename, bytes));
-        self
-    }
-
-    pub fn without_file(mut self, name: &'static str) -> Self {
-        self.files.retain(|(n, _, _)| *n != name);
-        self
-    }
-
-    pub async fn send(self, app: &TestApp, c: &reqwest::Client) -> reqwest::Response {
-        let token = app.csrf_token(c, "/").await;
-        let mut form = Form::new().text("csrf_token", token);
-        for (n, v) in self.fields {
-            form = form.text(n, v);
-        }
-        for (n, filename, bytes) in self.files {
-            form = form.part(n, Part::bytes(bytes).file_name(filename));
-        }
-        c.post(app.url("/applications")).multipart(form).send().await.unwrap()
-    }
 }
 
 /// Everything a failed submission must not leave behind.
@@ -210,12 +139,7 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
     assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
     for d in &docs {
         let body = app.get_with(&c, &format!("/applications/{id}/documents/{}", d.id)).await.bytes().await.unwrap();
-        let expected = match d.kind.as_str() {
-            "criminal_record" => JPEG,
-            "identity_document" => PNG,
-            _ => PDF,
-        };
-        assert_eq!(body.as_ref(), expected, "{}", d.kind);
+        assert_eq!(body.as_ref(), uploaded(&d.kind), "{}", d.kind);
         if d.media_type != "application/pdf" {
             let res = app.get_with(&c, &format!("/applications/{id}/documents/{}", d.id)).await;
             assert!(
@@ -284,7 +208,7 @@ async fn each_invalid_field_gets_its_message() {
     let app = TestApp::spawn().await;
     create_group(&app, "centro", false).await;
     let c = app.signed_in(Role::Resident, "ana@example.com").await;
-    let now = vecinal::domain::application::local_today(app.state.clock.now());
+    let now = app.today();
     let future = (now + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let old = (now - chrono::Duration::days(91)).format("%Y-%m-%d").to_string();
     let cases: Vec<(Submission, &str)> = vec![
@@ -432,22 +356,13 @@ async fn withdraw_and_resubmit_move_the_status() {
     assert!(page.contains("name=\"criminal_record\""), "and asks for the kinds requested");
     assert!(!page.contains("name=\"identity_document\""));
 
-    let token = app.csrf_token(&c, "/").await;
-    let send = |version: &str, file: Option<Vec<u8>>| {
-        let mut form = Form::new()
-            .text("csrf_token", token.clone())
-            .text("version", version.to_string())
-            .text("message", "Adjunto uno nuevo.");
-        if let Some(f) = file {
-            form = form.part("criminal_record", Part::bytes(f).file_name("nuevo.pdf"));
-        }
-        c.post(app.url(&format!("/applications/{id}/resubmit"))).multipart(form).send()
-    };
-    let missing = send("2", None).await.unwrap();
+    let resubmit = format!("/applications/{id}/resubmit");
+    let answer = |version: i32| Submission::answer(version).set("message", "Adjunto uno nuevo.");
+    let missing = answer(2).send_to(&app, &c, &resubmit).await;
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let stale = send("1", Some(PDF.to_vec())).await.unwrap();
+    let stale = answer(1).file("criminal_record", "nuevo.pdf", PDF.to_vec()).send_to(&app, &c, &resubmit).await;
     assert_eq!(stale.status(), StatusCode::CONFLICT, "a stale version changes nothing");
-    let ok = send("2", Some(PDF.to_vec())).await.unwrap();
+    let ok = answer(2).file("criminal_record", "nuevo.pdf", PDF.to_vec()).send_to(&app, &c, &resubmit).await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
 
     let status: String = {

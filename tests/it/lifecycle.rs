@@ -16,7 +16,7 @@ use vecinal::documents::keys::{KEY_FILE, KeyRing};
 use vecinal::domain::Role;
 use vecinal::services::key_rotation::{self as rotation, RotationOptions};
 
-use crate::applications::{JPEG, PDF, PNG, Submission, assign, create_group, submitted_application};
+use crate::applications::{assign, create_group, submitted_application};
 use crate::helpers::*;
 
 const CHECKLIST: [(&str, &str); 4] =
@@ -373,11 +373,7 @@ async fn the_export_holds_the_residents_data_and_nobody_elses() {
         assert_eq!(docs.len(), 3);
         for d in docs {
             let bytes = b64.decode(d["content_base64"].as_str().unwrap()).unwrap();
-            let expected = match d["kind"].as_str().unwrap() {
-                "criminal_record" => JPEG,
-                "identity_document" => PNG,
-                _ => PDF,
-            };
+            let expected = uploaded(d["kind"].as_str().unwrap());
             assert_eq!(bytes, expected);
             use sha2::Digest;
             assert_eq!(d["sha256"], hex::encode(sha2::Sha256::digest(expected)));
@@ -642,13 +638,11 @@ async fn deleting_an_account_leaves_no_trace_of_the_person_and_the_audit_chain_h
     let message = format!("Zulema, el domicilio {address} no figura; confirmá el DNI {dni}.");
     let res = act(&app, &o, &open_app, "request-info", &[("message", &message), ("kinds", "residency_proof")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let token = app.csrf_token(&z, "/").await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", token)
-        .text("version", version(&app, &open_app).await.to_string())
-        .text("message", format!("Soy {name}, mi teléfono es {phone}."))
-        .part("residency_proof", reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("factura Quiroga.pdf"));
-    let res = z.post(app.url(&format!("/applications/{open_app}/resubmit"))).multipart(form).send().await.unwrap();
+    let res = Submission::answer(version(&app, &open_app).await)
+        .set("message", &format!("Soy {name}, mi teléfono es {phone}."))
+        .file("residency_proof", "factura Quiroga.pdf", PDF.to_vec())
+        .send_to(&app, &z, &format!("/applications/{open_app}/resubmit"))
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(act(&app, &o, &open_app, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
     // A failed sign-in leaves a throttle row keyed by her address; she downloads her data.

@@ -3,12 +3,11 @@
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use vecinal::db::models::Membership;
 use vecinal::db::schema::{audit_log, memberships, users};
 use vecinal::domain::Role;
 
-use crate::applications::{JPEG, PDF, assign, create_group, submitted_application, today};
+use crate::applications::{assign, create_group, submitted_application};
 use crate::helpers::*;
 
 const CHECKLIST: [(&str, &str); 4] =
@@ -65,7 +64,7 @@ async fn member() -> World {
     let resident = app.signed_in(Role::Resident, "juan.perez@example.com").await;
     let officer = app.signed_in(Role::Officer, "oficial@example.com").await;
     assign(&app, &id_of(&app, "oficial@example.com").await, &group_id).await;
-    let res = crate::applications::Submission::valid(&app, "centro").send(&app, &resident).await;
+    let res = Submission::valid(&app, "centro").send(&app, &resident).await;
     let id = location(&res).trim_start_matches("/applications/").to_string();
     approve(&app, &officer, &id).await;
     let membership = membership_of(&app, &id_of(&app, "juan.perez@example.com").await).await.remove(0);
@@ -241,7 +240,7 @@ async fn the_expiry_job_marks_due_memberships_and_reminds_once() {
     let r = vecinal::jobs::run_once(&app.state).await.unwrap();
     assert_eq!((r.memberships_expired, r.reminders), (0, 0));
     // 30 days before the end: one reminder, and only one even when the job runs twice.
-    let days_to_30 = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 30;
+    let days_to_30 = (m.valid_until - app.today()).num_days() - 30;
     app.state.clock.advance(chrono::Duration::days(days_to_30));
     assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 1);
     assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 0);
@@ -286,33 +285,18 @@ async fn renewal_keeps_the_number_and_extends_the_date() {
         StatusCode::NOT_FOUND,
         "not yet"
     );
-    let days = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 20;
+    let days = (m.valid_until - app.today()).num_days() - 20;
     app.state.clock.advance(chrono::Duration::days(days));
     let resident = client();
     app.login(&resident, "juan.perez@example.com", PASSWORD).await;
     let form = app.get_with(&resident, &format!("/memberships/{}/renew", m.id)).await.text().await.unwrap();
     assert!(form.contains("value=\"Calle Belgrano 1234\""), "the address is prefilled");
 
-    let send = |address: &'static str, residency: bool| {
-        let app = &app;
-        let resident = &resident;
-        async move {
-            let token = app.csrf_token(resident, "/").await;
-            let mut f = Form::new()
-                .text("csrf_token", token)
-                .text("street_address", address)
-                .text("certificate_issued_on", today(app))
-                .text("consent", "yes")
-                .part("criminal_record", Part::bytes(JPEG.to_vec()).file_name("nuevo.jpg"));
-            if residency {
-                f = f.part("residency_proof", Part::bytes(PDF.to_vec()).file_name("luz.pdf"));
-            }
-            resident.post(app.url(&format!("/memberships/{}/renew", m.id))).multipart(f).send().await.unwrap()
-        }
-    };
+    let renew = format!("/memberships/{}/renew", m.id);
     // A new address needs a new proof of address.
-    assert_eq!(send("Calle Nueva 99", false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = send("Calle Belgrano 1234", false).await;
+    let res = Submission::renewal(app, "Calle Nueva 99").send_to(app, &resident, &renew).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = Submission::renewal(app, "Calle Belgrano 1234").send_to(app, &resident, &renew).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let application = location(&res).trim_start_matches("/applications/").to_string();
     let officer = client();
@@ -385,18 +369,13 @@ async fn a_pending_renewal_cannot_undo_a_revocation() {
     let w = member().await;
     let app = &w.app;
     let m = &w.membership;
-    let days = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 20;
+    let days = (m.valid_until - app.today()).num_days() - 20;
     app.state.clock.advance(chrono::Duration::days(days));
     let resident = client();
     app.login(&resident, "juan.perez@example.com", PASSWORD).await;
-    let token = app.csrf_token(&resident, "/").await;
-    let form = Form::new()
-        .text("csrf_token", token)
-        .text("street_address", "Calle Belgrano 1234")
-        .text("certificate_issued_on", today(app))
-        .text("consent", "yes")
-        .part("criminal_record", Part::bytes(JPEG.to_vec()).file_name("nuevo.jpg"));
-    let res = resident.post(app.url(&format!("/memberships/{}/renew", m.id))).multipart(form).send().await.unwrap();
+    let res = Submission::renewal(app, "Calle Belgrano 1234")
+        .send_to(app, &resident, &format!("/memberships/{}/renew", m.id))
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let renewal = location(&res).trim_start_matches("/applications/").to_string();
     let officer = client();

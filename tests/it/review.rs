@@ -169,7 +169,7 @@ async fn claim_and_approve_issue_one_membership_and_tell_the_resident() {
     let m = &ms[0];
     assert_eq!(m.status, "active");
     assert_eq!(m.number, "CENTRO-000001");
-    let today = vecinal::domain::application::local_today(app.state.clock.now());
+    let today = app.today();
     assert_eq!(m.valid_from, today);
     assert_eq!(m.valid_until, today + chrono::Duration::days(364));
     assert_eq!(m.application_id, id);
@@ -188,7 +188,7 @@ async fn claim_and_approve_issue_one_membership_and_tell_the_resident() {
         act(&app, &o, &id, "reject", 3, &[("reason_code", "other"), ("note", "x")]).await.status(),
         StatusCode::CONFLICT
     );
-    let again = crate::applications::Submission::valid(&app, "centro").send(&app, &resident).await;
+    let again = Submission::valid(&app, "centro").send(&app, &resident).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert!(again.text().await.unwrap().contains("Ya sos miembro vigente"));
 }
@@ -228,12 +228,10 @@ async fn reject_and_request_info_tell_the_resident_and_keep_internal_notes_inter
     );
 
     // The resident answers; the officer claims again and rejects.
-    let token = app.csrf_token(&resident, "/").await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", token)
-        .text("version", "3")
-        .part("criminal_record", reqwest::multipart::Part::bytes(crate::applications::PDF.to_vec()).file_name("c.pdf"));
-    let res = resident.post(app.url(&format!("/applications/{id}/resubmit"))).multipart(form).send().await.unwrap();
+    let res = Submission::answer(3)
+        .file("criminal_record", "c.pdf", PDF.to_vec())
+        .send_to(&app, &resident, &format!("/applications/{id}/resubmit"))
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     act(&app, &o, &id, "claim", 4, &[]).await;
     let bad = act(&app, &o, &id, "reject", 5, &[("reason_code", "made_up")]).await;

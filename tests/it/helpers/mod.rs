@@ -2,7 +2,10 @@
 //!
 //! - `app`: `TestApp` (a running server on a fresh database) and `TestDb`, and the HTTP
 //!   plumbing: forms with their CSRF token, links in mails, cookies, redirects.
+//! - `files`: the files residents upload and the multipart forms that carry them.
 
 mod app;
+mod files;
 
 pub use app::*;
+pub use files::*;
