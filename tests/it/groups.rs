@@ -30,10 +30,6 @@ fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     f
 }
 
-async fn commissioner(app: &TestApp) -> Client {
-    app.signed_in(Role::Commissioner, "comisaria@example.com").await
-}
-
 async fn create(app: &TestApp, c: &Client, changes: &[(&str, &str)]) {
     let res = app.post(c, GROUPS, &form(changes)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "group created");
@@ -89,7 +85,7 @@ async fn html(app: &TestApp, c: &Client, path: &str) -> String {
 #[tokio::test]
 async fn a_created_group_is_listed_for_commissioners_and_on_the_landing_page() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     assert!(html(&app, &c, GROUPS).await.contains("Todavía no hay barrios. Creá el primero"));
     assert!(html(&app, &client(), "/").await.contains("Todavía no hay barrios abiertos a solicitudes."));
     let home = html(&app, &c, "/commissioner").await;
@@ -128,7 +124,7 @@ async fn a_created_group_is_listed_for_commissioners_and_on_the_landing_page() {
 #[tokio::test]
 async fn editing_changes_the_group_and_may_move_its_slug() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     create(&app, &c, &[]).await;
     create(&app, &c, &[("name", "Centro"), ("slug", "centro")]).await;
     let id = group(&app, "chacra-ii").await.unwrap().id;
@@ -186,7 +182,7 @@ async fn editing_changes_the_group_and_may_move_its_slug() {
 #[tokio::test]
 async fn a_deactivated_group_leaves_the_landing_page_until_reactivated() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     create(&app, &c, &[]).await;
     create(&app, &c, &[("name", "Margen Sur"), ("slug", "margen-sur")]).await;
 
@@ -221,7 +217,7 @@ async fn a_deactivated_group_leaves_the_landing_page_until_reactivated() {
 #[tokio::test]
 async fn invalid_forms_show_every_message_and_store_nothing() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     let audit_before = app.count("audit_log").await;
     let bad = form(&[
         ("name", "X"),
@@ -268,7 +264,7 @@ async fn invalid_forms_show_every_message_and_store_nothing() {
 #[tokio::test]
 async fn only_commissioners_reach_group_management() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     create(&app, &c, &[("name", "Centro"), ("slug", "centro")]).await;
     let gets = [GROUPS, "/commissioner/groups/new", "/commissioner/groups/centro"];
     let posts = [
@@ -311,7 +307,7 @@ async fn only_commissioners_reach_group_management() {
 #[tokio::test]
 async fn group_posts_need_the_csrf_token() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     let _ = app.get_with(&c, "/commissioner/groups/new").await;
     let res = c.post(app.url(GROUPS)).form(&form(&[])).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);

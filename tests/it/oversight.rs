@@ -13,29 +13,9 @@ use vecinal::db::schema::{application_events, applications, audit_log, groups, m
 use vecinal::db::{DatabaseUrl, DbConn};
 use vecinal::domain::Role;
 
-use crate::applications::{assign, create_group, submitted_application};
 use crate::helpers::*;
 
 // ----- building data ------------------------------------------------------------------------
-
-/// A staff member or resident with a real name, signed in on a new client.
-async fn person(app: &TestApp, role: Role, email: &str, name: &str) -> (Client, String) {
-    let id = app.create_user(role, email, name).await;
-    let c = client();
-    assert_eq!(app.login(&c, email, PASSWORD).await.status(), StatusCode::SEE_OTHER, "{email} signs in");
-    (c, id)
-}
-
-async fn act(app: &TestApp, c: &Client, id: &str, action: &str, version: i32, extra: &[(&str, &str)]) {
-    let v = version.to_string();
-    let mut fields = vec![("version", v.as_str())];
-    fields.extend_from_slice(extra);
-    let res = app.post(c, &format!("/officer/applications/{id}/{action}"), &fields).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{action} on {id}");
-}
-
-const CHECKLIST: [(&str, &str); 4] =
-    [("check_address", "on"), ("check_identity", "on"), ("check_certificate_date", "on"), ("check_no_record", "on")];
 
 /// Rows written straight to the database, for volume and for times in the past.
 struct Seed<'a> {
@@ -169,60 +149,39 @@ struct Dataset {
 /// about sixty more written straight to the database with times spread over a year. Times
 /// sit half a day off whole days, so no figure changes while the test runs.
 async fn dataset(app: &TestApp) -> Dataset {
-    let norte = create_group(app, "norte", false).await;
-    let sur = create_group(app, "sur", false).await;
-    let doble = create_group(app, "doble", true).await;
-    let (o1, ana) = person(app, Role::Officer, "ana@policia.example", "Ana Gómez").await;
-    let (o2, bruno) = person(app, Role::Officer, "bruno@policia.example", "Bruno Díaz").await;
-    let (_o3, carla) = person(app, Role::Officer, "carla@policia.example", "Carla Ruiz").await;
-    let (_o4, outlier) = person(app, Role::Officer, "dario@policia.example", "Darío Sosa").await;
+    let norte = app.group("norte").await;
+    let sur = app.group("sur").await;
+    let doble = app.two_approval_group("doble").await;
+    let (o1, ana) = app.person(Role::Officer, "ana@policia.example", "Ana Gómez").await;
+    let (o2, bruno) = app.person(Role::Officer, "bruno@policia.example", "Bruno Díaz").await;
+    let (_o3, carla) = app.person(Role::Officer, "carla@policia.example", "Carla Ruiz").await;
+    let (_o4, outlier) = app.person(Role::Officer, "dario@policia.example", "Darío Sosa").await;
     for (o, g) in [(&ana, &norte), (&bruno, &norte), (&carla, &sur), (&outlier, &norte), (&outlier, &sur)] {
-        assign(app, o, g).await;
+        app.assign(o, g).await;
     }
-    assign(app, &ana, &doble).await;
-    assign(app, &bruno, &doble).await;
-    let (boss, _) = person(app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    app.assign(&ana, &doble).await;
+    app.assign(&bruno, &doble).await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
 
     // Over HTTP: Juan approved by Ana, Lucía rejected by Bruno, Pedro withdraws, Rosa
     // approved twice in the two-approval group.
-    let (juan_c, juan) = person(app, Role::Resident, "juan@example.com", "Juan Pérez").await;
-    let juan_application = submitted_application(app, &juan_c, "norte").await;
-    act(app, &o1, &juan_application, "claim", 1, &[]).await;
-    act(app, &o1, &juan_application, "approve", 2, &CHECKLIST).await;
-    let (lucia_c, _) = person(app, Role::Resident, "lucia@example.com", "Lucía Fernández").await;
-    let lucia_app = submitted_application(app, &lucia_c, "norte").await;
-    act(app, &o2, &lucia_app, "claim", 1, &[]).await;
-    act(app, &o2, &lucia_app, "reject", 2, &[("reason_code", "record_found"), ("note", "Tiene una causa.")]).await;
-    let (pedro_c, _) = person(app, Role::Resident, "pedro@example.com", "Pedro Gil").await;
-    let pedro_app = submitted_application(app, &pedro_c, "sur").await;
-    let token = app.csrf_token(&pedro_c, "/").await;
-    let res = pedro_c
-        .post(app.url(&format!("/applications/{pedro_app}/withdraw")))
-        .form(&[("csrf_token", token.as_str()), ("version", "1")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (rosa_c, _) = person(app, Role::Resident, "rosa@example.com", "Rosa Luna").await;
-    let rosa_app = submitted_application(app, &rosa_c, "doble").await;
-    act(app, &o1, &rosa_app, "claim", 1, &[]).await;
-    act(app, &o1, &rosa_app, "approve", 2, &CHECKLIST).await;
-    act(app, &o2, &rosa_app, "confirm", 3, &[]).await;
+    let (juan_c, juan) = app.person(Role::Resident, "juan@example.com", "Juan Pérez").await;
+    let juan_application = app.submit(&juan_c, "norte").await;
+    app.claim_and_approve(&o1, &juan_application).await;
+    let (lucia_c, _) = app.person(Role::Resident, "lucia@example.com", "Lucía Fernández").await;
+    let lucia_app = app.submit(&lucia_c, "norte").await;
+    app.claim(&o2, &lucia_app).await;
+    app.reject(&o2, &lucia_app, &[("reason_code", "record_found"), ("note", "Tiene una causa.")]).await;
+    let (pedro_c, _) = app.person(Role::Resident, "pedro@example.com", "Pedro Gil").await;
+    let pedro_app = app.submit(&pedro_c, "sur").await;
+    assert_eq!(app.withdraw(&pedro_c, &pedro_app, 1).await.status(), StatusCode::SEE_OTHER);
+    let (rosa_c, _) = app.person(Role::Resident, "rosa@example.com", "Rosa Luna").await;
+    let rosa_app = app.submit(&rosa_c, "doble").await;
+    app.claim_and_approve(&o1, &rosa_app).await;
+    app.confirm(&o2, &rosa_app).await;
     // Ana opens Juan's certificate: an audited document view.
-    let doc: String = {
-        let id = juan_application.clone();
-        app.state
-            .db(move |c| {
-                use vecinal::db::schema::documents;
-                Ok(documents::table
-                    .filter(documents::application_id.eq(id))
-                    .filter(documents::kind.eq("criminal_record"))
-                    .select(documents::id)
-                    .first(c)?)
-            })
-            .await
-            .unwrap()
-    };
+    let docs = app.documents_of(&juan_application).await;
+    let doc = &docs.iter().find(|d| d.kind == "criminal_record").unwrap().id;
     let res = app.get_with(&o1, &format!("/applications/{juan_application}/documents/{doc}")).await;
     assert_eq!(res.status(), StatusCode::OK);
 
@@ -579,10 +538,10 @@ async fn all_pages(app: &TestApp, c: &Client, first: &str) -> Vec<i64> {
 #[tokio::test]
 async fn the_audit_log_searches_and_pages_through_every_entry_once() {
     let app = TestApp::spawn().await;
-    let group = create_group(&app, "norte", false).await;
-    let (boss, _) = person(&app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
-    let (_, ana) = person(&app, Role::Officer, "ana@policia.example", "Ana Gómez").await;
-    let (_, bruno) = person(&app, Role::Officer, "bruno@policia.example", "Bruno Díaz").await;
+    let group = app.group("norte").await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    let (_, ana) = app.person(Role::Officer, "ana@policia.example", "Ana Gómez").await;
+    let (_, bruno) = app.person(Role::Officer, "bruno@policia.example", "Bruno Díaz").await;
     // 130 entries over 13 days: views of two applications by two officers.
     let base = app.state.clock.now() - Duration::days(20);
     let (a, b, g) = (ana.clone(), bruno.clone(), group.clone());
@@ -725,14 +684,14 @@ async fn the_command_line_verifies_the_chain_and_names_the_altered_entry() {
     assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("audit chain intact: 4 entries"), "{stdout}");
 
-    app.state.db(|c| Ok(crate::audit::tamper(c, 3)?)).await.unwrap();
+    app.state.db(|c| Ok(tamper(c, 3)?)).await.unwrap();
     let out = audit_verify(&app);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("entry 3"), "names the first altered entry: {stdout}");
 
     // The web page says so too, and the audit page flags the altered entry itself.
-    let (boss, _) = person(&app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
     assert!(
         page(&app, &boss, "/commissioner/audit/verify").await.contains("la primera entrada alterada es la número 3")
     );
@@ -824,9 +783,9 @@ async fn export_entries(app: &TestApp, action: &'static str) -> Vec<serde_json::
 #[tokio::test]
 async fn memberships_are_searched_paged_and_exported_with_formulas_neutralised() {
     let app = TestApp::spawn().await;
-    let norte = create_group(&app, "norte", false).await;
-    let sur = create_group(&app, "sur", false).await;
-    let (boss, _) = person(&app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    let norte = app.group("norte").await;
+    let sur = app.group("sur").await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
     let (n, s) = (norte.clone(), sur.clone());
     // The clock keeps microseconds, as every time the service stores does.
     let now = app.state.clock.now();
@@ -979,12 +938,12 @@ async fn decisions_export_lists_the_periods_decisions_and_is_audited() {
 #[tokio::test]
 async fn only_commissioners_reach_the_oversight_pages() {
     let app = TestApp::spawn().await;
-    let group = create_group(&app, "norte", false).await;
-    let (resident, resident_id) = person(&app, Role::Resident, "vecina@example.com", "Vecina Uno").await;
-    let application = submitted_application(&app, &resident, "norte").await;
-    let (officer, officer_id) = person(&app, Role::Officer, "oficial@policia.example", "Oficial Uno").await;
-    assign(&app, &officer_id, &group).await;
-    let (boss, _) = person(&app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    let group = app.group("norte").await;
+    let (resident, resident_id) = app.person(Role::Resident, "vecina@example.com", "Vecina Uno").await;
+    let application = app.submit(&resident, "norte").await;
+    let (officer, officer_id) = app.person(Role::Officer, "oficial@policia.example", "Oficial Uno").await;
+    app.assign(&officer_id, &group).await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
     let routes = [
         "/commissioner".to_string(),
         "/commissioner?days=90".into(),

@@ -8,14 +8,11 @@ use std::sync::Arc;
 
 use diesel::prelude::*;
 use reqwest::header::{HeaderMap, SET_COOKIE};
-use reqwest::{Client, Response, StatusCode};
+use reqwest::{Client, Response};
 use vecinal::app::AppState;
 use vecinal::app::clock::Clock;
 use vecinal::app::config::{MailTransport, Settings};
 use vecinal::db::DatabaseUrl;
-use vecinal::db::models::NewUser;
-use vecinal::db::schema::users;
-use vecinal::domain::{Password, Role};
 use vecinal::mail::SentMail;
 use vecinal::startup::Application;
 
@@ -168,58 +165,8 @@ impl TestApp {
         self.deliver_mail().await.into_iter().rev().find(|m| m.to == to).unwrap_or_else(|| panic!("no mail to {to}"))
     }
 
-    /// Registers through the web form and confirms through the mailed link.
-    pub async fn register_and_confirm(&self, client: &Client, email: &str, name: &str) {
-        let res =
-            self.post(client, "/register", &[("full_name", name), ("email", email), ("password", PASSWORD)]).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "registration accepted");
-        let mail = self.last_mail_to(email).await;
-        let path = link_path(&mail.text, "/email/confirm/").expect("confirmation link in mail");
-        let token = self.csrf_token(client, &path).await;
-        let res = client.post(self.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "confirmation accepted");
-    }
-
     pub async fn login(&self, client: &Client, email: &str, password: &str) -> Response {
         self.post(client, "/login", &[("email", email), ("password", password)]).await
-    }
-
-    /// A confirmed, active account of `role` written straight to the database (staff
-    /// accounts have no sign-up form), signed in on a new client.
-    pub async fn signed_in(&self, role: Role, email: &str) -> Client {
-        self.create_user(role, email, "Cuenta de Prueba").await;
-        let c = client();
-        let res = self.login(&c, email, PASSWORD).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} signs in");
-        c
-    }
-
-    pub async fn create_user(&self, role: Role, email: &str, name: &str) -> String {
-        let hash = vecinal::auth::password::hash_now(&Password::parse(PASSWORD, &[]).unwrap()).unwrap();
-        let now = self.state.clock.now();
-        let id = uuid::Uuid::new_v4().to_string();
-        let (email, name, id2) = (email.to_string(), name.to_string(), id.clone());
-        self.state
-            .db(move |c| {
-                diesel::insert_into(users::table)
-                    .values(NewUser {
-                        id: &id2,
-                        email: &email,
-                        full_name: &name,
-                        password_hash: Some(&hash),
-                        role: role.as_str(),
-                        locale: "es",
-                        email_confirmed_at: Some(now),
-                        active: true,
-                        created_at: now,
-                        updated_at: now,
-                    })
-                    .execute(c)?;
-                Ok(())
-            })
-            .await
-            .unwrap();
-        id
     }
 
     pub async fn count(&self, table: &'static str) -> i64 {
