@@ -247,18 +247,11 @@ async fn the_setup_link_creates_the_first_commissioner_once() {
 #[tokio::test]
 async fn create_commissioner_command_reads_the_password_from_stdin() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let db = TestDb::create();
-    let data = tempfile::tempdir().unwrap();
-    let url = match db.url() {
-        vecinal::db::DatabaseUrl::Sqlite(p) => format!("sqlite:{p}"),
-        vecinal::db::DatabaseUrl::Postgres(u) => u.clone(),
-    };
+    use std::process::Stdio;
+    let installation = Installation::create();
     let run = |password: &str, email: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vecinal"))
-            .args(["create-commissioner", "--email", email, "--name", "Comisario Línea"])
-            .env("VECINAL_DATABASE_URL", &url)
-            .env("VECINAL_DATA_DIR", data.path())
+        let mut child = installation
+            .command(&["create-commissioner", "--email", email, "--name", "Comisario Línea"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -275,12 +268,7 @@ async fn create_commissioner_command_reads_the_password_from_stdin() {
     let again = run(PASSWORD, "cli@example.com");
     assert!(!again.status.success(), "the email is taken now");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_vecinal"))
-        .args(["audit", "verify"])
-        .env("VECINAL_DATABASE_URL", &url)
-        .env("VECINAL_DATA_DIR", data.path())
-        .output()
-        .unwrap();
+    let out = installation.command(&["audit", "verify"]).output().unwrap();
     assert!(out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("intact: 1 entries"),

@@ -355,21 +355,8 @@ async fn the_privacy_notice_names_the_law_in_both_languages() {
 
 #[tokio::test]
 async fn seed_demo_fills_an_empty_database_once_with_working_accounts() {
-    use std::process::Command;
-    let db = TestDb::create();
-    let data = tempfile::tempdir().unwrap();
-    let url = match db.url() {
-        vecinal::db::DatabaseUrl::Sqlite(p) => format!("sqlite:{p}"),
-        vecinal::db::DatabaseUrl::Postgres(u) => u.clone(),
-    };
-    let run = || {
-        Command::new(env!("CARGO_BIN_EXE_vecinal"))
-            .arg("seed-demo")
-            .env("VECINAL_DATABASE_URL", &url)
-            .env("VECINAL_DATA_DIR", data.path())
-            .output()
-            .unwrap()
-    };
+    let installation = Installation::create();
+    let run = || installation.command(&["seed-demo"]).output().unwrap();
     let out = run();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -388,7 +375,7 @@ async fn seed_demo_fills_an_empty_database_once_with_working_accounts() {
     assert!(!again.status.success(), "a second run refuses");
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"), "{}", String::from_utf8_lossy(&again.stderr));
 
-    let seeded = db.url().clone();
+    let seeded = installation.db.url().clone();
     let app = TestApp::spawn_with(move |s| s.database_url = seeded).await;
     assert_eq!(app.count("groups").await, 6, "the second run added nothing");
     assert_eq!(app.count("users").await, 2);
@@ -414,11 +401,6 @@ async fn seed_demo_fills_an_empty_database_once_with_working_accounts() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} signs in");
         assert_eq!(location(&res), home);
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_vecinal"))
-        .args(["audit", "verify"])
-        .env("VECINAL_DATABASE_URL", &url)
-        .env("VECINAL_DATA_DIR", data.path())
-        .output()
-        .unwrap();
+    let out = installation.command(&["audit", "verify"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -8,9 +8,9 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use reqwest::{Client, StatusCode};
 use vecinal::audit::{self, Actor, Subject};
+use vecinal::db::DbConn;
 use vecinal::db::models::{Application, ApplicationEvent, Membership, NewUser};
 use vecinal::db::schema::{application_events, applications, audit_log, groups, memberships, users};
-use vecinal::db::{DatabaseUrl, DbConn};
 use vecinal::domain::Role;
 
 use crate::helpers::*;
@@ -653,20 +653,10 @@ async fn the_audit_log_searches_and_pages_through_every_entry_once() {
     assert!(html.contains("Officer Ana Gómez viewed the identity document of Vecino 30111333"));
 }
 
-fn database_url(app: &TestApp) -> String {
-    match &app.state.settings.database_url {
-        DatabaseUrl::Postgres(u) => u.clone(),
-        DatabaseUrl::Sqlite(p) => format!("sqlite:{p}"),
-    }
-}
-
 fn audit_verify(app: &TestApp) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    std::process::Command::new(env!("CARGO_BIN_EXE_vecinal"))
-        .args(["audit", "verify"])
+    vecinal(&app.state.settings.database_url, dir.path(), &["audit", "verify"])
         .current_dir(dir.path())
-        .env("VECINAL_DATABASE_URL", database_url(app))
-        .env("VECINAL_DATA_DIR", dir.path())
         .env("RUST_LOG", "warn")
         .output()
         .expect("the binary runs")

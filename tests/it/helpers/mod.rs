@@ -5,13 +5,16 @@
 //! - `files`: the files residents upload and the multipart forms that carry them.
 //! - `world`: the world builder: groups, people, applications and officers' decisions.
 //! - `rows`: rows read back from the database to check what the routes stored.
+//! - `cli`: the `vecinal` binary, run against a test database.
 
 mod app;
+mod cli;
 mod files;
 mod rows;
 mod world;
 
 pub use app::*;
+pub use cli::*;
 pub use files::*;
 pub use rows::*;
 pub use world::*;
