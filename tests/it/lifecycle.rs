@@ -160,13 +160,7 @@ async fn unconfirmed_accounts_sessions_and_tokens_are_purged_when_due() {
     let app = TestApp::spawn().await;
     app.group("centro").await;
     // Never confirmed, nothing else: removed after 7 days.
-    let res = app
-        .post(
-            &client(),
-            "/register",
-            &[("full_name", "Nadie Confirmó"), ("email", "nadie@example.com"), ("password", PASSWORD)],
-        )
-        .await;
+    let res = app.register(&client(), "Nadie Confirmó", "nadie@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     app.deliver_mail().await;
     let nadie = app.user_id("nadie@example.com").await;
@@ -445,14 +439,14 @@ async fn an_email_change_happens_only_when_the_link_is_followed() {
     let res = app.post(&c, "/account/email", &[("new_email", "otra@example.com"), ("email_password", PASSWORD)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get_with(&other_browser, &path).await.status(), StatusCode::NOT_FOUND);
-    let path = link_path(&app.last_mail_to("otra@example.com").await.text, "/account/email/confirm/").unwrap();
+    let path = app.mailed_link("otra@example.com", "/account/email/confirm/").await;
 
     let token = app.csrf_token(&other_browser, &path).await;
-    let res = other_browser.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    let res = app.post_form(&other_browser, &path, &token, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("Tu correo cambió"));
     assert_eq!(email_of().await, "otra@example.com");
-    let again = other_browser.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    let again = app.post_form(&other_browser, &path, &token, &[]).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND, "single use");
     assert_eq!(app.login(&client(), "vieja@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.login(&client(), "otra@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
@@ -548,9 +542,8 @@ async fn deleting_an_account_leaves_no_trace_of_the_person_and_the_audit_chain_h
     app.register_and_confirm(&z, old_email, name).await;
     app.login(&z, old_email, PASSWORD).await;
     app.post(&z, "/account/email", &[("new_email", email), ("email_password", PASSWORD)]).await;
-    let path = link_path(&app.last_mail_to(email).await.text, "/account/email/confirm/").unwrap();
-    let token = app.csrf_token(&z, &path).await;
-    z.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    let path = app.mailed_link(email, "/account/email/confirm/").await;
+    app.post_on(&z, &path, &[]).await;
     let zid = app.user_id(email).await;
     let submit = |slug: &'static str| {
         Submission::valid(&app, slug).set("street_address", address).set("dni", dni).set("phone", phone).file(

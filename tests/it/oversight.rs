@@ -368,12 +368,6 @@ fn svg<'a>(html: &'a str, id: &str) -> &'a str {
     &html[start..end]
 }
 
-async fn page(app: &TestApp, c: &Client, path: &str) -> String {
-    let res = app.get_with(c, path).await;
-    assert_eq!(res.status(), StatusCode::OK, "{path}");
-    res.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
     let app = TestApp::spawn().await;
@@ -384,7 +378,7 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
 
     for period in [30i64, 90, 365] {
         let now = app.state.clock.now();
-        let html = page(&app, &d.boss, &format!("/commissioner?days={period}")).await;
+        let html = app.page(&d.boss, &format!("/commissioner?days={period}")).await;
         assert!(html.contains(&format!("<strong aria-current=\"page\">Últimos {period} días</strong>")));
         let start = now - Duration::days(period);
         let today = (now - Duration::hours(3)).date();
@@ -493,7 +487,7 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
         );
     }
     // The period selector falls back to 30 days for anything else.
-    let html = page(&app, &d.boss, "/commissioner?days=7").await;
+    let html = app.page(&d.boss, "/commissioner?days=7").await;
     assert!(html.contains("<strong aria-current=\"page\">Últimos 30 días</strong>"));
     // The home keeps its links.
     for link in ["/commissioner/groups", "/commissioner/staff", "/commissioner/audit", "/commissioner/memberships"] {
@@ -524,7 +518,7 @@ async fn all_pages(app: &TestApp, c: &Client, first: &str) -> Vec<i64> {
     let mut out = Vec::new();
     let mut path = first.to_string();
     for _ in 0..20 {
-        let (seqs, next) = seqs_and_next(&page(app, c, &path).await);
+        let (seqs, next) = seqs_and_next(&app.page(c, &path).await);
         assert!(seqs.len() <= 50);
         out.extend(seqs);
         match next {
@@ -613,7 +607,7 @@ async fn the_audit_log_searches_and_pages_through_every_entry_once() {
     assert_eq!(by_email, expect(&|e| e.2.as_deref() == Some(bruno.as_str())));
     assert_eq!(by_email.len(), 44 + 1, "44 views and the sign-in");
     assert_eq!(all_pages(&app, &boss, &format!("/commissioner/audit?actor={bruno}")).await, by_email);
-    let unknown = page(&app, &boss, "/commissioner/audit?actor=nadie%40example.com").await;
+    let unknown = app.page(&boss, "/commissioner/audit?actor=nadie%40example.com").await;
     assert!(unknown.contains("Ninguna cuenta coincide"));
     assert!(seqs_and_next(&unknown).0.is_empty());
     // By subject, combined with the actor.
@@ -638,18 +632,18 @@ async fn the_audit_log_searches_and_pages_through_every_entry_once() {
     let local_day = |at: NaiveDateTime| (at - Duration::hours(3)).date();
     assert_eq!(got, expect(&|e| e.3 == "application.viewed" && local_day(e.1) >= from && local_day(e.1) <= to));
     assert!(!got.is_empty());
-    let bad = page(&app, &boss, "/commissioner/audit?from=27/11/2026").await;
+    let bad = app.page(&boss, "/commissioner/audit?from=27/11/2026").await;
     assert!(bad.contains("AAAA-MM-DD"));
 
     // In plain words.
-    let html = page(&app, &boss, "/commissioner/audit?action=document.viewed").await;
+    let html = app.page(&boss, "/commissioner/audit?action=document.viewed").await;
     assert!(html.contains(&format!(
         "Oficial Ana Gómez vio el documento de identidad de Vecino 30111333 (solicitud #{})",
         &app2[..8]
     )));
     let en = app.post(&boss, "/language", &[("lang", "en"), ("next", "/")]).await;
     assert_eq!(en.status(), StatusCode::SEE_OTHER);
-    let html = page(&app, &boss, "/commissioner/audit?action=document.viewed").await;
+    let html = app.page(&boss, "/commissioner/audit?action=document.viewed").await;
     assert!(html.contains("Officer Ana Gómez viewed the identity document of Vecino 30111333"));
 }
 
@@ -682,10 +676,8 @@ async fn the_command_line_verifies_the_chain_and_names_the_altered_entry() {
 
     // The web page says so too, and the audit page flags the altered entry itself.
     let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
-    assert!(
-        page(&app, &boss, "/commissioner/audit/verify").await.contains("la primera entrada alterada es la número 3")
-    );
-    let html = page(&app, &boss, "/commissioner/audit").await;
+    assert!(app.page(&boss, "/commissioner/audit/verify").await.contains("la primera entrada alterada es la número 3"));
+    let html = app.page(&boss, "/commissioner/audit").await;
     assert_eq!(html.matches("class=\"altered\"").count(), 1);
     assert!(html.contains("<tr data-seq=\"3\" data-action=\"account.login_failed\" class=\"altered\">"));
 }
@@ -711,7 +703,7 @@ async fn commissioners_read_any_application_and_person_and_each_opening_is_recor
     let app = TestApp::spawn().await;
     let d = dataset(&app).await;
     let id = &d.juan_application;
-    let html = page(&app, &d.boss, &format!("/commissioner/applications/{id}")).await;
+    let html = app.page(&d.boss, &format!("/commissioner/applications/{id}")).await;
     for text in ["Juan Pérez", "30.123.456", "Calle Belgrano 1234", "NORTE-000001", "Solicitud aprobada.", "Aprobada"]
     {
         assert!(html.contains(text), "{text}");
@@ -725,7 +717,7 @@ async fn commissioners_read_any_application_and_person_and_each_opening_is_recor
         &("application.viewed".into(), Some("commissioner".into()))
     );
 
-    let html = page(&app, &d.boss, &format!("/commissioner/people/{}", d.juan)).await;
+    let html = app.page(&d.boss, &format!("/commissioner/people/{}", d.juan)).await;
     for text in ["Juan Pérez", "juan@example.com", "NORTE-000001", "Juan Pérez ingresó al sistema."] {
         assert!(html.contains(text), "{text}");
     }
@@ -807,7 +799,7 @@ async fn memberships_are_searched_paged_and_exported_with_formulas_neutralised()
     let mut seen = Vec::new();
     let mut path = format!("/commissioner/memberships?group={norte}");
     for _ in 0..5 {
-        let html = page(&app, &boss, &path).await;
+        let html = app.page(&boss, &path).await;
         let mut rest = html.as_str();
         while let Some(i) = rest.find("<tr data-membership=\"") {
             rest = &rest[i + 21..];
@@ -825,15 +817,15 @@ async fn memberships_are_searched_paged_and_exported_with_formulas_neutralised()
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 60, "no membership twice");
 
     // Search by DNI (with dots), number (any case), name (part, any case) and status.
-    let html = page(&app, &boss, "/commissioner/memberships?q=30.000.007").await;
+    let html = app.page(&boss, "/commissioner/memberships?q=30.000.007").await;
     assert_eq!(html.matches("<tr data-membership=").count(), 1);
     assert!(html.contains("NORTE-000008"));
-    let html = page(&app, &boss, "/commissioner/memberships?q=norte-000012").await;
+    let html = app.page(&boss, "/commissioner/memberships?q=norte-000012").await;
     assert_eq!(html.matches("<tr data-membership=").count(), 1);
-    let html = page(&app, &boss, "/commissioner/memberships?q=mar%C3%ADa").await;
+    let html = app.page(&boss, "/commissioner/memberships?q=mar%C3%ADa").await;
     assert!(html.contains("María Ñandú"));
     assert_eq!(html.matches("<tr data-membership=").count(), 1);
-    let html = page(&app, &boss, &format!("/commissioner/memberships?group={norte}&status=suspended")).await;
+    let html = app.page(&boss, &format!("/commissioner/memberships?group={norte}&status=suspended")).await;
     assert_eq!(html.matches("<tr data-membership=").count(), 6);
     assert!(
         html.contains(&format!("href=\"/commissioner/memberships.csv?group={norte}&amp;status=suspended\""))
@@ -916,7 +908,7 @@ async fn decisions_export_lists_the_periods_decisions_and_is_audited() {
     assert_eq!(entries.len(), 2);
     assert_eq!((entries[0]["days"].as_i64(), entries[0]["rows"].as_u64()), (Some(30), Some(rows.len() as u64)));
     assert_eq!((entries[1]["days"].as_i64(), entries[1]["rows"].as_u64()), (Some(365), Some(year.len() as u64)));
-    let html = page(&app, &d.boss, "/commissioner/audit?action=export.decisions").await;
+    let html = app.page(&d.boss, "/commissioner/audit?action=export.decisions").await;
     assert!(html.contains(&format!(
         "Comisario/a Marta Jefa descargó {} decisiones de los últimos 30 días en CSV.",
         rows.len()

@@ -46,19 +46,9 @@ async fn an_invited_officer_sets_a_password_and_signs_in() {
 
     // No password yet: nobody can sign in as the invited account.
     assert_eq!(app.login(&client(), "ana.oficial@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
-    let mail = app.last_mail_to("ana.oficial@example.com").await;
-    let path = link_path(&mail.text, "/invite/").expect("invitation link");
+    let path = app.mailed_link("ana.oficial@example.com", "/invite/").await;
     let c = client();
-    let token = app.csrf_token(&c, &path).await;
-    let weak = c
-        .post(app.url(&path))
-        .form(&[("csrf_token", token.as_str()), ("password", "123456789012")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res =
-        c.post(app.url(&path)).form(&[("csrf_token", token.as_str()), ("password", PASSWORD)]).send().await.unwrap();
+    let res = app.choose_password(&c, &path, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND, "single use");
     let res = app.login(&c, "ana.oficial@example.com", PASSWORD).await;

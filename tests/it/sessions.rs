@@ -302,22 +302,10 @@ async fn registrations_per_client_address_are_capped() {
     let app = TestApp::spawn().await;
     for i in 0..vecinal::domain::throttle::REGISTRATIONS_PER_WINDOW {
         let email = format!("masivo{i}@example.com");
-        let res = app
-            .post(
-                &client(),
-                "/register",
-                &[("full_name", "Cuenta Masiva"), ("email", email.as_str()), ("password", PASSWORD)],
-            )
-            .await;
+        let res = app.register(&client(), "Cuenta Masiva", &email, PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
-    let res = app
-        .post(
-            &client(),
-            "/register",
-            &[("full_name", "Cuenta Masiva"), ("email", "una.mas@example.com"), ("password", PASSWORD)],
-        )
-        .await;
+    let res = app.register(&client(), "Cuenta Masiva", "una.mas@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(app.count("users").await, i64::from(vecinal::domain::throttle::REGISTRATIONS_PER_WINDOW));
 }

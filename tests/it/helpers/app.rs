@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use diesel::prelude::*;
 use reqwest::header::{HeaderMap, SET_COOKIE};
-use reqwest::{Client, Response};
+use reqwest::{Client, Response, StatusCode};
 use vecinal::app::AppState;
 use vecinal::app::clock::Clock;
 use vecinal::app::config::{MailTransport, Settings};
@@ -141,12 +141,36 @@ impl TestApp {
         csrf_from(&html).unwrap_or_else(|| panic!("no csrf_token on {page}"))
     }
 
+    /// The body of a page this client may see (200).
+    pub async fn page(&self, client: &Client, path: &str) -> String {
+        let res = self.get_with(client, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.text().await.unwrap()
+    }
+
     /// Posts a form with this client's CSRF token (read from `/`).
     pub async fn post(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf_token(client, "/").await;
-        let mut form: Vec<(&str, &str)> = fields.to_vec();
-        form.push(("csrf_token", &token));
+        self.post_form(client, path, &token, fields).await
+    }
+
+    /// Posts a form to the page it is on (a link from a mail), with the token that page hands
+    /// out.
+    pub async fn post_on(&self, client: &Client, page: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token(client, page).await;
+        self.post_form(client, page, &token, fields).await
+    }
+
+    /// Posts a form with `token` as its CSRF token, first as on the service's own forms.
+    pub async fn post_form(&self, client: &Client, path: &str, token: &str, fields: &[(&str, &str)]) -> Response {
+        let mut form = vec![("csrf_token", token)];
+        form.extend_from_slice(fields);
         client.post(self.url(path)).form(&form).send().await.expect("POST")
+    }
+
+    /// The registration form, filled in.
+    pub async fn register(&self, client: &Client, full_name: &str, email: &str, password: &str) -> Response {
+        self.post(client, "/register", &[("full_name", full_name), ("email", email), ("password", password)]).await
     }
 
     /// Delivers every queued mail through the in-memory mailer and returns all mails sent
@@ -163,6 +187,12 @@ impl TestApp {
     /// The newest mail to `to`, after delivering the outbox.
     pub async fn last_mail_to(&self, to: &str) -> SentMail {
         self.deliver_mail().await.into_iter().rev().find(|m| m.to == to).unwrap_or_else(|| panic!("no mail to {to}"))
+    }
+
+    /// The path of the link starting with `prefix` in the newest mail to `to`.
+    pub async fn mailed_link(&self, to: &str, prefix: &str) -> String {
+        let mail = self.last_mail_to(to).await;
+        link_path(&mail.text, prefix).unwrap_or_else(|| panic!("no {prefix} link in the mail to {to}"))
     }
 
     pub async fn login(&self, client: &Client, email: &str, password: &str) -> Response {

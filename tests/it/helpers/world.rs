@@ -18,7 +18,7 @@ use vecinal::db::models::{Group, NewUser};
 use vecinal::db::schema::{groups, officer_assignments, users};
 use vecinal::domain::{Password, Role};
 
-use super::{PASSWORD, Submission, TestApp, client, link_path, location};
+use super::{PASSWORD, Submission, TestApp, client, location};
 
 /// The four points an officer confirms to approve an application.
 pub const CHECKLIST: [(&str, &str); 4] =
@@ -153,14 +153,19 @@ impl TestApp {
 
     /// Registers through the web form and confirms through the mailed link.
     pub async fn register_and_confirm(&self, client: &Client, email: &str, name: &str) {
-        let res =
-            self.post(client, "/register", &[("full_name", name), ("email", email), ("password", PASSWORD)]).await;
+        let res = self.register(client, name, email, PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "registration accepted");
-        let mail = self.last_mail_to(email).await;
-        let path = link_path(&mail.text, "/email/confirm/").expect("confirmation link in mail");
-        let token = self.csrf_token(client, &path).await;
-        let res = client.post(self.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+        let path = self.mailed_link(email, "/email/confirm/").await;
+        let res = self.post_on(client, &path, &[]).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "confirmation accepted");
+    }
+
+    /// Chooses a password on the page of a mailed link (an invitation, a reset) after
+    /// checking that the page refuses a weak one.
+    pub async fn choose_password(&self, client: &Client, link: &str, password: &str) -> Response {
+        let weak = self.post_on(client, link, &[("password", "123456789012")]).await;
+        assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY, "{link} refuses a weak password");
+        self.post_on(client, link, &[("password", password)]).await
     }
 }
 
