@@ -148,23 +148,11 @@ async fn changing_the_password_ends_other_sessions_and_keeps_this_one() {
     let other = client();
     assert_eq!(app.login(&other, email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
 
-    let res = app
-        .post(
-            &this,
-            "/account/password",
-            &[("current_password", "wrong wrong wrong"), ("new_password", "farol ombú llovizna pampa")],
-        )
-        .await;
+    let res = app.change_password(&this, "wrong wrong wrong", "farol ombú llovizna pampa").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("La contraseña actual no es correcta."));
 
-    let res = app
-        .post(
-            &this,
-            "/account/password",
-            &[("current_password", PASSWORD), ("new_password", "farol ombú llovizna pampa")],
-        )
-        .await;
+    let res = app.change_password(&this, PASSWORD, "farol ombú llovizna pampa").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get_with(&this, "/account").await.status(), StatusCode::OK, "this browser stays signed in");
     assert_eq!(app.get_with(&other, "/account").await.status(), StatusCode::SEE_OTHER, "the other one is out");

@@ -168,6 +168,11 @@ impl TestApp {
         client.post(self.url(path)).form(&form).send().await.expect("POST")
     }
 
+    /// The form on /account that changes the password.
+    pub async fn change_password(&self, client: &Client, current: &str, new: &str) -> Response {
+        self.post(client, "/account/password", &[("current_password", current), ("new_password", new)]).await
+    }
+
     /// The registration form, filled in.
     pub async fn register(&self, client: &Client, full_name: &str, email: &str, password: &str) -> Response {
         self.post(client, "/register", &[("full_name", full_name), ("email", email), ("password", password)]).await
