@@ -64,7 +64,7 @@ async fn officers_see_only_their_groups() {
     let app = TestApp::spawn().await;
     let a = app.group("centro").await;
     let b = app.group("norte").await;
-    let id = app.applicant("vecina@example.com", "norte").await.1;
+    let (_, id) = app.applicant("vecina@example.com", "norte").await;
     let officer_a = app.officer("a@example.com", &a).await;
     let officer_b = app.officer("b@example.com", &b).await;
     assert_eq!(app.get_with(&officer_a, &format!("/officer/applications/{id}")).await.status(), StatusCode::NOT_FOUND);
@@ -189,7 +189,7 @@ async fn reject_and_request_info_tell_the_resident_and_keep_internal_notes_inter
 async fn two_officers_claiming_at_once_exactly_one_wins() {
     let app = TestApp::spawn().await;
     let g = app.group("centro").await;
-    let id = app.applicant("vecina@example.com", "centro").await.1;
+    let (_, id) = app.applicant("vecina@example.com", "centro").await;
     let o1 = app.officer("o1@example.com", &g).await;
     let o2 = app.officer("o2@example.com", &g).await;
     let (r1, r2) = tokio::join!(app.act(&o1, &id, "claim", 1, &[]), app.act(&o2, &id, "claim", 1, &[]));
@@ -205,7 +205,7 @@ async fn two_officers_claiming_at_once_exactly_one_wins() {
 async fn a_stale_version_gets_409_and_changes_nothing() {
     let app = TestApp::spawn().await;
     let g = app.group("centro").await;
-    let id = app.applicant("vecina@example.com", "centro").await.1;
+    let (_, id) = app.applicant("vecina@example.com", "centro").await;
     let o = app.officer("o@example.com", &g).await;
     app.claim(&o, &id).await;
     let res = app.act(&o, &id, "approve", 1, &CHECKLIST).await;
@@ -219,7 +219,7 @@ async fn a_stale_version_gets_409_and_changes_nothing() {
 async fn with_two_approvals_another_officer_must_confirm() {
     let app = TestApp::spawn().await;
     let g = app.two_approval_group("doble").await;
-    let id = app.applicant("vecina@example.com", "doble").await.1;
+    let (_, id) = app.applicant("vecina@example.com", "doble").await;
     let first = app.officer("uno@example.com", &g).await;
     let second = app.officer("dos@example.com", &g).await;
     app.claim(&first, &id).await;
@@ -239,7 +239,7 @@ async fn with_two_approvals_another_officer_must_confirm() {
 async fn deactivating_an_officer_ends_the_session_and_releases_claims() {
     let app = TestApp::spawn().await;
     let g = app.group("centro").await;
-    let id = app.applicant("vecina@example.com", "centro").await.1;
+    let (_, id) = app.applicant("vecina@example.com", "centro").await;
     let o = app.officer("o@example.com", &g).await;
     app.claim(&o, &id).await;
     let boss = app.commissioner("jefa@example.com").await;
@@ -269,7 +269,7 @@ async fn deactivating_an_officer_ends_the_session_and_releases_claims() {
 async fn a_lapsed_claim_can_be_taken_by_another_officer() {
     let app = TestApp::spawn().await;
     let g = app.group("centro").await;
-    let id = app.applicant("vecina@example.com", "centro").await.1;
+    let (_, id) = app.applicant("vecina@example.com", "centro").await;
     let o1 = app.officer("o1@example.com", &g).await;
     let o2 = app.officer("o2@example.com", &g).await;
     app.claim(&o1, &id).await;
@@ -292,7 +292,7 @@ async fn a_lapsed_claim_can_be_taken_by_another_officer() {
 async fn the_lapsed_claims_job_puts_applications_back() {
     let app = TestApp::spawn().await;
     let g = app.group("centro").await;
-    let id = app.applicant("vecina@example.com", "centro").await.1;
+    let (_, id) = app.applicant("vecina@example.com", "centro").await;
     let o = app.officer("o@example.com", &g).await;
     app.claim(&o, &id).await;
     let report = vecinal::jobs::run_once(&app.state).await.unwrap();
@@ -325,7 +325,7 @@ async fn officers_are_told_of_new_applications_as_they_chose() {
         StatusCode::BAD_REQUEST
     );
 
-    let id = app.applicant("vecina@example.com", "centro").await.1;
+    let (_, id) = app.applicant("vecina@example.com", "centro").await;
     let mails = app.deliver_mail().await;
     let to = |who: &str| mails.iter().filter(|m| m.to == who).count();
     assert_eq!(to("ya@example.com"), 1);

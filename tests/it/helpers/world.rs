@@ -1,8 +1,9 @@
 //! The world builder: groups, people, applications and decisions, for every test module.
 //!
 //! Groups, officer assignments and accounts are written straight to the database (group
-//! management, staff invitations and registration have tests of their own); everything a
-//! person does after that goes through the same routes a browser uses: signing in, the
+//! management, staff invitations and registration have tests of their own;
+//! `register_and_confirm` takes the public way when a test needs it); everything a person
+//! does after that goes through the same routes a browser uses: signing in, the
 //! application form, withdrawing, answering, and each step of an officer's review.
 //!
 //! ```ignore
