@@ -11,7 +11,7 @@ async fn register_confirm_login_logout_journey() {
     let c = client();
     let email = "ana.gomez@example.com";
 
-    let res = app.post(&c, "/register", &[("full_name", "Ana Gómez"), ("email", email), ("password", PASSWORD)]).await;
+    let res = app.register(&c, "Ana Gómez", email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/register/sent");
     assert_eq!(app.count("users").await, 1);
@@ -32,8 +32,7 @@ async fn register_confirm_login_logout_journey() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.login(&c, email, PASSWORD).await.status(), StatusCode::FORBIDDEN);
 
-    let token = app.csrf_token(&c, &path).await;
-    let res = c.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    let res = app.post_on(&c, &path, &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/login");
 
@@ -78,13 +77,7 @@ async fn wrong_password_and_unknown_email_answer_alike() {
 async fn registering_a_taken_email_looks_the_same_and_tells_the_owner() {
     let app = TestApp::spawn().await;
     app.create_user(Role::Resident, "taken@example.com", "Dueña Original").await;
-    let res = app
-        .post(
-            &client(),
-            "/register",
-            &[("full_name", "Impostor"), ("email", "Taken@Example.com"), ("password", PASSWORD)],
-        )
-        .await;
+    let res = app.register(&client(), "Impostor", "Taken@Example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/register/sent");
     assert_eq!(app.count("users").await, 1);
@@ -96,9 +89,7 @@ async fn registering_a_taken_email_looks_the_same_and_tells_the_owner() {
 #[tokio::test]
 async fn invalid_registration_shows_every_message_and_stores_nothing() {
     let app = TestApp::spawn().await;
-    let res = app
-        .post(&client(), "/register", &[("full_name", "A"), ("email", "not-an-email"), ("password", "password1234")])
-        .await;
+    let res = app.register(&client(), "A", "not-an-email", "password1234").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("Escribí tu nombre y apellido."));
@@ -125,24 +116,10 @@ async fn password_reset_sets_a_new_password_and_ends_sessions() {
     let mails = app.deliver_mail().await;
     assert_eq!(mails.iter().filter(|m| m.to == "ghost@example.com").count(), 0);
 
-    let mail = app.last_mail_to(email).await;
-    let path = link_path(&mail.text, "/password/reset/").unwrap();
+    let path = app.mailed_link(email, "/password/reset/").await;
     let c = client();
-    let token = app.csrf_token(&c, &path).await;
-    let weak = c
-        .post(app.url(&path))
-        .form(&[("csrf_token", token.as_str()), ("password", "123456789012")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let new_password = "farol ombú llovizna pampa";
-    let res = c
-        .post(app.url(&path))
-        .form(&[("csrf_token", token.as_str()), ("password", new_password)])
-        .send()
-        .await
-        .unwrap();
+    let res = app.choose_password(&c, &path, new_password).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     assert_eq!(app.get_with(&signed_in, "/me").await.status(), StatusCode::SEE_OTHER, "old sessions ended");
@@ -158,7 +135,7 @@ async fn reset_links_expire_after_an_hour() {
     let app = TestApp::spawn().await;
     app.create_user(Role::Resident, "lento@example.com", "Lento Lentísimo").await;
     app.post(&client(), "/password/forgot", &[("email", "lento@example.com")]).await;
-    let path = link_path(&app.last_mail_to("lento@example.com").await.text, "/password/reset/").unwrap();
+    let path = app.mailed_link("lento@example.com", "/password/reset/").await;
     app.state.clock.advance(chrono::Duration::minutes(61));
     assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND);
 }
@@ -171,23 +148,11 @@ async fn changing_the_password_ends_other_sessions_and_keeps_this_one() {
     let other = client();
     assert_eq!(app.login(&other, email, PASSWORD).await.status(), StatusCode::SEE_OTHER);
 
-    let res = app
-        .post(
-            &this,
-            "/account/password",
-            &[("current_password", "wrong wrong wrong"), ("new_password", "farol ombú llovizna pampa")],
-        )
-        .await;
+    let res = app.change_password(&this, "wrong wrong wrong", "farol ombú llovizna pampa").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("La contraseña actual no es correcta."));
 
-    let res = app
-        .post(
-            &this,
-            "/account/password",
-            &[("current_password", PASSWORD), ("new_password", "farol ombú llovizna pampa")],
-        )
-        .await;
+    let res = app.change_password(&this, PASSWORD, "farol ombú llovizna pampa").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get_with(&this, "/account").await.status(), StatusCode::OK, "this browser stays signed in");
     assert_eq!(app.get_with(&other, "/account").await.status(), StatusCode::SEE_OTHER, "the other one is out");
@@ -214,32 +179,16 @@ async fn the_setup_link_creates_the_first_commissioner_once() {
     let path = link_path(&link, "/setup/").unwrap();
     let c = client();
     assert_eq!(app.get_with(&c, &path).await.status(), StatusCode::OK);
-    let token = app.csrf_token(&c, &path).await;
-    let form = [
-        ("csrf_token", token.as_str()),
-        ("full_name", "Comisaria Mayor"),
-        ("email", "jefa@example.com"),
-        ("password", PASSWORD),
-    ];
-    let res = c.post(app.url(&path)).form(&form).send().await.unwrap();
+    let form = [("full_name", "Comisaria Mayor"), ("email", "jefa@example.com"), ("password", PASSWORD)];
+    let res = app.post_on(&c, &path, &form).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let res = app.login(&c, "jefa@example.com", PASSWORD).await;
     assert_eq!(location(&res), "/commissioner");
     // Used: the link is gone, and nobody can make a second one through it.
     assert_eq!(app.get(&path).await.status(), StatusCode::NOT_FOUND);
     let c2 = client();
-    let token = app.csrf_token(&c2, "/").await;
-    let res = c2
-        .post(app.url(&path))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("full_name", "Otro"),
-            ("email", "otro@example.com"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res =
+        app.post(&c2, &path, &[("full_name", "Otro"), ("email", "otro@example.com"), ("password", PASSWORD)]).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.count("users").await, 1);
 }
@@ -247,18 +196,11 @@ async fn the_setup_link_creates_the_first_commissioner_once() {
 #[tokio::test]
 async fn create_commissioner_command_reads_the_password_from_stdin() {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let db = TestDb::create();
-    let data = tempfile::tempdir().unwrap();
-    let url = match db.url() {
-        vecinal::db::DatabaseUrl::Sqlite(p) => format!("sqlite:{p}"),
-        vecinal::db::DatabaseUrl::Postgres(u) => u.clone(),
-    };
+    use std::process::Stdio;
+    let installation = Installation::create();
     let run = |password: &str, email: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_vecinal"))
-            .args(["create-commissioner", "--email", email, "--name", "Comisario Línea"])
-            .env("VECINAL_DATABASE_URL", &url)
-            .env("VECINAL_DATA_DIR", data.path())
+        let mut child = installation
+            .command(&["create-commissioner", "--email", email, "--name", "Comisario Línea"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -275,12 +217,7 @@ async fn create_commissioner_command_reads_the_password_from_stdin() {
     let again = run(PASSWORD, "cli@example.com");
     assert!(!again.status.success(), "the email is taken now");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_vecinal"))
-        .args(["audit", "verify"])
-        .env("VECINAL_DATABASE_URL", &url)
-        .env("VECINAL_DATA_DIR", data.path())
-        .output()
-        .unwrap();
+    let out = installation.command(&["audit", "verify"]).output().unwrap();
     assert!(out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("intact: 1 entries"),
@@ -323,12 +260,7 @@ async fn the_public_forms_cannot_flood_a_mailbox() {
     for _ in 0..8 {
         let res = app.post(&client(), "/password/forgot", &[("email", "victima@example.com")]).await;
         assert_eq!(location(&res), "/password/forgot/sent", "the answer never changes");
-        app.post(
-            &client(),
-            "/register",
-            &[("full_name", "Otra Persona"), ("email", "victima@example.com"), ("password", PASSWORD)],
-        )
-        .await;
+        app.register(&client(), "Otra Persona", "victima@example.com", PASSWORD).await;
     }
     let mails = app.deliver_mail().await;
     assert_eq!(mails.iter().filter(|m| m.to == "victima@example.com").count(), 5, "five account mails an hour at most");

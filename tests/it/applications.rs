@@ -3,121 +3,11 @@
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
-use vecinal::db::models::{Document, Group};
-use vecinal::db::schema::{applications, document_blobs, documents, groups, officer_assignments};
+use vecinal::db::models::Document;
+use vecinal::db::schema::{applications, document_blobs, groups};
 use vecinal::domain::Role;
 
 use crate::helpers::*;
-
-pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-pub const JPEG: &[u8] =
-    &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0xFF, 0xD9];
-/// A 1×1 transparent PNG.
-pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
-    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
-
-/// A group written straight to the database (group management has its own tests).
-pub async fn create_group(app: &TestApp, slug: &str, two_approvals: bool) -> String {
-    let now = app.state.clock.now();
-    let id = uuid::Uuid::new_v4().to_string();
-    let g = Group {
-        id: id.clone(),
-        slug: slug.to_string(),
-        name: format!("Barrio {slug}"),
-        description: "Un barrio de prueba".into(),
-        area: "Entre Av. San Martín y calle Belgrano".into(),
-        invite_link: format!("https://chat.example.org/invite/{slug}"),
-        validity_days: 365,
-        certificate_max_age_days: 90,
-        two_approvals,
-        active: true,
-        created_at: now,
-        updated_at: now,
-        member_seq: 0,
-    };
-    app.state.db(move |c| Ok(diesel::insert_into(groups::table).values(&g).execute(c)?)).await.unwrap();
-    id
-}
-
-pub async fn assign(app: &TestApp, officer_id: &str, group_id: &str) {
-    let (o, g, now) = (officer_id.to_string(), group_id.to_string(), app.state.clock.now());
-    app.state
-        .db(move |c| {
-            Ok(diesel::insert_into(officer_assignments::table)
-                .values((
-                    officer_assignments::officer_id.eq(o),
-                    officer_assignments::group_id.eq(g),
-                    officer_assignments::created_at.eq(now),
-                ))
-                .execute(c)?)
-        })
-        .await
-        .unwrap();
-}
-
-pub fn today(app: &TestApp) -> String {
-    vecinal::domain::application::local_today(app.state.clock.now()).format("%Y-%m-%d").to_string()
-}
-
-/// The application form with every field right; tests change one thing at a time.
-pub struct Submission {
-    pub fields: Vec<(&'static str, String)>,
-    pub files: Vec<(&'static str, &'static str, Vec<u8>)>,
-}
-
-impl Submission {
-    pub fn valid(app: &TestApp, group: &str) -> Self {
-        Self {
-            fields: vec![
-                ("group", group.to_string()),
-                ("street_address", "Calle Belgrano 1234".into()),
-                ("dni", "30.123.456".into()),
-                ("phone", "+54 2964 123456".into()),
-                ("certificate_issued_on", today(app)),
-                ("consent", "yes".into()),
-            ],
-            files: vec![
-                ("residency_proof", "factura-luz.pdf", PDF.to_vec()),
-                ("criminal_record", "certificado.jpg", JPEG.to_vec()),
-                ("identity_document", "dni.png", PNG.to_vec()),
-            ],
-        }
-    }
-
-    pub fn set(mut self, name: &'static str, value: &str) -> Self {
-        self.fields.retain(|(n, _)| *n != name);
-        self.fields.push((name, value.to_string()));
-        self
-    }
-
-    pub fn file(mut self, name: &'static str, filename: &'static str, bytes: Vec<u8>) -> Self {
-        self.files.retain(|(n, _, _)| *n != name);
-        self.files.push((name, filename, bytes));
-        self
-    }
-
-    pub fn without_file(mut self, name: &'static str) -> Self {
-        self.files.retain(|(n, _, _)| *n != name);
-        self
-    }
-
-    pub async fn send(self, app: &TestApp, c: &reqwest::Client) -> reqwest::Response {
-        let token = app.csrf_token(c, "/").await;
-        let mut form = Form::new().text("csrf_token", token);
-        for (n, v) in self.fields {
-            form = form.text(n, v);
-        }
-        for (n, filename, bytes) in self.files {
-            form = form.part(n, Part::bytes(bytes).file_name(filename));
-        }
-        c.post(app.url("/applications")).multipart(form).send().await.unwrap()
-    }
-}
 
 /// Everything a failed submission must not leave behind.
 async fn assert_nothing_stored(app: &TestApp) {
@@ -128,26 +18,10 @@ async fn assert_nothing_stored(app: &TestApp) {
     assert_eq!(app.count("mail_outbox").await, 0);
 }
 
-async fn docs_of(app: &TestApp, application_id: &str) -> Vec<Document> {
-    let id = application_id.to_string();
-    app.state
-        .db(move |c| {
-            Ok(documents::table.filter(documents::application_id.eq(id)).order(documents::kind.asc()).load(c)?)
-        })
-        .await
-        .unwrap()
-}
-
-pub async fn submitted_application(app: &TestApp, c: &reqwest::Client, group: &str) -> String {
-    let res = Submission::valid(app, group).send(app, c).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
-    location(&res).trim_start_matches("/applications/").to_string()
-}
-
 #[tokio::test]
 async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
+    app.group("centro").await;
     let c = app.signed_in(Role::Resident, "ana@example.com").await;
 
     let form = app.get_with(&c, "/applications/new?group=centro").await;
@@ -157,22 +31,18 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
     let csrf = html.find("name=\"csrf_token\"").unwrap();
     assert!(csrf < html.find("name=\"street_address\"").unwrap(), "the token comes first in the form");
 
-    let id = submitted_application(&app, &c, "centro").await;
+    let id = app.submit(&c, "centro").await;
     let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
     assert!(page.contains("Enviada"), "status in plain words");
     assert!(page.contains("30.123.456"));
     assert!(page.contains("Barrio centro"));
 
-    let status: String = {
-        let id = id.clone();
-        app.state.db(move |c| Ok(applications::table.find(id).select(applications::status).first(c)?)).await.unwrap()
-    };
-    assert_eq!(status, "submitted");
+    assert_eq!(app.status_of(&id).await.0, "submitted");
     let mail = app.last_mail_to("ana@example.com").await;
     assert!(mail.subject.contains("Recibimos tu solicitud"), "{}", mail.subject);
     assert!(mail.text.contains(&format!("/applications/{id}")));
 
-    let docs = docs_of(&app, &id).await;
+    let docs = app.documents_of(&id).await;
     let types: Vec<(&str, &str)> = docs.iter().map(|d| (d.kind.as_str(), d.media_type.as_str())).collect();
     assert_eq!(
         types,
@@ -210,12 +80,7 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
     assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
     for d in &docs {
         let body = app.get_with(&c, &format!("/applications/{id}/documents/{}", d.id)).await.bytes().await.unwrap();
-        let expected = match d.kind.as_str() {
-            "criminal_record" => JPEG,
-            "identity_document" => PNG,
-            _ => PDF,
-        };
-        assert_eq!(body.as_ref(), expected, "{}", d.kind);
+        assert_eq!(body.as_ref(), uploaded(&d.kind), "{}", d.kind);
         if d.media_type != "application/pdf" {
             let res = app.get_with(&c, &format!("/applications/{id}/documents/{}", d.id)).await;
             assert!(
@@ -224,15 +89,7 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
             );
         }
     }
-    let views: i64 = app
-        .state
-        .db(|c| {
-            use vecinal::db::schema::audit_log;
-            Ok(audit_log::table.filter(audit_log::action.eq("document.viewed")).count().get_result(c)?)
-        })
-        .await
-        .unwrap();
-    assert_eq!(views, 6, "every view is audited");
+    assert_eq!(app.audit_count("document.viewed").await, 6, "every view is audited");
 
     // The resident's home lists it, and the group offers no second application.
     let me = app.get_with(&c, "/me").await.text().await.unwrap();
@@ -243,7 +100,7 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
 #[tokio::test]
 async fn a_renamed_html_file_is_refused_and_nothing_is_stored() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
+    app.group("centro").await;
     let c = app.signed_in(Role::Resident, "ana@example.com").await;
     let html = b"<!doctype html><html><script>alert(document.cookie)</script></html>".to_vec();
     let res = Submission::valid(&app, "centro").file("residency_proof", "factura.pdf", html).send(&app, &c).await;
@@ -264,7 +121,7 @@ async fn a_renamed_html_file_is_refused_and_nothing_is_stored() {
 #[tokio::test]
 async fn an_oversize_file_gets_413_and_nothing_is_stored() {
     let app = TestApp::spawn_with(|s| s.max_upload_bytes = 64 * 1024).await;
-    create_group(&app, "centro", false).await;
+    app.group("centro").await;
     let c = app.signed_in(Role::Resident, "ana@example.com").await;
     let mut big = PDF.to_vec();
     big.resize(64 * 1024 + 1, b' ');
@@ -282,9 +139,9 @@ async fn an_oversize_file_gets_413_and_nothing_is_stored() {
 #[tokio::test]
 async fn each_invalid_field_gets_its_message() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
+    app.group("centro").await;
     let c = app.signed_in(Role::Resident, "ana@example.com").await;
-    let now = vecinal::domain::application::local_today(app.state.clock.now());
+    let now = app.today();
     let future = (now + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let old = (now - chrono::Duration::days(91)).format("%Y-%m-%d").to_string();
     let cases: Vec<(Submission, &str)> = vec![
@@ -324,55 +181,37 @@ async fn each_invalid_field_gets_its_message() {
 #[tokio::test]
 async fn one_open_application_per_group() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
-    create_group(&app, "norte", false).await;
+    app.group("centro").await;
+    app.group("norte").await;
     let c = app.signed_in(Role::Resident, "ana@example.com").await;
-    let first = submitted_application(&app, &c, "centro").await;
+    let first = app.submit(&c, "centro").await;
     let again = Submission::valid(&app, "centro").send(&app, &c).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert!(again.text().await.unwrap().contains("Ya tenés una solicitud en curso"));
     assert_eq!(app.count("applications").await, 1);
     assert_eq!(app.count("documents").await, 3);
     // Another group is fine, and after withdrawing the same group is open again.
-    submitted_application(&app, &c, "norte").await;
-    let token = app.csrf_token(&c, "/").await;
-    let res = c
-        .post(app.url(&format!("/applications/{first}/withdraw")))
-        .form(&[("csrf_token", token.as_str()), ("version", "1")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    submitted_application(&app, &c, "centro").await;
+    app.submit(&c, "norte").await;
+    assert_eq!(app.withdraw(&c, &first, 1).await.status(), StatusCode::SEE_OTHER);
+    app.submit(&c, "centro").await;
     assert_eq!(app.count("applications").await, 3);
 }
 
 #[tokio::test]
 async fn staff_and_other_residents_see_only_what_they_may() {
     let app = TestApp::spawn().await;
-    let centro = create_group(&app, "centro", false).await;
-    let norte = create_group(&app, "norte", false).await;
+    let centro = app.group("centro").await;
+    let norte = app.group("norte").await;
     let owner = app.signed_in(Role::Resident, "ana@example.com").await;
-    let id = submitted_application(&app, &owner, "centro").await;
-    let doc = docs_of(&app, &id).await.remove(0);
+    let id = app.submit(&owner, "centro").await;
+    let doc = app.documents_of(&id).await.remove(0);
     let path = format!("/applications/{id}/documents/{}", doc.id);
 
     let other_resident = app.signed_in(Role::Resident, "otra@example.com").await;
     let anonymous = client();
-    let officer_elsewhere = app.signed_in(Role::Officer, "norte@example.com").await;
-    let officer_here = app.signed_in(Role::Officer, "centro@example.com").await;
-    let commissioner = app.signed_in(Role::Commissioner, "jefa@example.com").await;
-    let ids: Vec<(String, String)> = app
-        .state
-        .db(|c| {
-            use vecinal::db::schema::users;
-            Ok(users::table.select((users::email, users::id)).load(c)?)
-        })
-        .await
-        .unwrap();
-    let id_of = |e: &str| ids.iter().find(|(m, _)| m == e).unwrap().1.clone();
-    assign(&app, &id_of("norte@example.com"), &norte).await;
-    assign(&app, &id_of("centro@example.com"), &centro).await;
+    let officer_elsewhere = app.officer("norte@example.com", &norte).await;
+    let officer_here = app.officer("centro@example.com", &centro).await;
+    let commissioner = app.commissioner("jefa@example.com").await;
 
     let not_found_body = app.get_with(&other_resident, "/applications/x/documents/y").await.text().await.unwrap();
     for (who, c) in [
@@ -390,7 +229,7 @@ async fn staff_and_other_residents_see_only_what_they_may() {
     assert_eq!(app.get_with(&other_resident, &format!("/applications/{id}")).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.get_with(&anonymous, &format!("/applications/{id}")).await.status(), StatusCode::SEE_OTHER);
     // A document id under another application's path is not found either.
-    let other_app = submitted_application(&app, &other_resident, "centro").await;
+    let other_app = app.submit(&other_resident, "centro").await;
     assert_eq!(
         app.get_with(&other_resident, &format!("/applications/{other_app}/documents/{}", doc.id)).await.status(),
         StatusCode::NOT_FOUND
@@ -422,9 +261,9 @@ async fn set_needs_info(app: &TestApp, id: &str, kinds: &str) {
 #[tokio::test]
 async fn withdraw_and_resubmit_move_the_status() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
+    app.group("centro").await;
     let c = app.signed_in(Role::Resident, "ana@example.com").await;
-    let id = submitted_application(&app, &c, "centro").await;
+    let id = app.submit(&c, "centro").await;
     set_needs_info(&app, &id, "criminal_record").await;
 
     let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
@@ -432,30 +271,16 @@ async fn withdraw_and_resubmit_move_the_status() {
     assert!(page.contains("name=\"criminal_record\""), "and asks for the kinds requested");
     assert!(!page.contains("name=\"identity_document\""));
 
-    let token = app.csrf_token(&c, "/").await;
-    let send = |version: &str, file: Option<Vec<u8>>| {
-        let mut form = Form::new()
-            .text("csrf_token", token.clone())
-            .text("version", version.to_string())
-            .text("message", "Adjunto uno nuevo.");
-        if let Some(f) = file {
-            form = form.part("criminal_record", Part::bytes(f).file_name("nuevo.pdf"));
-        }
-        c.post(app.url(&format!("/applications/{id}/resubmit"))).multipart(form).send()
-    };
-    let missing = send("2", None).await.unwrap();
+    let answer = |version: i32| Submission::answer(version).set("message", "Adjunto uno nuevo.");
+    let missing = app.resubmit(&c, &id, answer(2)).await;
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let stale = send("1", Some(PDF.to_vec())).await.unwrap();
+    let stale = app.resubmit(&c, &id, answer(1).file("criminal_record", "nuevo.pdf", PDF.to_vec())).await;
     assert_eq!(stale.status(), StatusCode::CONFLICT, "a stale version changes nothing");
-    let ok = send("2", Some(PDF.to_vec())).await.unwrap();
+    let ok = app.resubmit(&c, &id, answer(2).file("criminal_record", "nuevo.pdf", PDF.to_vec())).await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
 
-    let status: String = {
-        let id = id.clone();
-        app.state.db(move |c| Ok(applications::table.find(id).select(applications::status).first(c)?)).await.unwrap()
-    };
-    assert_eq!(status, "submitted");
-    let docs = docs_of(&app, &id).await;
+    assert_eq!(app.status_of(&id).await.0, "submitted");
+    let docs = app.documents_of(&id).await;
     assert_eq!(docs.len(), 4, "the old certificate is kept, marked replaced");
     let current: Vec<&Document> =
         docs.iter().filter(|d| d.kind == "criminal_record" && d.replaced_at.is_none()).collect();
@@ -466,21 +291,8 @@ async fn withdraw_and_resubmit_move_the_status() {
     assert!(page.contains("nuevo.pdf"));
 
     // Withdraw, then nothing more moves.
-    let token = app.csrf_token(&c, "/").await;
-    let res = c
-        .post(app.url(&format!("/applications/{id}/withdraw")))
-        .form(&[("csrf_token", token.as_str()), ("version", "3")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let again = c
-        .post(app.url(&format!("/applications/{id}/withdraw")))
-        .form(&[("csrf_token", token.as_str()), ("version", "4")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(app.withdraw(&c, &id, 3).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.withdraw(&c, &id, 4).await.status(), StatusCode::CONFLICT);
     let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
     assert!(page.contains("Retiraste esta solicitud."));
     assert!(!page.contains("/withdraw\""), "no withdraw button on a closed application");
@@ -489,7 +301,7 @@ async fn withdraw_and_resubmit_move_the_status() {
 #[tokio::test]
 async fn only_confirmed_residents_of_active_groups_apply() {
     let app = TestApp::spawn().await;
-    let gid = create_group(&app, "centro", false).await;
+    let gid = app.group("centro").await;
     let officer = app.signed_in(Role::Officer, "oficial@example.com").await;
     assert_eq!(app.get_with(&officer, "/applications/new?group=centro").await.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get_with(&client(), "/applications/new?group=centro").await.status(), StatusCode::SEE_OTHER);

@@ -30,10 +30,6 @@ fn form<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     f
 }
 
-async fn commissioner(app: &TestApp) -> Client {
-    app.signed_in(Role::Commissioner, "comisaria@example.com").await
-}
-
 async fn create(app: &TestApp, c: &Client, changes: &[(&str, &str)]) {
     let res = app.post(c, GROUPS, &form(changes)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "group created");
@@ -80,27 +76,21 @@ async fn group_entries(app: &TestApp) -> Vec<Entry> {
         .unwrap()
 }
 
-async fn html(app: &TestApp, c: &Client, path: &str) -> String {
-    let res = app.get_with(c, path).await;
-    assert_eq!(res.status(), StatusCode::OK, "{path}");
-    res.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_created_group_is_listed_for_commissioners_and_on_the_landing_page() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
-    assert!(html(&app, &c, GROUPS).await.contains("Todavía no hay barrios. Creá el primero"));
-    assert!(html(&app, &client(), "/").await.contains("Todavía no hay barrios abiertos a solicitudes."));
-    let home = html(&app, &c, "/commissioner").await;
+    let c = app.commissioner("comisaria@example.com").await;
+    assert!(app.page(&c, GROUPS).await.contains("Todavía no hay barrios. Creá el primero"));
+    assert!(app.page(&client(), "/").await.contains("Todavía no hay barrios abiertos a solicitudes."));
+    let home = app.page(&c, "/commissioner").await;
     assert!(home.contains(r#"href="/commissioner/groups""#) && home.contains("Administrar barrios"), "card and nav");
 
-    let new = html(&app, &c, "/commissioner/groups/new").await;
+    let new = app.page(&c, "/commissioner/groups/new").await;
     assert!(new.contains(r#"value="365""#) && new.contains(r#"value="90""#), "default validity and certificate age");
     assert!(!new.contains("checked"), "two approvals off by default");
 
     create(&app, &c, &[("two_approvals", "on"), ("area", "Calle Uno\r\nCalle Dos")]).await;
-    let list = html(&app, &c, GROUPS).await;
+    let list = app.page(&c, GROUPS).await;
     assert!(list.contains("El barrio quedó creado."), "flash message");
     for text in ["Chacra II", "chacra-ii", "Activo", "365 días", "90 días", "Sí"] {
         assert!(list.contains(text), "list shows {text}");
@@ -110,7 +100,7 @@ async fn a_created_group_is_listed_for_commissioners_and_on_the_landing_page() {
     assert_eq!((g.validity_days, g.certificate_max_age_days), (365, 90));
     assert_eq!(g.area, "Calle Uno\nCalle Dos", "line ends normalised");
 
-    let public = html(&app, &client(), "/").await;
+    let public = app.page(&client(), "/").await;
     for text in ["Chacra II", "Grupo de alerta de la Chacra II.", "Calle Uno\nCalle Dos", "Solicitar ingreso"] {
         assert!(public.contains(text), "landing page shows {text}");
     }
@@ -128,12 +118,12 @@ async fn a_created_group_is_listed_for_commissioners_and_on_the_landing_page() {
 #[tokio::test]
 async fn editing_changes_the_group_and_may_move_its_slug() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     create(&app, &c, &[]).await;
     create(&app, &c, &[("name", "Centro"), ("slug", "centro")]).await;
     let id = group(&app, "chacra-ii").await.unwrap().id;
 
-    let edit = html(&app, &c, "/commissioner/groups/chacra-ii").await;
+    let edit = app.page(&c, "/commissioner/groups/chacra-ii").await;
     assert!(edit.contains(r#"value="Chacra II""#) && edit.contains(r#"action="/commissioner/groups/chacra-ii""#));
 
     // Saving what is there changes nothing and records nothing.
@@ -153,16 +143,16 @@ async fn editing_changes_the_group_and_may_move_its_slug() {
     let res = app.post(&c, "/commissioner/groups/chacra-ii", &form(&changes)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), GROUPS);
-    assert!(html(&app, &c, GROUPS).await.contains("Los cambios del barrio se guardaron."));
+    assert!(app.page(&c, GROUPS).await.contains("Los cambios del barrio se guardaron."));
     assert_eq!(app.get_with(&c, "/commissioner/groups/chacra-ii").await.status(), StatusCode::NOT_FOUND);
     let g = group(&app, "chacra-2").await.unwrap();
     assert_eq!(
         (g.id.as_str(), g.name.as_str(), g.validity_days, g.two_approvals),
         (id.as_str(), "Chacra Dos", 180, true)
     );
-    assert!(html(&app, &c, "/commissioner/groups/chacra-2").await.contains(r#"value="Chacra Dos""#));
+    assert!(app.page(&c, "/commissioner/groups/chacra-2").await.contains(r#"value="Chacra Dos""#));
 
-    let public = html(&app, &client(), "/").await;
+    let public = app.page(&client(), "/").await;
     assert!(public.contains("Chacra Dos") && public.contains("/applications/new?group=chacra-2"));
     assert!(!public.contains("group=chacra-ii"));
 
@@ -186,17 +176,17 @@ async fn editing_changes_the_group_and_may_move_its_slug() {
 #[tokio::test]
 async fn a_deactivated_group_leaves_the_landing_page_until_reactivated() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     create(&app, &c, &[]).await;
     create(&app, &c, &[("name", "Margen Sur"), ("slug", "margen-sur")]).await;
 
     let res = app.post(&c, "/commissioner/groups/chacra-ii/deactivate", &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), GROUPS);
-    let list = html(&app, &c, GROUPS).await;
+    let list = app.page(&c, GROUPS).await;
     assert!(list.contains("El barrio quedó desactivado") && list.contains("Inactivo") && list.contains("Chacra II"));
     assert!(list.contains(r#"action="/commissioner/groups/chacra-ii/activate""#));
-    let public = html(&app, &client(), "/").await;
+    let public = app.page(&client(), "/").await;
     assert!(!public.contains("group=chacra-ii") && public.contains("group=margen-sur"));
     assert!(!group(&app, "chacra-ii").await.unwrap().active);
 
@@ -204,8 +194,8 @@ async fn a_deactivated_group_leaves_the_landing_page_until_reactivated() {
     app.post(&c, "/commissioner/groups/chacra-ii/deactivate", &[]).await;
     let res = app.post(&c, "/commissioner/groups/chacra-ii/activate", &[]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert!(html(&app, &c, GROUPS).await.contains("El barrio volvió a estar activo"));
-    assert!(html(&app, &client(), "/").await.contains("group=chacra-ii"));
+    assert!(app.page(&c, GROUPS).await.contains("El barrio volvió a estar activo"));
+    assert!(app.page(&client(), "/").await.contains("group=chacra-ii"));
     assert!(group(&app, "chacra-ii").await.unwrap().active);
 
     let id = group(&app, "chacra-ii").await.unwrap().id;
@@ -221,7 +211,7 @@ async fn a_deactivated_group_leaves_the_landing_page_until_reactivated() {
 #[tokio::test]
 async fn invalid_forms_show_every_message_and_store_nothing() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     let audit_before = app.count("audit_log").await;
     let bad = form(&[
         ("name", "X"),
@@ -268,7 +258,7 @@ async fn invalid_forms_show_every_message_and_store_nothing() {
 #[tokio::test]
 async fn only_commissioners_reach_group_management() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     create(&app, &c, &[("name", "Centro"), ("slug", "centro")]).await;
     let gets = [GROUPS, "/commissioner/groups/new", "/commissioner/groups/centro"];
     let posts = [
@@ -305,13 +295,13 @@ async fn only_commissioners_reach_group_management() {
     let g = group(&app, "centro").await.unwrap();
     assert!(g.name == "Centro" && g.active, "nothing changed");
     assert_eq!(group_entries(&app).await.len(), 1);
-    assert!(!html(&app, &resident, "/").await.contains(r#"href="/commissioner/groups""#), "no nav link for residents");
+    assert!(!app.page(&resident, "/").await.contains(r#"href="/commissioner/groups""#), "no nav link for residents");
 }
 
 #[tokio::test]
 async fn group_posts_need_the_csrf_token() {
     let app = TestApp::spawn().await;
-    let c = commissioner(&app).await;
+    let c = app.commissioner("comisaria@example.com").await;
     let _ = app.get_with(&c, "/commissioner/groups/new").await;
     let res = c.post(app.url(GROUPS)).form(&form(&[])).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -330,7 +320,7 @@ async fn group_posts_need_the_csrf_token() {
 #[tokio::test]
 async fn the_privacy_notice_names_the_law_in_both_languages() {
     let app = TestApp::spawn_with(|s| s.org_name = "Comisaría Río Grande".into()).await;
-    let es = html(&app, &client(), "/privacy").await;
+    let es = app.page(&client(), "/privacy").await;
     for text in [
         "lang=\"es-AR\"",
         "El responsable de la base de datos es Comisaría Río Grande",
@@ -354,26 +344,13 @@ async fn the_privacy_notice_names_the_law_in_both_languages() {
     ] {
         assert!(en.contains(text), "English notice has {text:?}");
     }
-    assert!(html(&app, &client(), "/").await.contains(r#"<a href="/privacy">Privacidad</a>"#), "footer link");
+    assert!(app.page(&client(), "/").await.contains(r#"<a href="/privacy">Privacidad</a>"#), "footer link");
 }
 
 #[tokio::test]
 async fn seed_demo_fills_an_empty_database_once_with_working_accounts() {
-    use std::process::Command;
-    let db = TestDb::create();
-    let data = tempfile::tempdir().unwrap();
-    let url = match db.url() {
-        vecinal::db::DatabaseUrl::Sqlite(p) => format!("sqlite:{p}"),
-        vecinal::db::DatabaseUrl::Postgres(u) => u.clone(),
-    };
-    let run = || {
-        Command::new(env!("CARGO_BIN_EXE_vecinal"))
-            .arg("seed-demo")
-            .env("VECINAL_DATABASE_URL", &url)
-            .env("VECINAL_DATA_DIR", data.path())
-            .output()
-            .unwrap()
-    };
+    let installation = Installation::create();
+    let run = || installation.command(&["seed-demo"]).output().unwrap();
     let out = run();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -392,7 +369,7 @@ async fn seed_demo_fills_an_empty_database_once_with_working_accounts() {
     assert!(!again.status.success(), "a second run refuses");
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"), "{}", String::from_utf8_lossy(&again.stderr));
 
-    let seeded = db.url().clone();
+    let seeded = installation.db.url().clone();
     let app = TestApp::spawn_with(move |s| s.database_url = seeded).await;
     assert_eq!(app.count("groups").await, 6, "the second run added nothing");
     assert_eq!(app.count("users").await, 2);
@@ -406,7 +383,7 @@ async fn seed_demo_fills_an_empty_database_once_with_working_accounts() {
         .await
         .unwrap();
     assert_eq!(two_approvals, 1);
-    let public = html(&app, &client(), "/").await;
+    let public = app.page(&client(), "/").await;
     assert!(public.contains("Margen Sur") && public.contains("/applications/new?group=chacra-xi"));
 
     for (email, password, home) in [
@@ -418,11 +395,6 @@ async fn seed_demo_fills_an_empty_database_once_with_working_accounts() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} signs in");
         assert_eq!(location(&res), home);
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_vecinal"))
-        .args(["audit", "verify"])
-        .env("VECINAL_DATABASE_URL", &url)
-        .env("VECINAL_DATA_DIR", data.path())
-        .output()
-        .unwrap();
+    let out = installation.command(&["audit", "verify"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

@@ -16,76 +16,14 @@ use vecinal::documents::keys::{KEY_FILE, KeyRing};
 use vecinal::domain::Role;
 use vecinal::services::key_rotation::{self as rotation, RotationOptions};
 
-use crate::applications::{JPEG, PDF, PNG, Submission, assign, create_group, submitted_application};
 use crate::helpers::*;
 
-const CHECKLIST: [(&str, &str); 4] =
-    [("check_address", "on"), ("check_identity", "on"), ("check_certificate_date", "on"), ("check_no_record", "on")];
-
-async fn user_id(app: &TestApp, email: &str) -> String {
-    let email = email.to_string();
-    app.state.db(move |c| Ok(users::table.filter(users::email.eq(email)).select(users::id).first(c)?)).await.unwrap()
-}
-
-/// An officer of `group_id`, signed in.
-async fn officer(app: &TestApp, email: &str, group_id: &str) -> Client {
-    let c = app.signed_in(Role::Officer, email).await;
-    assign(app, &user_id(app, email).await, group_id).await;
-    c
-}
-
-/// A resident with this name, signed in.
-async fn resident(app: &TestApp, email: &str, name: &str) -> Client {
-    app.create_user(Role::Resident, email, name).await;
-    sign_in(app, email).await
-}
-
-/// A fresh sign-in (after the clock moved past a session's limits).
-async fn sign_in(app: &TestApp, email: &str) -> Client {
-    let c = client();
-    let res = app.login(&c, email, PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} signs in");
-    c
-}
-
-async fn version(app: &TestApp, id: &str) -> i32 {
-    let id = id.to_string();
-    app.state.db(move |c| Ok(applications::table.find(id).select(applications::version).first(c)?)).await.unwrap()
-}
-
-async fn act(app: &TestApp, c: &Client, id: &str, action: &str, extra: &[(&str, &str)]) -> reqwest::Response {
-    let v = version(app, id).await.to_string();
-    let mut fields = vec![("version", v.as_str())];
-    fields.extend_from_slice(extra);
-    app.post(c, &format!("/officer/applications/{id}/{action}"), &fields).await
-}
-
-async fn approve(app: &TestApp, c: &Client, id: &str) {
-    assert_eq!(act(app, c, id, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(act(app, c, id, "approve", &CHECKLIST).await.status(), StatusCode::SEE_OTHER);
-}
-
+/// Claims and rejects: the address is outside the group's area.
 async fn reject(app: &TestApp, c: &Client, id: &str, internal_note: &str) {
-    assert_eq!(act(app, c, id, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
-    let res = act(
-        app,
-        c,
-        id,
-        "reject",
-        &[("reason_code", "not_resident"), ("note", "El domicilio queda fuera."), ("internal_note", internal_note)],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-}
-
-async fn docs_of(app: &TestApp, application_id: &str) -> Vec<Document> {
-    let id = application_id.to_string();
-    app.state
-        .db(move |c| {
-            Ok(documents::table.filter(documents::application_id.eq(id)).order(documents::id.asc()).load(c)?)
-        })
-        .await
-        .unwrap()
+    app.claim(c, id).await;
+    let fields =
+        [("reason_code", "not_resident"), ("note", "El domicilio queda fuera."), ("internal_note", internal_note)];
+    app.reject(c, id, &fields).await;
 }
 
 /// How many of the application's documents still have their file.
@@ -99,13 +37,6 @@ async fn files_of(app: &TestApp, application_id: &str) -> i64 {
                 .count()
                 .get_result(c)?)
         })
-        .await
-        .unwrap()
-}
-
-async fn audit_count(app: &TestApp, action: &'static str) -> i64 {
-    app.state
-        .db(move |c| Ok(audit_log::table.filter(audit_log::action.eq(action)).count().get_result(c)?))
         .await
         .unwrap()
 }
@@ -124,19 +55,19 @@ async fn purge(app: &TestApp) -> vecinal::services::retention::PurgeReport {
 #[tokio::test]
 async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_nothing_the_second_time() {
     let app = TestApp::spawn().await;
-    let g = create_group(&app, "centro", false).await;
-    let o = officer(&app, "o@example.com", &g).await;
-    let ana = resident(&app, "ana@example.com", "Ana Decidida").await;
-    let approved = submitted_application(&app, &ana, "centro").await;
-    approve(&app, &o, &approved).await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    let ana = app.resident("ana@example.com", "Ana Decidida").await;
+    let approved = app.submit(&ana, "centro").await;
+    app.claim_and_approve(&o, &approved).await;
 
     app.state.clock.advance(Duration::days(10));
-    let o = sign_in(&app, "o@example.com").await;
-    let bea = resident(&app, "bea@example.com", "Bea Rechazada").await;
-    let rejected = submitted_application(&app, &bea, "centro").await;
+    let o = app.sign_in("o@example.com").await;
+    let bea = app.resident("bea@example.com", "Bea Rechazada").await;
+    let rejected = app.submit(&bea, "centro").await;
     reject(&app, &o, &rejected, "Nota interna de prueba").await;
-    let carla = resident(&app, "carla@example.com", "Carla Pendiente").await;
-    let open = submitted_application(&app, &carla, "centro").await;
+    let carla = app.resident("carla@example.com", "Carla Pendiente").await;
+    let open = app.submit(&carla, "centro").await;
 
     // Day 29 after the approval: nothing is due yet.
     app.state.clock.advance(Duration::days(19));
@@ -145,13 +76,13 @@ async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_no
 
     // Day 30: the approved application's three files go, nothing else.
     app.state.clock.advance(Duration::days(1));
-    let before = docs_of(&app, &approved).await;
+    let before = app.documents_of(&approved).await;
     let report = purge(&app).await;
     assert_eq!(report.documents, 3);
     assert_eq!(files_of(&app, &approved).await, 0);
     assert_eq!(files_of(&app, &rejected).await, 3, "decided 20 days ago: not yet");
     assert_eq!(files_of(&app, &open).await, 3, "an open application keeps its files");
-    let after = docs_of(&app, &approved).await;
+    let after = app.documents_of(&approved).await;
     assert_eq!(after.len(), 3, "the metadata stays");
     for (b, a) in before.iter().zip(&after) {
         assert_eq!((&a.sha256, a.size_bytes, &a.kind), (&b.sha256, b.size_bytes, &b.kind));
@@ -171,20 +102,20 @@ async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_no
             .unwrap()
     };
     assert!(checklist.contains("\"no_record\":true"), "the officer's checklist stays: {checklist}");
-    let entries = audit_count(&app, "retention.purged").await;
+    let entries = app.audit_count("retention.purged").await;
     assert!(entries >= 1);
 
     // Run again: nothing left to do, and no audit entry for nothing.
     let again = purge(&app).await;
     assert_eq!(again, vecinal::services::retention::PurgeReport::default());
-    assert_eq!(audit_count(&app, "retention.purged").await, entries);
+    assert_eq!(app.audit_count("retention.purged").await, entries);
 
     // The pages say so, and the file is gone for everyone.
-    let ana = sign_in(&app, "ana@example.com").await;
+    let ana = app.sign_in("ana@example.com").await;
     let page = app.get_with(&ana, &format!("/applications/{approved}")).await.text().await.unwrap();
     let today = app.state.clock.now().format("%d/%m/%Y").to_string();
     assert!(page.contains(&format!("Archivo eliminado el {today} según la política de conservación.")), "{page}");
-    let o = sign_in(&app, "o@example.com").await;
+    let o = app.sign_in("o@example.com").await;
     let review = app.get_with(&o, &format!("/officer/applications/{approved}")).await.text().await.unwrap();
     assert!(review.contains(&format!("Archivo eliminado el {today} según la política de conservación.")));
     let doc = &after[0];
@@ -192,7 +123,7 @@ async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_no
         app.get_with(&o, &format!("/applications/{approved}/documents/{}", doc.id)).await.status(),
         StatusCode::NOT_FOUND
     );
-    let bea = sign_in(&app, "bea@example.com").await;
+    let bea = app.sign_in("bea@example.com").await;
     let page = app.get_with(&bea, &format!("/applications/{rejected}")).await.text().await.unwrap();
     let due = (app.state.clock.now() + Duration::days(10)).format("%d/%m/%Y").to_string();
     assert!(page.contains(&format!("los archivos de esta solicitud se borran el {due}")), "{page}");
@@ -209,42 +140,36 @@ async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_no
 #[tokio::test]
 async fn two_purges_at_once_remove_each_file_once() {
     let app = TestApp::spawn().await;
-    let g = create_group(&app, "centro", false).await;
-    let o = officer(&app, "o@example.com", &g).await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
     for n in 0..3 {
-        let c = resident(&app, &format!("r{n}@example.com"), "Vecina de Prueba").await;
-        let id = submitted_application(&app, &c, "centro").await;
-        approve(&app, &o, &id).await;
+        let c = app.resident(&format!("r{n}@example.com"), "Vecina de Prueba").await;
+        let id = app.submit(&c, "centro").await;
+        app.claim_and_approve(&o, &id).await;
     }
     app.state.clock.advance(Duration::days(31));
     let (a, b) = tokio::join!(purge(&app), purge(&app));
     assert_eq!(a.documents + b.documents, 9, "{a:?} {b:?}");
     assert_eq!(app.count("document_blobs").await, 0);
-    assert!(audit_count(&app, "retention.purged").await >= 1);
+    assert!(app.audit_count("retention.purged").await >= 1);
     chain_is_intact(&app).await;
 }
 
 #[tokio::test]
 async fn unconfirmed_accounts_sessions_and_tokens_are_purged_when_due() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
+    app.group("centro").await;
     // Never confirmed, nothing else: removed after 7 days.
-    let res = app
-        .post(
-            &client(),
-            "/register",
-            &[("full_name", "Nadie Confirmó"), ("email", "nadie@example.com"), ("password", PASSWORD)],
-        )
-        .await;
+    let res = app.register(&client(), "Nadie Confirmó", "nadie@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     app.deliver_mail().await;
-    let nadie = user_id(&app, "nadie@example.com").await;
+    let nadie = app.user_id("nadie@example.com").await;
     // Confirmed through the mailed link: its token is used, and the account stays.
     app.register_and_confirm(&client(), "si@example.com", "Sí Confirmó").await;
     // Unconfirmed but with an application (confirmation undone by hand): stays.
-    let c = resident(&app, "con.solicitud@example.com", "Con Solicitud").await;
-    submitted_application(&app, &c, "centro").await;
-    let with_app = user_id(&app, "con.solicitud@example.com").await;
+    let c = app.resident("con.solicitud@example.com", "Con Solicitud").await;
+    app.submit(&c, "centro").await;
+    let with_app = app.user_id("con.solicitud@example.com").await;
     {
         let id = with_app.clone();
         app.state
@@ -256,7 +181,7 @@ async fn unconfirmed_accounts_sessions_and_tokens_are_purged_when_due() {
             .await
             .unwrap();
     }
-    sign_in(&app, "si@example.com").await;
+    app.sign_in("si@example.com").await;
     let sessions_before = app.count("sessions").await;
     assert_eq!(sessions_before, 2);
 
@@ -315,14 +240,14 @@ async fn unconfirmed_accounts_sessions_and_tokens_are_purged_when_due() {
 #[tokio::test]
 async fn the_export_holds_the_residents_data_and_nobody_elses() {
     let app = TestApp::spawn().await;
-    let centro = create_group(&app, "centro", false).await;
-    let norte = create_group(&app, "norte", false).await;
-    let o = officer(&app, "o@example.com", &centro).await;
-    assign(&app, &user_id(&app, "o@example.com").await, &norte).await;
+    let centro = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let o = app.officer("o@example.com", &centro).await;
+    app.assign(&app.user_id("o@example.com").await, &norte).await;
 
-    let ana = resident(&app, "ana.export@example.com", "Ana Exportadora").await;
-    let ana_centro = submitted_application(&app, &ana, "centro").await;
-    approve(&app, &o, &ana_centro).await;
+    let ana = app.resident("ana.export@example.com", "Ana Exportadora").await;
+    let ana_centro = app.submit(&ana, "centro").await;
+    app.claim_and_approve(&o, &ana_centro).await;
     let res = Submission::valid(&app, "norte")
         .set("street_address", "Avenida Belgrano 555")
         .set("dni", "31.222.333")
@@ -330,10 +255,10 @@ async fn the_export_holds_the_residents_data_and_nobody_elses() {
         .send(&app, &ana)
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let ana_norte = location(&res).trim_start_matches("/applications/").to_string();
+    let ana_norte = application_id(&res);
     reject(&app, &o, &ana_norte, "Consultado con fiscalía").await;
 
-    let beto = resident(&app, "beto.ajeno@example.com", "Beto Ajeno").await;
+    let beto = app.resident("beto.ajeno@example.com", "Beto Ajeno").await;
     let res = Submission::valid(&app, "centro")
         .set("street_address", "Calle Ajena 999")
         .set("dni", "40.999.888")
@@ -341,9 +266,9 @@ async fn the_export_holds_the_residents_data_and_nobody_elses() {
         .send(&app, &beto)
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let beto_app = location(&res).trim_start_matches("/applications/").to_string();
-    let beto_id = user_id(&app, "beto.ajeno@example.com").await;
-    let officer_id = user_id(&app, "o@example.com").await;
+    let beto_app = application_id(&res);
+    let beto_id = app.user_id("beto.ajeno@example.com").await;
+    let officer_id = app.user_id("o@example.com").await;
 
     let res = app.get_with(&ana, "/account/export").await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -373,11 +298,7 @@ async fn the_export_holds_the_residents_data_and_nobody_elses() {
         assert_eq!(docs.len(), 3);
         for d in docs {
             let bytes = b64.decode(d["content_base64"].as_str().unwrap()).unwrap();
-            let expected = match d["kind"].as_str().unwrap() {
-                "criminal_record" => JPEG,
-                "identity_document" => PNG,
-                _ => PDF,
-            };
+            let expected = uploaded(d["kind"].as_str().unwrap());
             assert_eq!(bytes, expected);
             use sha2::Digest;
             assert_eq!(d["sha256"], hex::encode(sha2::Sha256::digest(expected)));
@@ -406,7 +327,7 @@ async fn the_export_holds_the_residents_data_and_nobody_elses() {
     ] {
         assert!(!text.contains(absent), "the export must not contain {absent:?}");
     }
-    assert_eq!(audit_count(&app, "account.exported").await, 1);
+    assert_eq!(app.audit_count("account.exported").await, 1);
 
     // Staff ask headquarters; visitors sign in first.
     let res = app.get_with(&o, "/account/export").await;
@@ -415,7 +336,7 @@ async fn the_export_holds_the_residents_data_and_nobody_elses() {
     let res = app.get_with(&client(), "/account/export").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&res).starts_with("/login"));
-    assert_eq!(audit_count(&app, "account.exported").await, 1);
+    assert_eq!(app.audit_count("account.exported").await, 1);
 }
 
 // ----- rectification -----
@@ -423,11 +344,11 @@ async fn the_export_holds_the_residents_data_and_nobody_elses() {
 #[tokio::test]
 async fn the_phone_is_corrected_on_every_application_and_a_bad_one_changes_nothing() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
-    let c = resident(&app, "ana@example.com", "Ana Teléfono").await;
+    app.group("centro").await;
+    let c = app.resident("ana@example.com", "Ana Teléfono").await;
     let page = app.get_with(&c, "/account").await.text().await.unwrap();
     assert!(page.contains("Todavía no tenés solicitudes"), "no form without applications");
-    let id = submitted_application(&app, &c, "centro").await;
+    let id = app.submit(&c, "centro").await;
     let page = app.get_with(&c, "/account").await.text().await.unwrap();
     assert!(page.contains("value=\"+54 2964 123456\""));
     assert!(page.contains("Descargar mis datos") && page.contains("Eliminar mi cuenta definitivamente"));
@@ -451,12 +372,12 @@ async fn the_phone_is_corrected_on_every_application_and_a_bad_one_changes_nothi
     let res = app.post(&c, "/account/phone", &[("phone", "+54 2964 555000")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(phone(&app).await, Some("+54 2964 555000".to_string()));
-    assert_eq!(audit_count(&app, "account.phone_updated").await, 1);
+    assert_eq!(app.audit_count("account.phone_updated").await, 1);
     let page = app.get_with(&c, &format!("/applications/{id}")).await.text().await.unwrap();
     assert!(page.contains("Actualizaste tu teléfono."));
     // Saving the same number again changes nothing and records nothing.
     app.post(&c, "/account/phone", &[("phone", "+54 2964 555000")]).await;
-    assert_eq!(audit_count(&app, "account.phone_updated").await, 1);
+    assert_eq!(app.audit_count("account.phone_updated").await, 1);
     // Staff have no applications to correct.
     let o = app.signed_in(Role::Officer, "o@example.com").await;
     assert_eq!(app.post(&o, "/account/phone", &[("phone", "+54 2964 1")]).await.status(), StatusCode::FORBIDDEN);
@@ -468,7 +389,7 @@ async fn an_email_change_happens_only_when_the_link_is_followed() {
     let c = client();
     app.register_and_confirm(&c, "vieja@example.com", "Ana Mudanza").await;
     assert_eq!(app.login(&c, "vieja@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
-    let uid = user_id(&app, "vieja@example.com").await;
+    let uid = app.user_id("vieja@example.com").await;
     let email_of = || {
         let uid = uid.clone();
         let state = app.state.clone();
@@ -518,23 +439,23 @@ async fn an_email_change_happens_only_when_the_link_is_followed() {
     let res = app.post(&c, "/account/email", &[("new_email", "otra@example.com"), ("email_password", PASSWORD)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.get_with(&other_browser, &path).await.status(), StatusCode::NOT_FOUND);
-    let path = link_path(&app.last_mail_to("otra@example.com").await.text, "/account/email/confirm/").unwrap();
+    let path = app.mailed_link("otra@example.com", "/account/email/confirm/").await;
 
     let token = app.csrf_token(&other_browser, &path).await;
-    let res = other_browser.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    let res = app.post_form(&other_browser, &path, &token, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("Tu correo cambió"));
     assert_eq!(email_of().await, "otra@example.com");
-    let again = other_browser.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
+    let again = app.post_form(&other_browser, &path, &token, &[]).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND, "single use");
     assert_eq!(app.login(&client(), "vieja@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.login(&client(), "otra@example.com", PASSWORD).await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(audit_count(&app, "account.email_change_requested").await, 2);
-    assert_eq!(audit_count(&app, "account.email_changed").await, 1);
+    assert_eq!(app.audit_count("account.email_change_requested").await, 2);
+    assert_eq!(app.audit_count("account.email_changed").await, 1);
 
     // An address that has an account: the same answer, no link, no mail to it.
     app.create_user(Role::Resident, "ocupada@example.com", "Otra Persona").await;
-    let c = sign_in(&app, "otra@example.com").await;
+    let c = app.sign_in("otra@example.com").await;
     let sent = app.deliver_mail().await.len();
     let res =
         app.post(&c, "/account/email", &[("new_email", "ocupada@example.com"), ("email_password", PASSWORD)]).await;
@@ -608,10 +529,10 @@ fn find_anywhere(conn: &mut DbConn, needles: &[&str]) -> Vec<String> {
 #[tokio::test]
 async fn deleting_an_account_leaves_no_trace_of_the_person_and_the_audit_chain_holds() {
     let app = TestApp::spawn().await;
-    let centro = create_group(&app, "centro", false).await;
-    let norte = create_group(&app, "norte", false).await;
-    let o = officer(&app, "o@example.com", &centro).await;
-    assign(&app, &user_id(&app, "o@example.com").await, &norte).await;
+    let centro = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let o = app.officer("o@example.com", &centro).await;
+    app.assign(&app.user_id("o@example.com").await, &norte).await;
     let name = "Zulema Quiroga";
     let (old_email, email) = ("zulema.vieja@example.com", "zulema.quiroga@example.com");
     let (address, dni, dni_digits, phone) = ("Pasaje Los Ñires 4321", "27.654.321", "27654321", "+54 2964 765432");
@@ -621,10 +542,9 @@ async fn deleting_an_account_leaves_no_trace_of_the_person_and_the_audit_chain_h
     app.register_and_confirm(&z, old_email, name).await;
     app.login(&z, old_email, PASSWORD).await;
     app.post(&z, "/account/email", &[("new_email", email), ("email_password", PASSWORD)]).await;
-    let path = link_path(&app.last_mail_to(email).await.text, "/account/email/confirm/").unwrap();
-    let token = app.csrf_token(&z, &path).await;
-    z.post(app.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
-    let zid = user_id(&app, email).await;
+    let path = app.mailed_link(email, "/account/email/confirm/").await;
+    app.post_on(&z, &path, &[]).await;
+    let zid = app.user_id(email).await;
     let submit = |slug: &'static str| {
         Submission::valid(&app, slug).set("street_address", address).set("dni", dni).set("phone", phone).file(
             "identity_document",
@@ -633,31 +553,26 @@ async fn deleting_an_account_leaves_no_trace_of_the_person_and_the_audit_chain_h
         )
     };
     let res = submit("centro").send(&app, &z).await;
-    let member_app = location(&res).trim_start_matches("/applications/").to_string();
-    approve(&app, &o, &member_app).await;
+    let member_app = application_id(&res);
+    app.claim_and_approve(&o, &member_app).await;
     let res = submit("norte").send(&app, &z).await;
-    let open_app = location(&res).trim_start_matches("/applications/").to_string();
+    let open_app = application_id(&res);
     // The officer quotes her details; she answers with hers.
-    assert_eq!(act(&app, &o, &open_app, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
+    app.claim(&o, &open_app).await;
     let message = format!("Zulema, el domicilio {address} no figura; confirmá el DNI {dni}.");
-    let res = act(&app, &o, &open_app, "request-info", &[("message", &message), ("kinds", "residency_proof")]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let token = app.csrf_token(&z, "/").await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", token)
-        .text("version", version(&app, &open_app).await.to_string())
-        .text("message", format!("Soy {name}, mi teléfono es {phone}."))
-        .part("residency_proof", reqwest::multipart::Part::bytes(PDF.to_vec()).file_name("factura Quiroga.pdf"));
-    let res = z.post(app.url(&format!("/applications/{open_app}/resubmit"))).multipart(form).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(act(&app, &o, &open_app, "claim", &[]).await.status(), StatusCode::SEE_OTHER);
+    app.request_info(&o, &open_app, &message, "residency_proof").await;
+    let answer = Submission::answer(app.version(&open_app).await)
+        .set("message", &format!("Soy {name}, mi teléfono es {phone}."))
+        .file("residency_proof", "factura Quiroga.pdf", PDF.to_vec());
+    assert_eq!(app.resubmit(&z, &open_app, answer).await.status(), StatusCode::SEE_OTHER);
+    app.claim(&o, &open_app).await;
     // A failed sign-in leaves a throttle row keyed by her address; she downloads her data.
     app.login(&client(), email, "una contraseña equivocada").await;
     assert_eq!(app.get_with(&z, "/account/export").await.status(), StatusCode::OK);
     app.deliver_mail().await;
     // Someone else's data, which must survive.
-    let other = resident(&app, "otro@example.com", "Otro Vecino").await;
-    let other_app = submitted_application(&app, &other, "centro").await;
+    let other = app.resident("otro@example.com", "Otro Vecino").await;
+    let other_app = app.submit(&other, "centro").await;
 
     let needles = [name, "Quiroga", old_email, email, address, dni, dni_digits, phone];
     let found = app.state.db(move |c| Ok(find_anywhere(c, &needles))).await.unwrap();
@@ -704,14 +619,14 @@ async fn deleting_an_account_leaves_no_trace_of_the_person_and_the_audit_chain_h
     assert_eq!((m.status.as_str(), m.status_reason.as_deref()), ("ended", Some("account_deleted")));
     assert_eq!(files_of(&app, &member_app).await + files_of(&app, &open_app).await, 0);
     assert_eq!(app.count("document_blobs").await, blobs_before - 7);
-    assert_eq!(docs_of(&app, &member_app).await.len(), 3, "the metadata stays");
-    assert!(docs_of(&app, &open_app).await.iter().all(|d| d.purged_at.is_some()));
+    assert_eq!(app.documents_of(&member_app).await.len(), 3, "the metadata stays");
+    assert!(app.documents_of(&open_app).await.iter().all(|d| d.purged_at.is_some()));
     assert_eq!(files_of(&app, &other_app).await, 3, "other people's files are untouched");
     for action in ["account.deleted", "membership.ended"] {
-        assert_eq!(audit_count(&app, action).await, 1, "{action}");
+        assert_eq!(app.audit_count(action).await, 1, "{action}");
     }
     // Officers see who left, without her name.
-    let o = sign_in(&app, "o@example.com").await;
+    let o = app.sign_in("o@example.com").await;
     let review = app.get_with(&o, &format!("/officer/applications/{member_app}")).await.text().await.unwrap();
     assert!(review.contains("Cuenta eliminada") && review.contains("Hay que quitarlo del grupo."), "{review}");
 
@@ -720,7 +635,7 @@ async fn deleting_an_account_leaves_no_trace_of_the_person_and_the_audit_chain_h
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.login(&client(), email, PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
     app.register_and_confirm(&client(), email, name).await;
-    assert_ne!(user_id(&app, email).await, zid, "a new account");
+    assert_ne!(app.user_id(email).await, zid, "a new account");
 }
 
 // ----- keys -----
@@ -746,7 +661,7 @@ async fn rotate(app: &TestApp, options: RotationOptions) -> anyhow::Result<rotat
 /// Every file of these applications, as served over HTTP to their resident.
 async fn assert_all_served(app: &TestApp, c: &Client, ids: &[String]) {
     for id in ids {
-        for d in docs_of(app, id).await {
+        for d in app.documents_of(id).await {
             let res = app.get_with(c, &format!("/applications/{id}/documents/{}", d.id)).await;
             assert_eq!(res.status(), StatusCode::OK, "{} of {id}", d.kind);
             use sha2::Digest;
@@ -758,10 +673,10 @@ async fn assert_all_served(app: &TestApp, c: &Client, ids: &[String]) {
 #[tokio::test]
 async fn an_interrupted_key_rotation_resumes_and_leaves_every_document_readable_under_the_new_key() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
-    create_group(&app, "norte", false).await;
-    let c = resident(&app, "ana@example.com", "Ana Cifrada").await;
-    let mut ids = vec![submitted_application(&app, &c, "centro").await, submitted_application(&app, &c, "norte").await];
+    app.group("centro").await;
+    app.group("norte").await;
+    let c = app.resident("ana@example.com", "Ana Cifrada").await;
+    let mut ids = vec![app.submit(&c, "centro").await, app.submit(&c, "norte").await];
     let old_keys = key_ids_in_file(&app).await;
     assert_eq!(old_keys.len(), 1);
     let old = old_keys[0].clone();
@@ -774,9 +689,9 @@ async fn an_interrupted_key_rotation_resumes_and_leaves_every_document_readable_
     assert_eq!(key_ids_in_file(&app).await, [old.clone(), new.clone()], "the old key stays while it is needed");
     // Serving goes on: new uploads use the new key at once (before the server has met
     // it anywhere else), and documents under either key open.
-    create_group(&app, "sur", false).await;
-    let fresh = submitted_application(&app, &c, "sur").await;
-    assert!(docs_of(&app, &fresh).await.iter().all(|d| d.key_id == new), "new files under the new key");
+    app.group("sur").await;
+    let fresh = app.submit(&c, "sur").await;
+    assert!(app.documents_of(&fresh).await.iter().all(|d| d.key_id == new), "new files under the new key");
     ids.push(fresh);
     assert_all_served(&app, &c, &ids).await;
 
@@ -794,14 +709,14 @@ async fn an_interrupted_key_rotation_resumes_and_leaves_every_document_readable_
     let ring = KeyRing::load(None, &app.state.settings.data_dir).unwrap();
     assert_eq!(ring.ids(), std::slice::from_ref(&new));
     for id in &ids {
-        for d in docs_of(&app, id).await {
+        for d in app.documents_of(id).await {
             let ring = ring.clone();
             let bytes = app.state.db(move |c| Ok(vecinal::documents::read(c, &ring, &d).unwrap())).await.unwrap();
             assert!(bytes.is_some());
         }
     }
-    assert_eq!(audit_count(&app, "keys.rotation_started").await, 2);
-    assert_eq!(audit_count(&app, "keys.rotation_finished").await, 1);
+    assert_eq!(app.audit_count("keys.rotation_started").await, 2);
+    assert_eq!(app.audit_count("keys.rotation_finished").await, 1);
 
     // Nothing left unfinished: the next run starts a new rotation.
     let third = rotate(&app, RotationOptions::default()).await.unwrap();
@@ -820,7 +735,7 @@ async fn rotation_is_refused_with_a_key_from_the_environment() {
     let id = vecinal::documents::keys::DocumentKey::from_bytes([9u8; 32]).id;
     assert!(err.contains(&format!("'{id} <the base64 value")), "names the id documents use: {err}");
     assert!(!app.state.settings.data_dir.join(KEY_FILE).exists(), "no key file was made");
-    assert_eq!(audit_count(&app, "keys.rotation_started").await, 0);
+    assert_eq!(app.audit_count("keys.rotation_started").await, 0);
 }
 
 // ----- backups -----
@@ -828,9 +743,9 @@ async fn rotation_is_refused_with_a_key_from_the_environment() {
 #[tokio::test]
 async fn a_backup_taken_during_writes_opens_and_holds_the_data() {
     let app = TestApp::spawn().await;
-    create_group(&app, "centro", false).await;
-    let c = resident(&app, "ana@example.com", "Ana Respaldo").await;
-    let id = submitted_application(&app, &c, "centro").await;
+    app.group("centro").await;
+    let c = app.resident("ana@example.com", "Ana Respaldo").await;
+    let id = app.submit(&c, "centro").await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("respaldo.db");
     let settings = app.state.settings.clone();
@@ -900,7 +815,7 @@ async fn a_backup_taken_during_writes_opens_and_holds_the_data() {
     let registrations: i64 =
         audit_log::table.filter(audit_log::action.eq("account.register")).count().get_result(&mut copy).unwrap();
     assert_eq!(registrations, registered - 1, "rows and audit entries from the same instant");
-    assert_eq!(audit_count(&app, "database.backup_created").await, 1);
+    assert_eq!(app.audit_count("database.backup_created").await, 1);
 
     // Never over an existing file.
     let before = std::fs::read(&out).unwrap();

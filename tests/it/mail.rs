@@ -11,9 +11,7 @@ use vecinal::mail::outbox::DeliveryReport;
 use crate::helpers::*;
 
 async fn register(app: &TestApp, email: &str) {
-    let res = app
-        .post(&client(), "/register", &[("full_name", "Vecina Correo"), ("email", email), ("password", PASSWORD)])
-        .await;
+    let res = app.register(&client(), "Vecina Correo", email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
@@ -72,9 +70,7 @@ async fn mail_is_written_in_the_recipients_language() {
     let app = TestApp::spawn().await;
     let c = client();
     app.post(&c, "/language", &[("lang", "en"), ("next", "/")]).await;
-    let res = app
-        .post(&c, "/register", &[("full_name", "Jane Doe"), ("email", "jane@example.com"), ("password", PASSWORD)])
-        .await;
+    let res = app.register(&c, "Jane Doe", "jane@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let mail = app.last_mail_to("jane@example.com").await;
     assert!(mail.subject.starts_with("Confirm your email"), "{}", mail.subject);

@@ -3,52 +3,11 @@
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use vecinal::db::models::Membership;
-use vecinal::db::schema::{audit_log, memberships, users};
+use vecinal::db::schema::audit_log;
 use vecinal::domain::Role;
 
-use crate::applications::{JPEG, PDF, assign, create_group, submitted_application, today};
 use crate::helpers::*;
-
-const CHECKLIST: [(&str, &str); 4] =
-    [("check_address", "on"), ("check_identity", "on"), ("check_certificate_date", "on"), ("check_no_record", "on")];
-
-async fn id_of(app: &TestApp, email: &str) -> String {
-    let email = email.to_string();
-    app.state.db(move |c| Ok(users::table.filter(users::email.eq(email)).select(users::id).first(c)?)).await.unwrap()
-}
-
-async fn membership_of(app: &TestApp, user_id: &str) -> Vec<Membership> {
-    let u = user_id.to_string();
-    app.state
-        .db(move |c| {
-            Ok(memberships::table.filter(memberships::user_id.eq(u)).order(memberships::created_at.asc()).load(c)?)
-        })
-        .await
-        .unwrap()
-}
-
-/// Claims and approves an application as `officer`.
-async fn approve(app: &TestApp, officer: &reqwest::Client, id: &str) {
-    let v: i32 = {
-        let id = id.to_string();
-        app.state
-            .db(move |c| {
-                use vecinal::db::schema::applications;
-                Ok(applications::table.find(id).select(applications::version).first(c)?)
-            })
-            .await
-            .unwrap()
-    };
-    let res = app.post(officer, &format!("/officer/applications/{id}/claim"), &[("version", &v.to_string())]).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let mut fields = vec![("version", (v + 1).to_string())];
-    fields.extend(CHECKLIST.iter().map(|(k, v)| (*k, v.to_string())));
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let res = app.post(officer, &format!("/officer/applications/{id}/approve"), &fields).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-}
 
 struct World {
     app: TestApp,
@@ -61,14 +20,10 @@ struct World {
 /// A resident who is an approved member of "centro", and the group's officer.
 async fn member() -> World {
     let app = TestApp::spawn().await;
-    let group_id = create_group(&app, "centro", false).await;
-    let resident = app.signed_in(Role::Resident, "juan.perez@example.com").await;
-    let officer = app.signed_in(Role::Officer, "oficial@example.com").await;
-    assign(&app, &id_of(&app, "oficial@example.com").await, &group_id).await;
-    let res = crate::applications::Submission::valid(&app, "centro").send(&app, &resident).await;
-    let id = location(&res).trim_start_matches("/applications/").to_string();
-    approve(&app, &officer, &id).await;
-    let membership = membership_of(&app, &id_of(&app, "juan.perez@example.com").await).await.remove(0);
+    let group_id = app.group("centro").await;
+    let officer = app.officer("oficial@example.com", &group_id).await;
+    let (resident, _) = app.member("juan.perez@example.com", "centro", &officer).await;
+    let membership = app.memberships_of(&app.user_id("juan.perez@example.com").await).await.remove(0);
     World { app, resident, officer, membership, group_id }
 }
 
@@ -211,9 +166,8 @@ async fn suspend_reinstate_and_revoke_with_the_removal_list() {
 async fn other_groups_officers_and_residents_cannot_touch_a_membership() {
     let w = member().await;
     let app = &w.app;
-    let norte = create_group(app, "norte", false).await;
-    let other = app.signed_in(Role::Officer, "norte@example.com").await;
-    assign(app, &id_of(app, "norte@example.com").await, &norte).await;
+    let norte = app.group("norte").await;
+    let other = app.officer("norte@example.com", &norte).await;
     let base = format!("/officer/memberships/{}", w.membership.id);
     assert_eq!(app.get_with(&other, &base).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.post(&other, &format!("{base}/suspend"), &[("reason", "x")]).await.status(), StatusCode::NOT_FOUND);
@@ -224,7 +178,7 @@ async fn other_groups_officers_and_residents_cannot_touch_a_membership() {
     );
     assert_eq!(verify_json(app, &w.membership.verification_token).await.1["status"], "valid");
     // Commissioners act on any membership.
-    let boss = app.signed_in(Role::Commissioner, "jefa@example.com").await;
+    let boss = app.commissioner("jefa@example.com").await;
     let res = app
         .post(&boss, &format!("/commissioner/memberships/{}/suspend", w.membership.id), &[("reason", "Revisión")])
         .await;
@@ -241,7 +195,7 @@ async fn the_expiry_job_marks_due_memberships_and_reminds_once() {
     let r = vecinal::jobs::run_once(&app.state).await.unwrap();
     assert_eq!((r.memberships_expired, r.reminders), (0, 0));
     // 30 days before the end: one reminder, and only one even when the job runs twice.
-    let days_to_30 = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 30;
+    let days_to_30 = (m.valid_until - app.today()).num_days() - 30;
     app.state.clock.advance(chrono::Duration::days(days_to_30));
     assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 1);
     assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 0);
@@ -263,14 +217,12 @@ async fn the_expiry_job_marks_due_memberships_and_reminds_once() {
     );
     assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().memberships_expired, 1);
     assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().memberships_expired, 0);
-    let now = membership_of(app, &m.user_id).await.remove(0);
+    let now = app.memberships_of(&m.user_id).await.remove(0);
     assert_eq!(now.status.as_str(), "expired");
     // Officers idle out after 30 minutes; sign in again.
-    let officer = client();
-    app.login(&officer, "oficial@example.com", PASSWORD).await;
+    let officer = app.sign_in("oficial@example.com").await;
     assert!(app.get_with(&officer, "/officer/removals").await.text().await.unwrap().contains(&m.number));
-    let resident = client();
-    app.login(&resident, "juan.perez@example.com", PASSWORD).await;
+    let resident = app.sign_in("juan.perez@example.com").await;
     assert!(
         !app.get_with(&resident, "/me").await.text().await.unwrap().contains("https://chat.example.org/invite/centro")
     );
@@ -286,41 +238,24 @@ async fn renewal_keeps_the_number_and_extends_the_date() {
         StatusCode::NOT_FOUND,
         "not yet"
     );
-    let days = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 20;
+    let days = (m.valid_until - app.today()).num_days() - 20;
     app.state.clock.advance(chrono::Duration::days(days));
-    let resident = client();
-    app.login(&resident, "juan.perez@example.com", PASSWORD).await;
+    let resident = app.sign_in("juan.perez@example.com").await;
     let form = app.get_with(&resident, &format!("/memberships/{}/renew", m.id)).await.text().await.unwrap();
     assert!(form.contains("value=\"Calle Belgrano 1234\""), "the address is prefilled");
 
-    let send = |address: &'static str, residency: bool| {
-        let app = &app;
-        let resident = &resident;
-        async move {
-            let token = app.csrf_token(resident, "/").await;
-            let mut f = Form::new()
-                .text("csrf_token", token)
-                .text("street_address", address)
-                .text("certificate_issued_on", today(app))
-                .text("consent", "yes")
-                .part("criminal_record", Part::bytes(JPEG.to_vec()).file_name("nuevo.jpg"));
-            if residency {
-                f = f.part("residency_proof", Part::bytes(PDF.to_vec()).file_name("luz.pdf"));
-            }
-            resident.post(app.url(&format!("/memberships/{}/renew", m.id))).multipart(f).send().await.unwrap()
-        }
-    };
+    let renew = format!("/memberships/{}/renew", m.id);
     // A new address needs a new proof of address.
-    assert_eq!(send("Calle Nueva 99", false).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let res = send("Calle Belgrano 1234", false).await;
+    let res = Submission::renewal(app, "Calle Nueva 99").send_to(app, &resident, &renew).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = Submission::renewal(app, "Calle Belgrano 1234").send_to(app, &resident, &renew).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let application = location(&res).trim_start_matches("/applications/").to_string();
-    let officer = client();
-    app.login(&officer, "oficial@example.com", PASSWORD).await;
+    let application = application_id(&res);
+    let officer = app.sign_in("oficial@example.com").await;
     let review = app.get_with(&officer, &format!("/officer/applications/{application}")).await.text().await.unwrap();
     assert!(review.contains("Renovación de una membresía existente"));
-    approve(app, &officer, &application).await;
-    let after = membership_of(app, &m.user_id).await;
+    app.claim_and_approve(&officer, &application).await;
+    let after = app.memberships_of(&m.user_id).await;
     assert_eq!(after.len(), 1, "no second membership");
     assert_eq!(after[0].number, m.number);
     assert_eq!(after[0].status.as_str(), "active");
@@ -332,11 +267,11 @@ async fn renewal_keeps_the_number_and_extends_the_date() {
 async fn moving_to_another_group_ends_the_old_membership() {
     let w = member().await;
     let app = &w.app;
-    let norte = create_group(app, "norte", false).await;
-    assign(app, &id_of(app, "oficial@example.com").await, &norte).await;
-    let id = submitted_application(app, &w.resident, "norte").await;
-    approve(app, &w.officer, &id).await;
-    let ms = membership_of(app, &w.membership.user_id).await;
+    let norte = app.group("norte").await;
+    app.assign(&app.user_id("oficial@example.com").await, &norte).await;
+    let id = app.submit(&w.resident, "norte").await;
+    app.claim_and_approve(&w.officer, &id).await;
+    let ms = app.memberships_of(&w.membership.user_id).await;
     assert_eq!(ms.len(), 2);
     assert_eq!(ms[0].status.as_str(), "ended");
     assert_eq!(ms[0].status_reason.as_deref(), Some("moved"));
@@ -350,7 +285,7 @@ async fn moving_to_another_group_ends_the_old_membership() {
 async fn rotating_the_invite_link_shows_members_the_new_one() {
     let w = member().await;
     let app = &w.app;
-    let boss = app.signed_in(Role::Commissioner, "jefa@example.com").await;
+    let boss = app.commissioner("jefa@example.com").await;
     let res = app
         .post(
             &boss,
@@ -385,31 +320,20 @@ async fn a_pending_renewal_cannot_undo_a_revocation() {
     let w = member().await;
     let app = &w.app;
     let m = &w.membership;
-    let days = (m.valid_until - vecinal::domain::application::local_today(app.state.clock.now())).num_days() - 20;
+    let days = (m.valid_until - app.today()).num_days() - 20;
     app.state.clock.advance(chrono::Duration::days(days));
-    let resident = client();
-    app.login(&resident, "juan.perez@example.com", PASSWORD).await;
-    let token = app.csrf_token(&resident, "/").await;
-    let form = Form::new()
-        .text("csrf_token", token)
-        .text("street_address", "Calle Belgrano 1234")
-        .text("certificate_issued_on", today(app))
-        .text("consent", "yes")
-        .part("criminal_record", Part::bytes(JPEG.to_vec()).file_name("nuevo.jpg"));
-    let res = resident.post(app.url(&format!("/memberships/{}/renew", m.id))).multipart(form).send().await.unwrap();
+    let resident = app.sign_in("juan.perez@example.com").await;
+    let res = Submission::renewal(app, "Calle Belgrano 1234")
+        .send_to(app, &resident, &format!("/memberships/{}/renew", m.id))
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let renewal = location(&res).trim_start_matches("/applications/").to_string();
-    let officer = client();
-    app.login(&officer, "oficial@example.com", PASSWORD).await;
+    let renewal = application_id(&res);
+    let officer = app.sign_in("oficial@example.com").await;
     let res = app.post(&officer, &format!("/officer/memberships/{}/revoke", m.id), &[("reason", "Uso indebido")]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let v = 1;
-    app.post(&officer, &format!("/officer/applications/{renewal}/claim"), &[("version", &v.to_string())]).await;
-    let mut fields = vec![("version", "2".to_string())];
-    fields.extend(CHECKLIST.iter().map(|(k, v)| (*k, v.to_string())));
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let res = app.post(&officer, &format!("/officer/applications/{renewal}/approve"), &fields).await;
+    app.claim(&officer, &renewal).await;
+    let res = app.act(&officer, &renewal, "approve", 2, &CHECKLIST).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert_eq!(membership_of(app, &m.user_id).await[0].status.as_str(), "revoked", "revocation is final");
+    assert_eq!(app.memberships_of(&m.user_id).await[0].status.as_str(), "revoked", "revocation is final");
     assert_eq!(verify_json(app, &m.verification_token).await.1["status"], "revoked");
 }

@@ -8,34 +8,14 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use reqwest::{Client, StatusCode};
 use vecinal::audit::{self, Actor, Subject};
+use vecinal::db::DbConn;
 use vecinal::db::models::{Application, ApplicationEvent, Membership, NewUser};
 use vecinal::db::schema::{application_events, applications, audit_log, groups, memberships, users};
-use vecinal::db::{DatabaseUrl, DbConn};
 use vecinal::domain::Role;
 
-use crate::applications::{assign, create_group, submitted_application};
 use crate::helpers::*;
 
 // ----- building data ------------------------------------------------------------------------
-
-/// A staff member or resident with a real name, signed in on a new client.
-async fn person(app: &TestApp, role: Role, email: &str, name: &str) -> (Client, String) {
-    let id = app.create_user(role, email, name).await;
-    let c = client();
-    assert_eq!(app.login(&c, email, PASSWORD).await.status(), StatusCode::SEE_OTHER, "{email} signs in");
-    (c, id)
-}
-
-async fn act(app: &TestApp, c: &Client, id: &str, action: &str, version: i32, extra: &[(&str, &str)]) {
-    let v = version.to_string();
-    let mut fields = vec![("version", v.as_str())];
-    fields.extend_from_slice(extra);
-    let res = app.post(c, &format!("/officer/applications/{id}/{action}"), &fields).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{action} on {id}");
-}
-
-const CHECKLIST: [(&str, &str); 4] =
-    [("check_address", "on"), ("check_identity", "on"), ("check_certificate_date", "on"), ("check_no_record", "on")];
 
 /// Rows written straight to the database, for volume and for times in the past.
 struct Seed<'a> {
@@ -169,60 +149,39 @@ struct Dataset {
 /// about sixty more written straight to the database with times spread over a year. Times
 /// sit half a day off whole days, so no figure changes while the test runs.
 async fn dataset(app: &TestApp) -> Dataset {
-    let norte = create_group(app, "norte", false).await;
-    let sur = create_group(app, "sur", false).await;
-    let doble = create_group(app, "doble", true).await;
-    let (o1, ana) = person(app, Role::Officer, "ana@policia.example", "Ana Gómez").await;
-    let (o2, bruno) = person(app, Role::Officer, "bruno@policia.example", "Bruno Díaz").await;
-    let (_o3, carla) = person(app, Role::Officer, "carla@policia.example", "Carla Ruiz").await;
-    let (_o4, outlier) = person(app, Role::Officer, "dario@policia.example", "Darío Sosa").await;
+    let norte = app.group("norte").await;
+    let sur = app.group("sur").await;
+    let doble = app.two_approval_group("doble").await;
+    let (o1, ana) = app.person(Role::Officer, "ana@policia.example", "Ana Gómez").await;
+    let (o2, bruno) = app.person(Role::Officer, "bruno@policia.example", "Bruno Díaz").await;
+    let (_o3, carla) = app.person(Role::Officer, "carla@policia.example", "Carla Ruiz").await;
+    let (_o4, outlier) = app.person(Role::Officer, "dario@policia.example", "Darío Sosa").await;
     for (o, g) in [(&ana, &norte), (&bruno, &norte), (&carla, &sur), (&outlier, &norte), (&outlier, &sur)] {
-        assign(app, o, g).await;
+        app.assign(o, g).await;
     }
-    assign(app, &ana, &doble).await;
-    assign(app, &bruno, &doble).await;
-    let (boss, _) = person(app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    app.assign(&ana, &doble).await;
+    app.assign(&bruno, &doble).await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
 
     // Over HTTP: Juan approved by Ana, Lucía rejected by Bruno, Pedro withdraws, Rosa
     // approved twice in the two-approval group.
-    let (juan_c, juan) = person(app, Role::Resident, "juan@example.com", "Juan Pérez").await;
-    let juan_application = submitted_application(app, &juan_c, "norte").await;
-    act(app, &o1, &juan_application, "claim", 1, &[]).await;
-    act(app, &o1, &juan_application, "approve", 2, &CHECKLIST).await;
-    let (lucia_c, _) = person(app, Role::Resident, "lucia@example.com", "Lucía Fernández").await;
-    let lucia_app = submitted_application(app, &lucia_c, "norte").await;
-    act(app, &o2, &lucia_app, "claim", 1, &[]).await;
-    act(app, &o2, &lucia_app, "reject", 2, &[("reason_code", "record_found"), ("note", "Tiene una causa.")]).await;
-    let (pedro_c, _) = person(app, Role::Resident, "pedro@example.com", "Pedro Gil").await;
-    let pedro_app = submitted_application(app, &pedro_c, "sur").await;
-    let token = app.csrf_token(&pedro_c, "/").await;
-    let res = pedro_c
-        .post(app.url(&format!("/applications/{pedro_app}/withdraw")))
-        .form(&[("csrf_token", token.as_str()), ("version", "1")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (rosa_c, _) = person(app, Role::Resident, "rosa@example.com", "Rosa Luna").await;
-    let rosa_app = submitted_application(app, &rosa_c, "doble").await;
-    act(app, &o1, &rosa_app, "claim", 1, &[]).await;
-    act(app, &o1, &rosa_app, "approve", 2, &CHECKLIST).await;
-    act(app, &o2, &rosa_app, "confirm", 3, &[]).await;
+    let (juan_c, juan) = app.person(Role::Resident, "juan@example.com", "Juan Pérez").await;
+    let juan_application = app.submit(&juan_c, "norte").await;
+    app.claim_and_approve(&o1, &juan_application).await;
+    let (lucia_c, _) = app.person(Role::Resident, "lucia@example.com", "Lucía Fernández").await;
+    let lucia_app = app.submit(&lucia_c, "norte").await;
+    app.claim(&o2, &lucia_app).await;
+    app.reject(&o2, &lucia_app, &[("reason_code", "record_found"), ("note", "Tiene una causa.")]).await;
+    let (pedro_c, _) = app.person(Role::Resident, "pedro@example.com", "Pedro Gil").await;
+    let pedro_app = app.submit(&pedro_c, "sur").await;
+    assert_eq!(app.withdraw(&pedro_c, &pedro_app, 1).await.status(), StatusCode::SEE_OTHER);
+    let (rosa_c, _) = app.person(Role::Resident, "rosa@example.com", "Rosa Luna").await;
+    let rosa_app = app.submit(&rosa_c, "doble").await;
+    app.claim_and_approve(&o1, &rosa_app).await;
+    app.confirm(&o2, &rosa_app).await;
     // Ana opens Juan's certificate: an audited document view.
-    let doc: String = {
-        let id = juan_application.clone();
-        app.state
-            .db(move |c| {
-                use vecinal::db::schema::documents;
-                Ok(documents::table
-                    .filter(documents::application_id.eq(id))
-                    .filter(documents::kind.eq("criminal_record"))
-                    .select(documents::id)
-                    .first(c)?)
-            })
-            .await
-            .unwrap()
-    };
+    let docs = app.documents_of(&juan_application).await;
+    let doc = &docs.iter().find(|d| d.kind == "criminal_record").unwrap().id;
     let res = app.get_with(&o1, &format!("/applications/{juan_application}/documents/{doc}")).await;
     assert_eq!(res.status(), StatusCode::OK);
 
@@ -409,12 +368,6 @@ fn svg<'a>(html: &'a str, id: &str) -> &'a str {
     &html[start..end]
 }
 
-async fn page(app: &TestApp, c: &Client, path: &str) -> String {
-    let res = app.get_with(c, path).await;
-    assert_eq!(res.status(), StatusCode::OK, "{path}");
-    res.text().await.unwrap()
-}
-
 #[tokio::test]
 async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
     let app = TestApp::spawn().await;
@@ -425,7 +378,7 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
 
     for period in [30i64, 90, 365] {
         let now = app.state.clock.now();
-        let html = page(&app, &d.boss, &format!("/commissioner?days={period}")).await;
+        let html = app.page(&d.boss, &format!("/commissioner?days={period}")).await;
         assert!(html.contains(&format!("<strong aria-current=\"page\">Últimos {period} días</strong>")));
         let start = now - Duration::days(period);
         let today = (now - Duration::hours(3)).date();
@@ -534,7 +487,7 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
         );
     }
     // The period selector falls back to 30 days for anything else.
-    let html = page(&app, &d.boss, "/commissioner?days=7").await;
+    let html = app.page(&d.boss, "/commissioner?days=7").await;
     assert!(html.contains("<strong aria-current=\"page\">Últimos 30 días</strong>"));
     // The home keeps its links.
     for link in ["/commissioner/groups", "/commissioner/staff", "/commissioner/audit", "/commissioner/memberships"] {
@@ -565,7 +518,7 @@ async fn all_pages(app: &TestApp, c: &Client, first: &str) -> Vec<i64> {
     let mut out = Vec::new();
     let mut path = first.to_string();
     for _ in 0..20 {
-        let (seqs, next) = seqs_and_next(&page(app, c, &path).await);
+        let (seqs, next) = seqs_and_next(&app.page(c, &path).await);
         assert!(seqs.len() <= 50);
         out.extend(seqs);
         match next {
@@ -579,10 +532,10 @@ async fn all_pages(app: &TestApp, c: &Client, first: &str) -> Vec<i64> {
 #[tokio::test]
 async fn the_audit_log_searches_and_pages_through_every_entry_once() {
     let app = TestApp::spawn().await;
-    let group = create_group(&app, "norte", false).await;
-    let (boss, _) = person(&app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
-    let (_, ana) = person(&app, Role::Officer, "ana@policia.example", "Ana Gómez").await;
-    let (_, bruno) = person(&app, Role::Officer, "bruno@policia.example", "Bruno Díaz").await;
+    let group = app.group("norte").await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    let (_, ana) = app.person(Role::Officer, "ana@policia.example", "Ana Gómez").await;
+    let (_, bruno) = app.person(Role::Officer, "bruno@policia.example", "Bruno Díaz").await;
     // 130 entries over 13 days: views of two applications by two officers.
     let base = app.state.clock.now() - Duration::days(20);
     let (a, b, g) = (ana.clone(), bruno.clone(), group.clone());
@@ -654,7 +607,7 @@ async fn the_audit_log_searches_and_pages_through_every_entry_once() {
     assert_eq!(by_email, expect(&|e| e.2.as_deref() == Some(bruno.as_str())));
     assert_eq!(by_email.len(), 44 + 1, "44 views and the sign-in");
     assert_eq!(all_pages(&app, &boss, &format!("/commissioner/audit?actor={bruno}")).await, by_email);
-    let unknown = page(&app, &boss, "/commissioner/audit?actor=nadie%40example.com").await;
+    let unknown = app.page(&boss, "/commissioner/audit?actor=nadie%40example.com").await;
     assert!(unknown.contains("Ninguna cuenta coincide"));
     assert!(seqs_and_next(&unknown).0.is_empty());
     // By subject, combined with the actor.
@@ -679,35 +632,25 @@ async fn the_audit_log_searches_and_pages_through_every_entry_once() {
     let local_day = |at: NaiveDateTime| (at - Duration::hours(3)).date();
     assert_eq!(got, expect(&|e| e.3 == "application.viewed" && local_day(e.1) >= from && local_day(e.1) <= to));
     assert!(!got.is_empty());
-    let bad = page(&app, &boss, "/commissioner/audit?from=27/11/2026").await;
+    let bad = app.page(&boss, "/commissioner/audit?from=27/11/2026").await;
     assert!(bad.contains("AAAA-MM-DD"));
 
     // In plain words.
-    let html = page(&app, &boss, "/commissioner/audit?action=document.viewed").await;
+    let html = app.page(&boss, "/commissioner/audit?action=document.viewed").await;
     assert!(html.contains(&format!(
         "Oficial Ana Gómez vio el documento de identidad de Vecino 30111333 (solicitud #{})",
         &app2[..8]
     )));
     let en = app.post(&boss, "/language", &[("lang", "en"), ("next", "/")]).await;
     assert_eq!(en.status(), StatusCode::SEE_OTHER);
-    let html = page(&app, &boss, "/commissioner/audit?action=document.viewed").await;
+    let html = app.page(&boss, "/commissioner/audit?action=document.viewed").await;
     assert!(html.contains("Officer Ana Gómez viewed the identity document of Vecino 30111333"));
-}
-
-fn database_url(app: &TestApp) -> String {
-    match &app.state.settings.database_url {
-        DatabaseUrl::Postgres(u) => u.clone(),
-        DatabaseUrl::Sqlite(p) => format!("sqlite:{p}"),
-    }
 }
 
 fn audit_verify(app: &TestApp) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
-    std::process::Command::new(env!("CARGO_BIN_EXE_vecinal"))
-        .args(["audit", "verify"])
+    vecinal(&app.state.settings.database_url, dir.path(), &["audit", "verify"])
         .current_dir(dir.path())
-        .env("VECINAL_DATABASE_URL", database_url(app))
-        .env("VECINAL_DATA_DIR", dir.path())
         .env("RUST_LOG", "warn")
         .output()
         .expect("the binary runs")
@@ -725,18 +668,16 @@ async fn the_command_line_verifies_the_chain_and_names_the_altered_entry() {
     assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("audit chain intact: 4 entries"), "{stdout}");
 
-    app.state.db(|c| Ok(crate::audit::tamper(c, 3)?)).await.unwrap();
+    app.state.db(|c| Ok(tamper(c, 3)?)).await.unwrap();
     let out = audit_verify(&app);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("entry 3"), "names the first altered entry: {stdout}");
 
     // The web page says so too, and the audit page flags the altered entry itself.
-    let (boss, _) = person(&app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
-    assert!(
-        page(&app, &boss, "/commissioner/audit/verify").await.contains("la primera entrada alterada es la número 3")
-    );
-    let html = page(&app, &boss, "/commissioner/audit").await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    assert!(app.page(&boss, "/commissioner/audit/verify").await.contains("la primera entrada alterada es la número 3"));
+    let html = app.page(&boss, "/commissioner/audit").await;
     assert_eq!(html.matches("class=\"altered\"").count(), 1);
     assert!(html.contains("<tr data-seq=\"3\" data-action=\"account.login_failed\" class=\"altered\">"));
 }
@@ -762,7 +703,7 @@ async fn commissioners_read_any_application_and_person_and_each_opening_is_recor
     let app = TestApp::spawn().await;
     let d = dataset(&app).await;
     let id = &d.juan_application;
-    let html = page(&app, &d.boss, &format!("/commissioner/applications/{id}")).await;
+    let html = app.page(&d.boss, &format!("/commissioner/applications/{id}")).await;
     for text in ["Juan Pérez", "30.123.456", "Calle Belgrano 1234", "NORTE-000001", "Solicitud aprobada.", "Aprobada"]
     {
         assert!(html.contains(text), "{text}");
@@ -776,7 +717,7 @@ async fn commissioners_read_any_application_and_person_and_each_opening_is_recor
         &("application.viewed".into(), Some("commissioner".into()))
     );
 
-    let html = page(&app, &d.boss, &format!("/commissioner/people/{}", d.juan)).await;
+    let html = app.page(&d.boss, &format!("/commissioner/people/{}", d.juan)).await;
     for text in ["Juan Pérez", "juan@example.com", "NORTE-000001", "Juan Pérez ingresó al sistema."] {
         assert!(html.contains(text), "{text}");
     }
@@ -824,9 +765,9 @@ async fn export_entries(app: &TestApp, action: &'static str) -> Vec<serde_json::
 #[tokio::test]
 async fn memberships_are_searched_paged_and_exported_with_formulas_neutralised() {
     let app = TestApp::spawn().await;
-    let norte = create_group(&app, "norte", false).await;
-    let sur = create_group(&app, "sur", false).await;
-    let (boss, _) = person(&app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    let norte = app.group("norte").await;
+    let sur = app.group("sur").await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
     let (n, s) = (norte.clone(), sur.clone());
     // The clock keeps microseconds, as every time the service stores does.
     let now = app.state.clock.now();
@@ -858,7 +799,7 @@ async fn memberships_are_searched_paged_and_exported_with_formulas_neutralised()
     let mut seen = Vec::new();
     let mut path = format!("/commissioner/memberships?group={norte}");
     for _ in 0..5 {
-        let html = page(&app, &boss, &path).await;
+        let html = app.page(&boss, &path).await;
         let mut rest = html.as_str();
         while let Some(i) = rest.find("<tr data-membership=\"") {
             rest = &rest[i + 21..];
@@ -876,15 +817,15 @@ async fn memberships_are_searched_paged_and_exported_with_formulas_neutralised()
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 60, "no membership twice");
 
     // Search by DNI (with dots), number (any case), name (part, any case) and status.
-    let html = page(&app, &boss, "/commissioner/memberships?q=30.000.007").await;
+    let html = app.page(&boss, "/commissioner/memberships?q=30.000.007").await;
     assert_eq!(html.matches("<tr data-membership=").count(), 1);
     assert!(html.contains("NORTE-000008"));
-    let html = page(&app, &boss, "/commissioner/memberships?q=norte-000012").await;
+    let html = app.page(&boss, "/commissioner/memberships?q=norte-000012").await;
     assert_eq!(html.matches("<tr data-membership=").count(), 1);
-    let html = page(&app, &boss, "/commissioner/memberships?q=mar%C3%ADa").await;
+    let html = app.page(&boss, "/commissioner/memberships?q=mar%C3%ADa").await;
     assert!(html.contains("María Ñandú"));
     assert_eq!(html.matches("<tr data-membership=").count(), 1);
-    let html = page(&app, &boss, &format!("/commissioner/memberships?group={norte}&status=suspended")).await;
+    let html = app.page(&boss, &format!("/commissioner/memberships?group={norte}&status=suspended")).await;
     assert_eq!(html.matches("<tr data-membership=").count(), 6);
     assert!(
         html.contains(&format!("href=\"/commissioner/memberships.csv?group={norte}&amp;status=suspended\""))
@@ -967,7 +908,7 @@ async fn decisions_export_lists_the_periods_decisions_and_is_audited() {
     assert_eq!(entries.len(), 2);
     assert_eq!((entries[0]["days"].as_i64(), entries[0]["rows"].as_u64()), (Some(30), Some(rows.len() as u64)));
     assert_eq!((entries[1]["days"].as_i64(), entries[1]["rows"].as_u64()), (Some(365), Some(year.len() as u64)));
-    let html = page(&app, &d.boss, "/commissioner/audit?action=export.decisions").await;
+    let html = app.page(&d.boss, "/commissioner/audit?action=export.decisions").await;
     assert!(html.contains(&format!(
         "Comisario/a Marta Jefa descargó {} decisiones de los últimos 30 días en CSV.",
         rows.len()
@@ -979,12 +920,12 @@ async fn decisions_export_lists_the_periods_decisions_and_is_audited() {
 #[tokio::test]
 async fn only_commissioners_reach_the_oversight_pages() {
     let app = TestApp::spawn().await;
-    let group = create_group(&app, "norte", false).await;
-    let (resident, resident_id) = person(&app, Role::Resident, "vecina@example.com", "Vecina Uno").await;
-    let application = submitted_application(&app, &resident, "norte").await;
-    let (officer, officer_id) = person(&app, Role::Officer, "oficial@policia.example", "Oficial Uno").await;
-    assign(&app, &officer_id, &group).await;
-    let (boss, _) = person(&app, Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    let group = app.group("norte").await;
+    let (resident, resident_id) = app.person(Role::Resident, "vecina@example.com", "Vecina Uno").await;
+    let application = app.submit(&resident, "norte").await;
+    let (officer, officer_id) = app.person(Role::Officer, "oficial@policia.example", "Oficial Uno").await;
+    app.assign(&officer_id, &group).await;
+    let (boss, _) = app.person(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
     let routes = [
         "/commissioner".to_string(),
         "/commissioner?days=90".into(),

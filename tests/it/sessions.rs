@@ -264,25 +264,12 @@ async fn current_password_checks_are_throttled_like_sign_in() {
     let app = TestApp::spawn().await;
     let c = app.signed_in(Role::Resident, "robada@example.com").await;
     for _ in 0..3 {
-        let res = app
-            .post(
-                &c,
-                "/account/password",
-                &[("current_password", "guess guess guess"), ("new_password", "farol ombú llovizna pampa")],
-            )
-            .await;
+        let res = app.change_password(&c, "guess guess guess", "farol ombú llovizna pampa").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
     // The fourth wrong guess is counted and starts the delay; the next one must wait.
-    app.post(
-        &c,
-        "/account/password",
-        &[("current_password", "guess guess guess"), ("new_password", "farol ombú llovizna pampa")],
-    )
-    .await;
-    let res = app
-        .post(&c, "/account/password", &[("current_password", PASSWORD), ("new_password", "farol ombú llovizna pampa")])
-        .await;
+    app.change_password(&c, "guess guess guess", "farol ombú llovizna pampa").await;
+    let res = app.change_password(&c, PASSWORD, "farol ombú llovizna pampa").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().get("retry-after").is_some());
     assert_eq!(
@@ -291,9 +278,7 @@ async fn current_password_checks_are_throttled_like_sign_in() {
         "one count for both doors"
     );
     app.state.clock.advance(chrono::Duration::seconds(5));
-    let res = app
-        .post(&c, "/account/password", &[("current_password", PASSWORD), ("new_password", "farol ombú llovizna pampa")])
-        .await;
+    let res = app.change_password(&c, PASSWORD, "farol ombú llovizna pampa").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "the right password works once the wait is over");
 }
 
@@ -302,22 +287,10 @@ async fn registrations_per_client_address_are_capped() {
     let app = TestApp::spawn().await;
     for i in 0..vecinal::domain::throttle::REGISTRATIONS_PER_WINDOW {
         let email = format!("masivo{i}@example.com");
-        let res = app
-            .post(
-                &client(),
-                "/register",
-                &[("full_name", "Cuenta Masiva"), ("email", email.as_str()), ("password", PASSWORD)],
-            )
-            .await;
+        let res = app.register(&client(), "Cuenta Masiva", &email, PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }
-    let res = app
-        .post(
-            &client(),
-            "/register",
-            &[("full_name", "Cuenta Masiva"), ("email", "una.mas@example.com"), ("password", PASSWORD)],
-        )
-        .await;
+    let res = app.register(&client(), "Cuenta Masiva", "una.mas@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(app.count("users").await, i64::from(vecinal::domain::throttle::REGISTRATIONS_PER_WINDOW));
 }

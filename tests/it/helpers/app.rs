@@ -1,6 +1,7 @@
 //! A running Vecinal per test: its own database (a temporary SQLite file, or a fresh
 //! PostgreSQL database when TEST_DATABASE_URL is set), port 0, an in-memory mailer, and an
-//! HTTP client that keeps cookies and does not follow redirects.
+//! HTTP client that keeps cookies and does not follow redirects. Plus what a test needs to
+//! speak HTTP to it: forms with their CSRF token, links out of mails, cookies, redirects.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -12,9 +13,6 @@ use vecinal::app::AppState;
 use vecinal::app::clock::Clock;
 use vecinal::app::config::{MailTransport, Settings};
 use vecinal::db::DatabaseUrl;
-use vecinal::db::models::NewUser;
-use vecinal::db::schema::users;
-use vecinal::domain::{Password, Role};
 use vecinal::mail::SentMail;
 use vecinal::startup::Application;
 
@@ -120,6 +118,11 @@ impl TestApp {
         }
     }
 
+    /// Today in the service's time zone, by the app's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        vecinal::domain::application::local_today(self.state.clock.now())
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -138,12 +141,41 @@ impl TestApp {
         csrf_from(&html).unwrap_or_else(|| panic!("no csrf_token on {page}"))
     }
 
+    /// The body of a page this client may see (200).
+    pub async fn page(&self, client: &Client, path: &str) -> String {
+        let res = self.get_with(client, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        res.text().await.unwrap()
+    }
+
     /// Posts a form with this client's CSRF token (read from `/`).
     pub async fn post(&self, client: &Client, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf_token(client, "/").await;
-        let mut form: Vec<(&str, &str)> = fields.to_vec();
-        form.push(("csrf_token", &token));
+        self.post_form(client, path, &token, fields).await
+    }
+
+    /// Posts a form to the page it is on (a link from a mail), with the token that page hands
+    /// out.
+    pub async fn post_on(&self, client: &Client, page: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf_token(client, page).await;
+        self.post_form(client, page, &token, fields).await
+    }
+
+    /// Posts a form with `token` as its CSRF token, first as on the service's own forms.
+    pub async fn post_form(&self, client: &Client, path: &str, token: &str, fields: &[(&str, &str)]) -> Response {
+        let mut form = vec![("csrf_token", token)];
+        form.extend_from_slice(fields);
         client.post(self.url(path)).form(&form).send().await.expect("POST")
+    }
+
+    /// The form on /account that changes the password.
+    pub async fn change_password(&self, client: &Client, current: &str, new: &str) -> Response {
+        self.post(client, "/account/password", &[("current_password", current), ("new_password", new)]).await
+    }
+
+    /// The registration form, filled in.
+    pub async fn register(&self, client: &Client, full_name: &str, email: &str, password: &str) -> Response {
+        self.post(client, "/register", &[("full_name", full_name), ("email", email), ("password", password)]).await
     }
 
     /// Delivers every queued mail through the in-memory mailer and returns all mails sent
@@ -162,58 +194,14 @@ impl TestApp {
         self.deliver_mail().await.into_iter().rev().find(|m| m.to == to).unwrap_or_else(|| panic!("no mail to {to}"))
     }
 
-    /// Registers through the web form and confirms through the mailed link.
-    pub async fn register_and_confirm(&self, client: &Client, email: &str, name: &str) {
-        let res =
-            self.post(client, "/register", &[("full_name", name), ("email", email), ("password", PASSWORD)]).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "registration accepted");
-        let mail = self.last_mail_to(email).await;
-        let path = link_path(&mail.text, "/email/confirm/").expect("confirmation link in mail");
-        let token = self.csrf_token(client, &path).await;
-        let res = client.post(self.url(&path)).form(&[("csrf_token", token.as_str())]).send().await.unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "confirmation accepted");
+    /// The path of the link starting with `prefix` in the newest mail to `to`.
+    pub async fn mailed_link(&self, to: &str, prefix: &str) -> String {
+        let mail = self.last_mail_to(to).await;
+        link_path(&mail.text, prefix).unwrap_or_else(|| panic!("no {prefix} link in the mail to {to}"))
     }
 
     pub async fn login(&self, client: &Client, email: &str, password: &str) -> Response {
         self.post(client, "/login", &[("email", email), ("password", password)]).await
-    }
-
-    /// A confirmed, active account of `role` written straight to the database (staff
-    /// accounts have no sign-up form), signed in on a new client.
-    pub async fn signed_in(&self, role: Role, email: &str) -> Client {
-        self.create_user(role, email, "Cuenta de Prueba").await;
-        let c = client();
-        let res = self.login(&c, email, PASSWORD).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{email} signs in");
-        c
-    }
-
-    pub async fn create_user(&self, role: Role, email: &str, name: &str) -> String {
-        let hash = vecinal::auth::password::hash_now(&Password::parse(PASSWORD, &[]).unwrap()).unwrap();
-        let now = self.state.clock.now();
-        let id = uuid::Uuid::new_v4().to_string();
-        let (email, name, id2) = (email.to_string(), name.to_string(), id.clone());
-        self.state
-            .db(move |c| {
-                diesel::insert_into(users::table)
-                    .values(NewUser {
-                        id: &id2,
-                        email: &email,
-                        full_name: &name,
-                        password_hash: Some(&hash),
-                        role: role.as_str(),
-                        locale: "es",
-                        email_confirmed_at: Some(now),
-                        active: true,
-                        created_at: now,
-                        updated_at: now,
-                    })
-                    .execute(c)?;
-                Ok(())
-            })
-            .await
-            .unwrap();
-        id
     }
 
     pub async fn count(&self, table: &'static str) -> i64 {
