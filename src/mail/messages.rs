@@ -5,22 +5,9 @@ use askama::Template;
 
 use crate::domain::Locale;
 use crate::i18n;
+use crate::tk;
 
-/// Names a translation key in code, so the test that checks every used key exists can
-/// find it.
-#[macro_export]
-macro_rules! tk {
-    ($key:literal) => {
-        $key
-    };
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenderedMail {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+pub use crate::mail::RenderedMail;
 
 #[derive(Debug, Clone)]
 pub struct MailAction {
