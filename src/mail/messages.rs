@@ -1,11 +1,12 @@
-//! Mail content. Every mail has the same shape (greeting, paragraphs, an optional button,
-//! a footer), rendered by askama into a text and an HTML part in the recipient's language.
+//! The inline mail builder, kept until every call site uses [`crate::mail::kinds`]; then
+//! this file goes. A mail is a subject, paragraphs and an optional button, rendered with
+//! the shared layout into a text and an HTML part in the recipient's language.
 
 use askama::Template;
 
 use crate::domain::Locale;
 use crate::i18n;
-use crate::tk;
+use crate::mail::kinds::MailContext;
 
 pub use crate::mail::RenderedMail;
 
@@ -20,21 +21,35 @@ pub struct Mail {
     pub locale: Locale,
     pub org_name: String,
     pub subject: String,
-    pub greeting: String,
+    /// The recipient's name, for the greeting.
+    pub name: String,
     pub paragraphs: Vec<String>,
     pub action: Option<MailAction>,
-    pub footer: String,
 }
 
 #[derive(Template)]
-#[template(path = "email/layout.html")]
+#[template(
+    ext = "html",
+    source = r#"{% extends "email/layout.html" %}{% import "email/macros.html" as mail %}{% block content -%}
+{% for p in m.paragraphs %}{% call mail::para(p) %}{% endcall %}{% endfor -%}
+{% if let Some(a) = m.action %}{% call mail::action(a.label, a.url) %}{% endcall %}{% endif -%}
+{% endblock %}"#
+)]
 struct HtmlMail<'a> {
+    ctx: MailContext<'a>,
     m: &'a Mail,
 }
 
 #[derive(Template)]
-#[template(path = "email/layout.txt")]
+#[template(
+    ext = "txt",
+    source = r#"{% extends "email/layout.txt" %}{% import "email/macros.txt" as mail %}{% block content -%}
+{% for p in m.paragraphs %}{% call mail::para(p) %}{% endcall %}{% endfor -%}
+{% if let Some(a) = m.action %}{% call mail::action(a.label, a.url) %}{% endcall %}{% endif -%}
+{% endblock %}"#
+)]
 struct TextMail<'a> {
+    ctx: MailContext<'a>,
     m: &'a Mail,
 }
 
@@ -45,10 +60,9 @@ impl Mail {
             locale,
             org_name: org_name.to_string(),
             subject: i18n::format(locale, subject_key, &[("org", org_name)]),
-            greeting: i18n::format(locale, tk!("mail.greeting"), &[("name", name)]),
+            name: name.to_string(),
             paragraphs: Vec::new(),
             action: None,
-            footer: i18n::format(locale, tk!("mail.footer"), &[("org", org_name)]),
         }
     }
 
@@ -65,10 +79,16 @@ impl Mail {
     }
 
     pub fn render(&self) -> Result<RenderedMail, askama::Error> {
+        let ctx = || MailContext {
+            locale: self.locale,
+            org: &self.org_name,
+            name: &self.name,
+            subject: self.subject.clone(),
+        };
         Ok(RenderedMail {
             subject: self.subject.clone(),
-            text: TextMail { m: self }.render()?,
-            html: HtmlMail { m: self }.render()?,
+            text: TextMail { ctx: ctx(), m: self }.render()?,
+            html: HtmlMail { ctx: ctx(), m: self }.render()?,
         })
     }
 }
@@ -76,6 +96,7 @@ impl Mail {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tk;
 
     #[test]
     fn both_parts_carry_the_content_and_html_is_escaped() {

@@ -3,6 +3,7 @@
 //! transports below, retrying with back-off, so a mail server outage delays mail but
 //! loses none and never fails the change.
 
+pub mod kinds;
 pub mod messages;
 pub mod outbox;
 
