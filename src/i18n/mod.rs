@@ -26,6 +26,15 @@ macro_rules! catalogue {
     };
 }
 
+/// Names a translation key in code, so the test that checks every used key exists can
+/// find it.
+#[macro_export]
+macro_rules! tk {
+    ($key:literal) => {
+        $key
+    };
+}
+
 const SOURCES: [(Locale, &[&str]); 2] = [(Locale::Es, catalogue!("es")), (Locale::En, catalogue!("en"))];
 
 pub struct Catalog {

@@ -3,6 +3,7 @@
 //! transports below, retrying with back-off, so a mail server outage delays mail but
 //! loses none and never fails the change.
 
+pub mod kinds;
 pub mod messages;
 pub mod outbox;
 
@@ -16,6 +17,15 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 
 use crate::db::models::OutboxMail;
 use crate::domain::Sensitive;
+
+/// A mail ready for the outbox: its subject and its text and HTML parts, in the
+/// recipient's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
 
 /// Where mail goes (`VECINAL_SMTP_URL`, else files in the data folder).
 #[derive(Debug, Clone, PartialEq, Eq)]

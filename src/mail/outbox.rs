@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::db::models::{NewOutboxMail, OutboxMail};
 use crate::db::schema::mail_outbox;
 use crate::db::{DbConn, dialect};
-use crate::mail::messages::RenderedMail;
+use crate::mail::RenderedMail;
 
 /// After this many failed attempts a mail is given up on and kept for inspection.
 pub const MAX_ATTEMPTS: i32 = 12;
