@@ -16,11 +16,10 @@ use crate::db::schema::{applications, officer_assignments, users};
 use crate::domain::Locale;
 use crate::domain::application::Status;
 use crate::error::AppResult;
-use crate::mail::messages::Mail;
+use crate::mail::kinds::{Digest, MailKind};
 use crate::mail::outbox::{self, DeliveryReport};
 use crate::services::retention::{self, PurgeReport};
 use crate::services::staff;
-use crate::tk;
 
 /// Delivers every mail that is due, batch by batch. A failed mail is tried again later
 /// with back-off; the others go on.
@@ -118,11 +117,8 @@ pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) 
                 return Ok(false);
             }
             let locale: Locale = officer.locale;
-            let mail = Mail::new(locale, &settings.org_name, tk!("mail.digest.subject"), &officer.full_name)
-                .para(tk!("mail.digest.body"), &[("new", &new.to_string()), ("open", &waiting.to_string())])
-                .action(tk!("mail.digest.action"), settings.link("/officer"))
-                .para(tk!("mail.new_application.settings"), &[])
-                .render()?;
+            let mail = Digest { name: &officer.full_name, new, open: waiting, link: &settings.link("/officer") }
+                .render(locale, &settings.org_name)?;
             outbox::enqueue(conn, now, &officer.email, &mail)?;
             Ok(true)
         })?;

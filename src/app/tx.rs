@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
 use crate::error::AppResult;
-use crate::mail::messages::RenderedMail;
+use crate::mail::RenderedMail;
 use crate::mail::outbox;
 
 /// A write transaction in progress, with the time the change happens at. Queries run on

@@ -1,10 +1,9 @@
 //! Outgoing mail. A change that must tell someone writes the mail into the outbox in its own
-//! transaction (`outbox::enqueue`); a worker delivers it later through one of the
+//! transaction (`Tx::mail`, from a typed kind in `kinds`); a worker delivers it later through one of the
 //! transports below, retrying with back-off, so a mail server outage delays mail but
 //! loses none and never fails the change.
 
 pub mod kinds;
-pub mod messages;
 pub mod outbox;
 
 use std::path::PathBuf;

@@ -16,9 +16,8 @@ use crate::db::schema::{tokens, users};
 use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages::Mail;
+use crate::mail::kinds::{AlreadyRegistered, Confirm, MailKind, PasswordChanged, Reset};
 use crate::mail::outbox;
-use crate::tk;
 
 pub fn find_by_email(conn: &mut DbConn, email: &Email) -> QueryResult<Option<User>> {
     users::table.filter(users::email.eq(email.as_str())).first(conn).optional()
@@ -135,16 +134,12 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                             return Ok(());
                         }
                         let l = locale_of(&existing);
-                        let mail = Mail::new(
-                            l,
-                            &settings.org_name,
-                            tk!("mail.already_registered.subject"),
-                            &existing.full_name,
-                        )
-                        .para(tk!("mail.already_registered.body"), &[])
-                        .para(tk!("mail.already_registered.reset"), &[("link", &settings.link("/password/forgot"))])
-                        .action(tk!("mail.already_registered.action"), settings.link("/login"))
-                        .render()?;
+                        let mail = AlreadyRegistered {
+                            name: &existing.full_name,
+                            link: &settings.link("/login"),
+                            reset_link: &settings.link("/password/forgot"),
+                        }
+                        .render(l, &settings.org_name)?;
                         outbox::enqueue(conn, now, &existing.email, &mail)?;
                         audit::record(
                             conn,
@@ -172,15 +167,11 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                         })
                         .execute(conn)?;
                     let token = issue_token(conn, TokenPurpose::ConfirmEmail, Some(&id), now)?;
-                    let mail =
-                        Mail::new(locale, &settings.org_name, tk!("mail.confirm.subject"), reg.full_name.as_str())
-                            .para(tk!("mail.confirm.body"), &[])
-                            .action(
-                                tk!("mail.confirm.action"),
-                                settings.link(&format!("/email/confirm/{}", token.expose())),
-                            )
-                            .para(tk!("mail.confirm.expiry"), &[])
-                            .render()?;
+                    let mail = Confirm {
+                        name: reg.full_name.as_str(),
+                        link: &settings.link(&format!("/email/confirm/{}", token.expose())),
+                    }
+                    .render(locale, &settings.org_name)?;
                     outbox::enqueue(conn, now, reg.email.as_str(), &mail)?;
                     audit::record(
                         conn,
@@ -370,11 +361,9 @@ pub async fn request_password_reset(state: &AppState, email_raw: &str, ip: Optio
                 return Ok(());
             }
             let token = issue_token(tx.conn, TokenPurpose::ResetPassword, Some(&user.id), now)?;
-            let mail = Mail::new(locale_of(&user), &settings.org_name, tk!("mail.reset.subject"), &user.full_name)
-                .para(tk!("mail.reset.body"), &[])
-                .action(tk!("mail.reset.action"), settings.link(&format!("/password/reset/{}", token.expose())))
-                .para(tk!("mail.reset.ignore"), &[])
-                .render()?;
+            let mail =
+                Reset { name: &user.full_name, link: &settings.link(&format!("/password/reset/{}", token.expose())) }
+                    .render(locale_of(&user), &settings.org_name)?;
             tx.mail(&user.email, &mail)?;
             tx.audit(
                 &Actor::anonymous(ip.as_deref()),
@@ -441,10 +430,8 @@ fn password_changed_notice(
     user: &User,
     now: NaiveDateTime,
 ) -> AppResult<()> {
-    let mail = Mail::new(locale_of(user), &settings.org_name, tk!("mail.password_changed.subject"), &user.full_name)
-        .para(tk!("mail.password_changed.body"), &[])
-        .para(tk!("mail.password_changed.not_you"), &[("link", &settings.link("/password/forgot"))])
-        .render()?;
+    let mail = PasswordChanged { name: &user.full_name, reset_link: &settings.link("/password/forgot") }
+        .render(locale_of(user), &settings.org_name)?;
     outbox::enqueue(conn, now, &user.email, &mail)?;
     Ok(())
 }

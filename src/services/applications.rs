@@ -15,9 +15,8 @@ use crate::documents::{self, Upload};
 use crate::domain::application::{self as rules, Action, Dni, DocumentKind, Status};
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages::Mail;
+use crate::mail::kinds::{self, ApplicationReceived, MailKind};
 use crate::mail::outbox;
-use crate::tk;
 
 /// What a resident submits, already validated.
 #[derive(Debug)]
@@ -169,16 +168,12 @@ pub async fn submit(
                     json!({ "group_id": group.id, "documents": doc_ids, "renewal_of": new.renewal_of }),
                 )?;
                 let locale: Locale = resident.locale;
-                let mail = Mail::new(
-                    locale,
-                    &settings.org_name,
-                    tk!("mail.application_received.subject"),
-                    &resident.full_name,
-                )
-                .para(tk!("mail.application_received.body"), &[("group", &group.name)])
-                .para(tk!("mail.application_received.next"), &[])
-                .action(tk!("mail.application_received.action"), settings.link(&format!("/applications/{id}")))
-                .render()?;
+                let mail = ApplicationReceived {
+                    name: &resident.full_name,
+                    group: &group.name,
+                    link: &settings.link(&format!("/applications/{id}")),
+                }
+                .render(locale, &settings.org_name)?;
                 outbox::enqueue(conn, now, &resident.email, &mail)?;
                 notify_officers(conn, &settings, &group, &id, now)?;
                 Ok(SubmitOutcome::Submitted { id })
@@ -214,14 +209,12 @@ fn notify_officers(
         .load(conn)?;
     for officer in officers {
         let locale: Locale = officer.locale;
-        let mail = Mail::new(locale, &settings.org_name, tk!("mail.new_application.subject"), &officer.full_name)
-            .para(tk!("mail.new_application.body"), &[("group", &group.name)])
-            .action(
-                tk!("mail.new_application.action"),
-                settings.link(&format!("/officer/applications/{application_id}")),
-            )
-            .para(tk!("mail.new_application.settings"), &[])
-            .render()?;
+        let mail = kinds::NewApplication {
+            name: &officer.full_name,
+            group: &group.name,
+            link: &settings.link(&format!("/officer/applications/{application_id}")),
+        }
+        .render(locale, &settings.org_name)?;
         outbox::enqueue(conn, now, &officer.email, &mail)?;
     }
     Ok(())

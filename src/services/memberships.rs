@@ -15,9 +15,8 @@ use crate::domain::membership::{self, MembershipStatus, Reminder};
 use crate::domain::token::SecretToken;
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages::Mail;
+use crate::mail::kinds::{MailKind, MembershipReinstated, MembershipReminder, MembershipRevoked, MembershipSuspended};
 use crate::mail::outbox;
-use crate::tk;
 
 /// Issues the membership an approved application earns. Call inside the approval's
 /// transaction. The group's counter row is updated first, which locks it, so two
@@ -287,23 +286,21 @@ pub async fn change_status(
                 json!({ "from": m.status, "to": next.as_str(), "has_reason": reason.is_some() }),
             )?;
             let locale: Locale = member.locale;
-            let (subject, body) = match change {
+            let link = settings.link(&format!("/memberships/{}", m.id));
+            let (name, group, number, reason) =
+                (member.full_name.as_str(), group.name.as_str(), m.number.as_str(), reason.as_deref());
+            let org = &settings.org_name;
+            let rendered = match change {
                 StatusChange::Suspend => {
-                    (tk!("mail.membership_suspended.subject"), tk!("mail.membership_suspended.body"))
+                    MembershipSuspended { name, group, number, reason, link: &link }.render(locale, org)?
                 }
                 StatusChange::Reinstate => {
-                    (tk!("mail.membership_reinstated.subject"), tk!("mail.membership_reinstated.body"))
+                    MembershipReinstated { name, group, number, reason, link: &link }.render(locale, org)?
                 }
-                StatusChange::Revoke => (tk!("mail.membership_revoked.subject"), tk!("mail.membership_revoked.body")),
+                StatusChange::Revoke => {
+                    MembershipRevoked { name, group, number, reason, link: &link }.render(locale, org)?
+                }
             };
-            let mut mail = Mail::new(locale, &settings.org_name, subject, &member.full_name)
-                .para(body, &[("group", &group.name), ("number", &m.number)]);
-            if let Some(r) = &reason {
-                mail = mail.para(tk!("mail.membership_reason"), &[("reason", r)]);
-            }
-            let rendered = mail
-                .action(tk!("mail.membership_action"), settings.link(&format!("/memberships/{}", m.id)))
-                .render()?;
             tx.mail(&member.email, &rendered)?;
             Ok(next)
         })
@@ -482,23 +479,15 @@ pub fn expire_and_remind(
                 return Ok(false);
             }
             let locale: Locale = member.locale;
-            let days = (m.valid_until - today).num_days().to_string();
-            let mail =
-                Mail::new(locale, &settings.org_name, tk!("mail.membership_reminder.subject"), &member.full_name)
-                    .para(
-                        tk!("mail.membership_reminder.body"),
-                        &[
-                            ("group", &group.name),
-                            ("number", &m.number),
-                            ("days", &days),
-                            ("date", &m.valid_until.format("%d/%m/%Y").to_string()),
-                        ],
-                    )
-                    .action(
-                        tk!("mail.membership_reminder.action"),
-                        settings.link(&format!("/memberships/{}/renew", m.id)),
-                    )
-                    .render()?;
+            let mail = MembershipReminder {
+                name: &member.full_name,
+                group: &group.name,
+                number: &m.number,
+                valid_until: m.valid_until,
+                days: (m.valid_until - today).num_days(),
+                link: &settings.link(&format!("/memberships/{}/renew", m.id)),
+            }
+            .render(locale, &settings.org_name)?;
             outbox::enqueue(conn, now, &member.email, &mail)?;
             audit::record(
                 conn,
@@ -506,7 +495,7 @@ pub fn expire_and_remind(
                 &Actor::system("jobs"),
                 "membership.reminded",
                 Some(Subject { kind: "membership", id: &m.id }),
-                json!({ "days_left": days }),
+                json!({ "days_left": (m.valid_until - today).num_days().to_string() }),
             )?;
             Ok(true)
         })?;

@@ -27,10 +27,9 @@ use crate::domain::membership::MembershipStatus;
 use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages::Mail;
+use crate::mail::kinds::{EmailChange, EmailChangeNotice, MailKind};
 use crate::services::accounts::{find_by_email, find_by_id, live_token, locale_of, role_of, use_token};
 use crate::services::applications::{Event, add_event};
-use crate::tk;
 
 /// The reason recorded on applications withdrawn and memberships ended by a deletion.
 pub const ACCOUNT_DELETED: &str = "account_deleted";
@@ -336,20 +335,18 @@ pub async fn request_email_change(
                     ))
                     .execute(tx.conn)?;
                 let locale = locale_of(&user);
-                let confirm = Mail::new(locale, &settings.org_name, tk!("mail.email_change.subject"), &user.full_name)
-                    .para(tk!("mail.email_change.body"), &[])
-                    .action(
-                        tk!("mail.email_change.action"),
-                        settings.link(&format!("/account/email/confirm/{}", token.expose())),
-                    )
-                    .para(tk!("mail.email_change.expiry"), &[])
-                    .render()?;
+                let confirm = EmailChange {
+                    name: &user.full_name,
+                    link: &settings.link(&format!("/account/email/confirm/{}", token.expose())),
+                }
+                .render(locale, &settings.org_name)?;
                 tx.mail(new_email.as_str(), &confirm)?;
-                let notice =
-                    Mail::new(locale, &settings.org_name, tk!("mail.email_change_notice.subject"), &user.full_name)
-                        .para(tk!("mail.email_change_notice.body"), &[("email", new_email.as_str())])
-                        .para(tk!("mail.email_change_notice.not_you"), &[("link", &settings.link("/password/forgot"))])
-                        .render()?;
+                let notice = EmailChangeNotice {
+                    name: &user.full_name,
+                    new_email: new_email.as_str(),
+                    reset_link: &settings.link("/password/forgot"),
+                }
+                .render(locale, &settings.org_name)?;
                 tx.mail(&user.email, &notice)?;
             }
             tx.audit(

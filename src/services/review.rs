@@ -16,10 +16,9 @@ use crate::documents;
 use crate::domain::application::{self as rules, Action, DocumentKind, Status, TransitionError};
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages::Mail;
+use crate::mail::kinds::{Approved, MailKind, NeedsInfo, Rejected};
 use crate::services::applications::{Event, add_event};
 use crate::services::memberships;
-use crate::tk;
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -355,7 +354,6 @@ pub async fn decide(
             let me = Some(reviewer.user_id.as_str());
             let resident: User = users::table.find(&app.resident_id).first(tx.conn)?;
             let locale: Locale = resident.locale;
-            let mail = |subject: &str| Mail::new(locale, &settings.org_name, subject, &resident.full_name);
             let link = settings.link(&format!("/applications/{id}"));
             let mut details = json!({ "from": status.as_str(), "to": next.as_str(), "group_id": group.id });
             match &decision {
@@ -383,15 +381,15 @@ pub async fn decide(
                     add_event(tx.conn, &id, now, Event { details: checklist.clone(), ..Event::new("approved", me) })?;
                     details["membership_id"] = json!(m.id);
                     details["checklist"] = checklist;
-                    let rendered = mail(tk!("mail.approved.subject"))
-                        .para(tk!("mail.approved.body"), &[("group", &group.name)])
-                        .para(
-                            tk!("mail.approved.number"),
-                            &[("number", &m.number), ("until", &m.valid_until.format("%d/%m/%Y").to_string())],
-                        )
-                        .para(tk!("mail.approved.invite"), &[("link", &group.invite_link)])
-                        .action(tk!("mail.approved.action"), settings.link("/me"))
-                        .render()?;
+                    let rendered = Approved {
+                        name: &resident.full_name,
+                        group: &group.name,
+                        number: &m.number,
+                        valid_until: m.valid_until,
+                        invite_link: &group.invite_link,
+                        link: &settings.link("/me"),
+                    }
+                    .render(locale, &settings.org_name)?;
                     tx.mail(&resident.email, &rendered)?;
                 }
                 Decision::Approve(checklist) => {
@@ -425,17 +423,14 @@ pub async fn decide(
                         )?;
                     }
                     details["reason"] = json!(reason);
-                    let reason_text = crate::i18n::t(locale, &format!("reject.reason.{reason}")).to_string();
-                    let mut m = mail(tk!("mail.rejected.subject"))
-                        .para(tk!("mail.rejected.body"), &[("group", &group.name)])
-                        .para(tk!("mail.rejected.reason"), &[("reason", &reason_text)]);
-                    if !note.is_empty() {
-                        m = m.para(tk!("mail.rejected.note"), &[("note", note)]);
+                    let rendered = Rejected {
+                        name: &resident.full_name,
+                        group: &group.name,
+                        reason,
+                        note: (!note.is_empty()).then_some(note.as_str()),
+                        link: &link,
                     }
-                    let rendered = m
-                        .para(tk!("mail.rejected.again"), &[])
-                        .action(tk!("mail.rejected.action"), link.clone())
-                        .render()?;
+                    .render(locale, &settings.org_name)?;
                     tx.mail(&resident.email, &rendered)?;
                 }
                 Decision::RequestInfo { message, kinds } => {
@@ -451,13 +446,9 @@ pub async fn decide(
                         },
                     )?;
                     details["kinds"] = kinds_json;
-                    let names: Vec<&str> = kinds.iter().map(|k| crate::i18n::t(locale, k.label_key())).collect();
-                    let rendered = mail(tk!("mail.needs_info.subject"))
-                        .para(tk!("mail.needs_info.body"), &[("group", &group.name)])
-                        .para(tk!("mail.needs_info.message"), &[("message", message)])
-                        .para(tk!("mail.needs_info.kinds"), &[("kinds", &names.join(", "))])
-                        .action(tk!("mail.needs_info.action"), link.clone())
-                        .render()?;
+                    let rendered =
+                        NeedsInfo { name: &resident.full_name, group: &group.name, message, kinds, link: &link }
+                            .render(locale, &settings.org_name)?;
                     tx.mail(&resident.email, &rendered)?;
                 }
             }

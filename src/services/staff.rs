@@ -16,10 +16,9 @@ use crate::domain::application::Status;
 use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
-use crate::mail::messages::Mail;
+use crate::mail::kinds::{Invite, MailKind};
 use crate::services::accounts::{self, TokenOutcome, find_by_email, find_by_id, issue_token, live_token, use_token};
 use crate::services::applications::{Event, add_event};
-use crate::tk;
 
 /// A staff account with the groups it reviews.
 pub struct StaffMember {
@@ -122,12 +121,12 @@ pub async fn invite(state: &AppState, by: Actor, inv: Invitation) -> AppResult<I
             let group_ids = if inv.role == Role::Officer { known_groups(tx.conn, &inv.group_ids)? } else { Vec::new() };
             set_assignments(tx.conn, &id, &group_ids, now)?;
             let token = issue_token(tx.conn, TokenPurpose::Invite, Some(&id), now)?;
-            let role_text = crate::i18n::t(inv.locale, &format!("role.{}", inv.role.as_str())).to_string();
-            let mail = Mail::new(inv.locale, &settings.org_name, tk!("mail.invite.subject"), inv.full_name.as_str())
-                .para(tk!("mail.invite.body"), &[("role", &role_text)])
-                .action(tk!("mail.invite.action"), settings.link(&format!("/invite/{}", token.expose())))
-                .para(tk!("mail.invite.expiry"), &[])
-                .render()?;
+            let mail = Invite {
+                name: inv.full_name.as_str(),
+                role: inv.role,
+                link: &settings.link(&format!("/invite/{}", token.expose())),
+            }
+            .render(inv.locale, &settings.org_name)?;
             tx.mail(inv.email.as_str(), &mail)?;
             tx.audit(
                 &by,
