@@ -11,6 +11,7 @@ use vecinal::db::models::{Application, Group, NewUser};
 use vecinal::db::schema::{applications, groups, officer_assignments, users};
 use vecinal::db::{self, DatabaseUrl, DbConn};
 use vecinal::domain::application::Status;
+use vecinal::domain::{ApplicationId, GroupId, UserId};
 use vecinal::services::review::{self, Cursor, QueueFilter};
 
 const APPLICATIONS: usize = 200_000;
@@ -39,7 +40,7 @@ fn seed(conn: &mut DbConn, now: NaiveDateTime) -> String {
             let gid = format!("00000000-0000-4000-8000-0000000001{g:02}");
             diesel::insert_into(groups::table)
                 .values(Group {
-                    id: gid.clone(),
+                    id: GroupId::from_stored(gid.clone()),
                     slug: format!("g{g}"),
                     name: format!("Group {g}"),
                     description: String::new(),
@@ -77,9 +78,9 @@ fn seed(conn: &mut DbConn, now: NaiveDateTime) -> String {
         let at = now - Duration::minutes((APPLICATIONS - i) as i64);
         let open = i % OPEN_EVERY == 0;
         batch_apps.push(Application {
-            id: format!("{:08x}-0000-4000-8000-{:012x}", i, i),
-            resident_id: rid,
-            group_id: format!("00000000-0000-4000-8000-0000000001{:02}", i % 6),
+            id: ApplicationId::from_stored(format!("{:08x}-0000-4000-8000-{:012x}", i, i)),
+            resident_id: UserId::from_stored(rid),
+            group_id: GroupId::from_stored(format!("00000000-0000-4000-8000-0000000001{:02}", i % 6)),
             status: if open {
                 Status::Submitted
             } else if i % 3 == 0 {
@@ -159,7 +160,7 @@ fn main() {
     let mut conn = pool.get().unwrap();
     let now = chrono::Utc::now().naive_utc();
     let started = Instant::now();
-    let officer = seed(&mut conn, now);
+    let officer = UserId::from_stored(seed(&mut conn, now));
     println!("seeded {APPLICATIONS} applications in {:.1} s ({})", started.elapsed().as_secs_f64(), url.redacted());
     if std::env::var("BENCH_NO_OPTIMIZE").is_err() {
         // What the service's jobs do every minute.
@@ -184,6 +185,11 @@ fn main() {
     time("queue, claimed by me (empty)", 50, || review::queue(&mut conn, &officer, &mine, None).unwrap());
     time("counts per status (officer's groups)", 50, || review::counts(&mut conn, &officer).unwrap());
     time("load one application for review", 200, || {
-        review::load_review(&mut conn, "00000014-0000-4000-8000-000000000014", Some(&officer)).unwrap()
+        review::load_review(
+            &mut conn,
+            &ApplicationId::from_stored("00000014-0000-4000-8000-000000000014".into()),
+            Some(&officer),
+        )
+        .unwrap()
     });
 }

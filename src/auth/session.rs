@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::models::{NewSession, Session, User};
 use crate::db::schema::{sessions, users};
+use crate::domain::UserId;
 use crate::domain::session::{SessionTimeouts, is_alive, needs_touch};
 use crate::domain::token::SecretToken;
 use crate::domain::{Locale, Role};
@@ -15,7 +16,7 @@ use crate::domain::{Locale, Role};
 #[derive(Debug, Clone)]
 pub struct SessionUser {
     pub session_id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub role: Role,
     pub full_name: String,
     pub email: String,
@@ -83,7 +84,7 @@ pub fn end(conn: &mut DbConn, session_id: &str) -> QueryResult<usize> {
 }
 
 /// Ends every session of a user, except `keep` when given.
-pub fn end_all_for_user(conn: &mut DbConn, user_id: &str, keep: Option<&str>) -> QueryResult<usize> {
+pub fn end_all_for_user(conn: &mut DbConn, user_id: &UserId, keep: Option<&str>) -> QueryResult<usize> {
     let q = sessions::table.filter(sessions::user_id.eq(user_id));
     match keep {
         Some(k) => diesel::delete(q.filter(sessions::id.ne(k))).execute(conn),

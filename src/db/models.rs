@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use super::schema::*;
 use crate::domain::application::Status;
 use crate::domain::membership::MembershipStatus;
-use crate::domain::{Locale, Role};
+use crate::domain::{ApplicationId, DocumentId, GroupId, Locale, MembershipId, Role, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub full_name: String,
     pub password_hash: Option<String>,
@@ -46,7 +46,7 @@ pub struct NewUser<'a> {
 #[diesel(table_name = sessions)]
 pub struct Session {
     pub id: String,
-    pub user_id: String,
+    pub user_id: UserId,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -73,7 +73,7 @@ pub struct NewSession<'a> {
 pub struct Token {
     pub id: String,
     pub purpose: String,
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
@@ -150,7 +150,7 @@ pub struct NewOutboxMail<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = groups)]
 pub struct Group {
-    pub id: String,
+    pub id: GroupId,
     pub slug: String,
     pub name: String,
     pub description: String,
@@ -168,9 +168,9 @@ pub struct Group {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = applications)]
 pub struct Application {
-    pub id: String,
-    pub resident_id: String,
-    pub group_id: String,
+    pub id: ApplicationId,
+    pub resident_id: UserId,
+    pub group_id: GroupId,
     pub status: Status,
     pub street_address: String,
     pub dni: String,
@@ -178,23 +178,23 @@ pub struct Application {
     pub certificate_issued_on: chrono::NaiveDate,
     pub requested_kinds: String,
     pub version: i32,
-    pub claimed_by: Option<String>,
+    pub claimed_by: Option<UserId>,
     pub claimed_at: Option<NaiveDateTime>,
-    pub first_approver: Option<String>,
+    pub first_approver: Option<UserId>,
     pub consented_at: NaiveDateTime,
     pub submitted_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     /// The membership this application renews, if it is a renewal.
-    pub renewal_of: Option<String>,
+    pub renewal_of: Option<MembershipId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = documents)]
 pub struct Document {
-    pub id: String,
-    pub application_id: String,
+    pub id: DocumentId,
+    pub application_id: ApplicationId,
     pub kind: String,
     pub media_type: String,
     pub size_bytes: i64,
@@ -218,9 +218,9 @@ pub struct DocumentBlob {
 #[diesel(table_name = application_events)]
 pub struct ApplicationEvent {
     pub id: String,
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub at: NaiveDateTime,
-    pub actor_id: Option<String>,
+    pub actor_id: Option<UserId>,
     pub kind: String,
     pub message: Option<String>,
     pub internal: bool,
@@ -230,10 +230,10 @@ pub struct ApplicationEvent {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = memberships)]
 pub struct Membership {
-    pub id: String,
-    pub user_id: String,
-    pub group_id: String,
-    pub application_id: String,
+    pub id: MembershipId,
+    pub user_id: UserId,
+    pub group_id: GroupId,
+    pub application_id: ApplicationId,
     pub number: String,
     pub status: MembershipStatus,
     pub valid_from: chrono::NaiveDate,

@@ -14,6 +14,7 @@ use crate::db::models::{Document, DocumentBlob};
 use crate::db::schema::{document_blobs, documents};
 use crate::db::{DbConn, dialect};
 use crate::domain::application::DocumentKind;
+use crate::domain::{ApplicationId, DocumentId};
 use keys::KeyRing;
 use sniff::MediaType;
 
@@ -40,18 +41,18 @@ impl std::fmt::Debug for Upload {
 pub fn store(
     conn: &mut DbConn,
     keys: &KeyRing,
-    application_id: &str,
+    application_id: &ApplicationId,
     upload: &Upload,
     now: NaiveDateTime,
-) -> anyhow::Result<String> {
-    let id = uuid::Uuid::new_v4().to_string();
+) -> anyhow::Result<DocumentId> {
+    let id = DocumentId::generate();
     dialect::lock_document_keys_shared(conn)?;
     let key = keys.current_fresh()?;
     let sealed = crypto::seal(&key, &id, upload.kind.as_str(), &upload.bytes)?;
     diesel::insert_into(documents::table)
         .values(Document {
             id: id.clone(),
-            application_id: application_id.to_string(),
+            application_id: application_id.clone(),
             kind: upload.kind.as_str().to_string(),
             media_type: upload.media.as_str().to_string(),
             size_bytes: upload.bytes.len() as i64,
@@ -64,7 +65,7 @@ pub fn store(
         })
         .execute(conn)?;
     diesel::insert_into(document_blobs::table)
-        .values(DocumentBlob { document_id: id.clone(), nonce: sealed.nonce, ciphertext: sealed.ciphertext })
+        .values(DocumentBlob { document_id: id.to_string(), nonce: sealed.nonce, ciphertext: sealed.ciphertext })
         .execute(conn)?;
     Ok(id)
 }

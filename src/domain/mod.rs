@@ -6,6 +6,7 @@ pub mod application;
 pub mod chart;
 pub mod export;
 pub mod group;
+pub mod ids;
 pub mod locale;
 pub mod membership;
 pub mod password;
@@ -18,6 +19,7 @@ pub mod throttle;
 pub mod token;
 
 pub use account::{Email, PersonName};
+pub use ids::{ApplicationId, DocumentId, GroupId, MembershipId, UserId};
 pub use locale::Locale;
 pub use password::{Password, PasswordProblem};
 pub use role::Role;

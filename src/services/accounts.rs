@@ -13,6 +13,7 @@ use crate::auth::throttle::{self, ThrottleKeys};
 use crate::db::DbConn;
 use crate::db::models::{NewToken, NewUser, Token, User};
 use crate::db::schema::{tokens, users};
+use crate::domain::UserId;
 use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
@@ -39,7 +40,7 @@ pub(crate) fn role_of(user: &User) -> Role {
 pub(crate) fn issue_token(
     conn: &mut DbConn,
     purpose: TokenPurpose,
-    user_id: Option<&str>,
+    user_id: Option<&UserId>,
     now: NaiveDateTime,
 ) -> QueryResult<SecretToken> {
     let token = SecretToken::generate();
@@ -47,7 +48,7 @@ pub(crate) fn issue_token(
         .values(NewToken {
             id: &token.hash(),
             purpose: purpose.as_str(),
-            user_id,
+            user_id: user_id.map(|u| u.as_str()),
             created_at: now,
             expires_at: now + purpose.lifetime(),
         })
@@ -151,7 +152,7 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                         )?;
                         return Ok(());
                     }
-                    let id = uuid::Uuid::new_v4().to_string();
+                    let id = UserId::generate();
                     diesel::insert_into(users::table)
                         .values(NewUser {
                             id: &id,
@@ -331,7 +332,7 @@ pub async fn login(
 pub async fn logout(
     state: &AppState,
     session_id: String,
-    user_id: String,
+    user_id: UserId,
     role: Role,
     ip: Option<String>,
 ) -> AppResult<()> {
@@ -483,7 +484,7 @@ pub enum ChangePasswordOutcome {
 /// sessions end, the caller's included, which gets a fresh session in its place.
 pub async fn change_password(
     state: &AppState,
-    user_id: String,
+    user_id: UserId,
     current: &str,
     new: &Password,
     ip: Option<String>,
@@ -519,7 +520,7 @@ pub async fn change_password(
 
 pub async fn update_profile(
     state: &AppState,
-    user_id: String,
+    user_id: UserId,
     role: Role,
     name: PersonName,
     locale: Locale,
@@ -553,7 +554,7 @@ pub const NOTIFY_PREFS: [&str; 3] = ["immediate", "daily", "off"];
 
 pub async fn set_notify_pref(
     state: &AppState,
-    user_id: String,
+    user_id: UserId,
     role: Role,
     pref: &'static str,
     ip: Option<String>,
@@ -575,12 +576,12 @@ pub async fn set_notify_pref(
         .await
 }
 
-pub fn notify_pref(conn: &mut DbConn, user_id: &str) -> QueryResult<String> {
+pub fn notify_pref(conn: &mut DbConn, user_id: &UserId) -> QueryResult<String> {
     users::table.find(user_id).select(users::notify_pref).first(conn)
 }
 
 /// Sets only the language, as the switcher on every page does for a signed-in account.
-pub async fn set_locale(state: &AppState, user_id: String, locale: Locale) -> AppResult<()> {
+pub async fn set_locale(state: &AppState, user_id: UserId, locale: Locale) -> AppResult<()> {
     let now = state.clock.now();
     state
         .db(move |conn| {
@@ -594,7 +595,7 @@ pub async fn set_locale(state: &AppState, user_id: String, locale: Locale) -> Ap
 
 pub async fn end_other_sessions(
     state: &AppState,
-    user_id: String,
+    user_id: UserId,
     role: Role,
     keep_session: String,
     ip: Option<String>,
@@ -613,7 +614,7 @@ pub async fn end_other_sessions(
         .await
 }
 
-pub fn active_sessions(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+pub fn active_sessions(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> QueryResult<i64> {
     use crate::db::schema::sessions;
     sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::expires_at.gt(now)).count().get_result(conn)
 }
@@ -657,7 +658,7 @@ pub struct NewStaff {
 #[derive(Debug, PartialEq, Eq)]
 pub enum CreateOutcome {
     Created {
-        user_id: String,
+        user_id: UserId,
     },
     EmailTaken,
     /// The setup link was used, expired, or a commissioner exists by now.
@@ -675,7 +676,7 @@ fn insert_commissioner(
     if find_by_email(conn, &staff.email)?.is_some() {
         return Ok(CreateOutcome::EmailTaken);
     }
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = UserId::generate();
     diesel::insert_into(users::table)
         .values(NewUser {
             id: &id,
@@ -690,7 +691,7 @@ fn insert_commissioner(
             updated_at: now,
         })
         .execute(conn)?;
-    let actor = Actor { id: actor.id.clone().or_else(|| Some(id.clone())), ..actor.clone() };
+    let actor = Actor { id: actor.id.clone().or_else(|| Some(id.to_string())), ..actor.clone() };
     audit::record(conn, now, &actor, action, Some(Subject::user(&id)), json!({ "role": "commissioner" }))?;
     Ok(CreateOutcome::Created { user_id: id })
 }

@@ -13,6 +13,7 @@ use crate::db::models::{Application, ApplicationEvent, Document, Group, Membersh
 use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
 use crate::documents::{self, Upload};
 use crate::domain::application::{self as rules, Action, Dni, DocumentKind, Status};
+use crate::domain::{ApplicationId, DocumentId, GroupId, MembershipId, UserId};
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{self, ApplicationReceived, MailKind};
@@ -21,24 +22,24 @@ use crate::mail::outbox;
 /// What a resident submits, already validated.
 #[derive(Debug)]
 pub struct NewApplication {
-    pub group_id: String,
+    pub group_id: GroupId,
     pub street_address: String,
     pub dni: Dni,
     pub phone: Option<String>,
     pub certificate_issued_on: NaiveDate,
     pub uploads: Vec<Upload>,
     /// For a renewal: the membership it renews.
-    pub renewal_of: Option<String>,
+    pub renewal_of: Option<MembershipId>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum SubmitOutcome {
     Submitted {
-        id: String,
+        id: ApplicationId,
     },
     /// The resident already has an open application to this group.
     AlreadyOpen {
-        id: String,
+        id: ApplicationId,
     },
     /// The group is gone or inactive.
     GroupUnavailable,
@@ -48,7 +49,11 @@ pub enum SubmitOutcome {
     RenewalClosed,
 }
 
-pub fn open_application(conn: &mut DbConn, resident_id: &str, group_id: &str) -> QueryResult<Option<String>> {
+pub fn open_application(
+    conn: &mut DbConn,
+    resident_id: &UserId,
+    group_id: &GroupId,
+) -> QueryResult<Option<ApplicationId>> {
     let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
     applications::table
         .select(applications::id)
@@ -62,7 +67,7 @@ pub fn open_application(conn: &mut DbConn, resident_id: &str, group_id: &str) ->
 /// A timeline entry.
 pub struct Event<'a> {
     pub kind: &'a str,
-    pub actor_id: Option<&'a str>,
+    pub actor_id: Option<&'a UserId>,
     /// Shown with the entry: a request, a reply, a reason.
     pub message: Option<&'a str>,
     /// Staff only; never on the resident's timeline.
@@ -71,19 +76,24 @@ pub struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
-    pub fn new(kind: &'a str, actor_id: Option<&'a str>) -> Self {
+    pub fn new(kind: &'a str, actor_id: Option<&'a UserId>) -> Self {
         Self { kind, actor_id, message: None, internal: false, details: json!({}) }
     }
 }
 
 /// Writes a timeline entry. Call inside the transaction of the change it records.
-pub fn add_event(conn: &mut DbConn, application_id: &str, now: NaiveDateTime, e: Event<'_>) -> QueryResult<()> {
+pub fn add_event(
+    conn: &mut DbConn,
+    application_id: &ApplicationId,
+    now: NaiveDateTime,
+    e: Event<'_>,
+) -> QueryResult<()> {
     diesel::insert_into(application_events::table)
         .values(ApplicationEvent {
             id: uuid::Uuid::new_v4().to_string(),
-            application_id: application_id.to_string(),
+            application_id: application_id.clone(),
             at: now,
-            actor_id: e.actor_id.map(str::to_string),
+            actor_id: e.actor_id.cloned(),
             kind: e.kind.to_string(),
             message: e.message.map(str::to_string),
             internal: e.internal,
@@ -95,7 +105,7 @@ pub fn add_event(conn: &mut DbConn, application_id: &str, now: NaiveDateTime, e:
 
 pub async fn submit(
     state: &AppState,
-    resident_id: String,
+    resident_id: UserId,
     ip: Option<String>,
     new: NewApplication,
 ) -> AppResult<SubmitOutcome> {
@@ -130,7 +140,7 @@ pub async fn submit(
                     None => {}
                 }
                 let resident: User = users::table.find(&resident_id).first(conn)?;
-                let id = uuid::Uuid::new_v4().to_string();
+                let id = ApplicationId::generate();
                 diesel::insert_into(applications::table)
                     .values(Application {
                         id: id.clone(),
@@ -181,7 +191,7 @@ pub async fn submit(
             match result {
                 // A parallel submission won the race for the open slot.
                 Err(e) if e.is_unique_violation() => {
-                    let id = open_application(conn, &resident_id, &new.group_id)?.unwrap_or_default();
+                    let id = open_application(conn, &resident_id, &new.group_id)?.ok_or(AppError::Conflict)?;
                     Ok(SubmitOutcome::AlreadyOpen { id })
                 }
                 other => other,
@@ -229,7 +239,11 @@ pub struct ResidentView {
 }
 
 /// The resident's own application; anyone else's looks like no application at all.
-pub fn find_for_resident(conn: &mut DbConn, id: &str, resident_id: &str) -> QueryResult<Option<ResidentView>> {
+pub fn find_for_resident(
+    conn: &mut DbConn,
+    id: &ApplicationId,
+    resident_id: &UserId,
+) -> QueryResult<Option<ResidentView>> {
     let found: Option<(Application, Group)> = applications::table
         .inner_join(groups::table)
         .filter(applications::id.eq(id))
@@ -249,7 +263,7 @@ pub fn find_for_resident(conn: &mut DbConn, id: &str, resident_id: &str) -> Quer
 }
 
 /// A resident's applications, newest first, with their groups.
-pub fn list_for_resident(conn: &mut DbConn, resident_id: &str) -> QueryResult<Vec<(Application, Group)>> {
+pub fn list_for_resident(conn: &mut DbConn, resident_id: &UserId) -> QueryResult<Vec<(Application, Group)>> {
     applications::table
         .inner_join(groups::table)
         .filter(applications::resident_id.eq(resident_id))
@@ -267,7 +281,7 @@ pub struct ResidentHome {
     pub groups: Vec<(Group, bool)>,
 }
 
-pub async fn resident_home(state: &AppState, resident_id: String) -> AppResult<ResidentHome> {
+pub async fn resident_home(state: &AppState, resident_id: UserId) -> AppResult<ResidentHome> {
     state
         .db(move |c| {
             let memberships = crate::services::memberships::list_for_user(c, &resident_id)?;
@@ -295,7 +309,7 @@ fn applicant_transition(app: &Application, version: i32, action: Action) -> AppR
 }
 
 /// The resident's own application; anyone else's is not found.
-fn own_application(conn: &mut DbConn, id: &str, resident_id: &str) -> AppResult<Application> {
+fn own_application(conn: &mut DbConn, id: &ApplicationId, resident_id: &UserId) -> AppResult<Application> {
     applications::table
         .filter(applications::id.eq(id))
         .filter(applications::resident_id.eq(resident_id))
@@ -306,8 +320,8 @@ fn own_application(conn: &mut DbConn, id: &str, resident_id: &str) -> AppResult<
 
 pub async fn withdraw(
     state: &AppState,
-    id: String,
-    resident_id: String,
+    id: ApplicationId,
+    resident_id: UserId,
     version: i32,
     ip: Option<String>,
 ) -> AppResult<()> {
@@ -350,8 +364,8 @@ pub struct Resubmission {
 
 pub async fn resubmit(
     state: &AppState,
-    id: String,
-    resident_id: String,
+    id: ApplicationId,
+    resident_id: UserId,
     version: i32,
     ip: Option<String>,
     answer: Resubmission,
@@ -405,7 +419,7 @@ pub async fn resubmit(
 /// Who is asking for a document.
 #[derive(Debug, Clone)]
 pub struct Viewer {
-    pub user_id: String,
+    pub user_id: UserId,
     pub role: Role,
     pub ip: Option<String>,
 }
@@ -431,8 +445,8 @@ pub fn may_view(conn: &mut DbConn, viewer: &Viewer, app: &Application) -> QueryR
 /// Anyone else gets `NotFound`, exactly as for a document that does not exist.
 pub async fn view_document(
     state: &AppState,
-    application_id: String,
-    document_id: String,
+    application_id: ApplicationId,
+    document_id: DocumentId,
     viewer: Option<Viewer>,
 ) -> AppResult<(Document, Vec<u8>)> {
     let Some(viewer) = viewer else { return Err(AppError::NotFound) };
@@ -466,12 +480,16 @@ pub async fn view_document(
 }
 
 /// The resident's open application to a group, if any.
-pub async fn open_application_of(state: &AppState, resident_id: String, group_id: String) -> AppResult<Option<String>> {
+pub async fn open_application_of(
+    state: &AppState,
+    resident_id: UserId,
+    group_id: GroupId,
+) -> AppResult<Option<ApplicationId>> {
     state.db(move |c| Ok(open_application(c, &resident_id, &group_id)?)).await
 }
 
 /// The resident's own application with its documents and timeline; anyone else's is not
 /// found.
-pub async fn resident_view(state: &AppState, id: String, resident_id: String) -> AppResult<ResidentView> {
+pub async fn resident_view(state: &AppState, id: ApplicationId, resident_id: UserId) -> AppResult<ResidentView> {
     state.db(move |c| find_for_resident(c, &id, &resident_id)?.ok_or(AppError::NotFound)).await
 }

@@ -11,6 +11,7 @@ use crate::db::models::Group;
 use crate::db::queries;
 use crate::db::queries::groups::find_by_slug;
 use crate::db::schema::groups;
+use crate::domain::GroupId;
 use crate::domain::group::{GroupSettings, GroupSlug};
 use crate::error::{AppError, AppResult};
 
@@ -37,16 +38,16 @@ pub async fn find_active(state: &AppState, slug: String) -> AppResult<Group> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SaveOutcome {
     Saved {
-        id: String,
+        id: GroupId,
     },
     /// Another group has this slug; the form says so.
     SlugTaken,
 }
 
 /// Inserts an active group and its audit entry. The caller checks that the slug is free.
-pub fn insert(tx: &mut Tx, s: &GroupSettings, actor: &Actor) -> AppResult<String> {
+pub fn insert(tx: &mut Tx, s: &GroupSettings, actor: &Actor) -> AppResult<GroupId> {
     let now = tx.now;
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = GroupId::generate();
     diesel::insert_into(groups::table)
         .values(Group {
             id: id.clone(),
@@ -183,7 +184,7 @@ mod tests {
     fn changed_fields_names_each_field_that_differs_and_nothing_else() {
         let now = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
         let old = Group {
-            id: "g1".into(),
+            id: GroupId::generate(),
             slug: "centro".into(),
             name: "Centro".into(),
             description: String::new(),

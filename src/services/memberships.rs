@@ -14,6 +14,7 @@ use crate::domain::application::local_today;
 use crate::domain::membership::{self, MembershipStatus, Reminder};
 use crate::domain::token::SecretToken;
 use crate::domain::{Locale, Role};
+use crate::domain::{MembershipId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{MailKind, MembershipReinstated, MembershipReminder, MembershipRevoked, MembershipSuspended};
 use crate::mail::outbox;
@@ -31,7 +32,7 @@ pub fn issue(
     diesel::update(groups::table.find(&group.id)).set(groups::member_seq.eq(groups::member_seq + 1)).execute(conn)?;
     let seq: i32 = groups::table.find(&group.id).select(groups::member_seq).first(conn)?;
     let m = Membership {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: MembershipId::generate(),
         user_id: app.resident_id.clone(),
         group_id: group.id.clone(),
         application_id: app.id.clone(),
@@ -53,7 +54,7 @@ pub fn issue(
 }
 
 /// Whether the person holds a current (active or suspended) membership of the group.
-pub fn is_current_member(conn: &mut DbConn, user_id: &str, group_id: &str) -> QueryResult<bool> {
+pub fn is_current_member(conn: &mut DbConn, user_id: &UserId, group_id: &str) -> QueryResult<bool> {
     let current = [MembershipStatus::Active.as_str(), MembershipStatus::Suspended.as_str()];
     let n: i64 = memberships::table
         .filter(memberships::user_id.eq(user_id))
@@ -65,7 +66,7 @@ pub fn is_current_member(conn: &mut DbConn, user_id: &str, group_id: &str) -> Qu
 }
 
 /// A person's memberships with their groups, newest first.
-pub fn list_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<(Membership, Group)>> {
+pub fn list_for_user(conn: &mut DbConn, user_id: &UserId) -> QueryResult<Vec<(Membership, Group)>> {
     memberships::table
         .inner_join(groups::table)
         .filter(memberships::user_id.eq(user_id))
@@ -76,7 +77,7 @@ pub fn list_for_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<(Membe
 }
 
 /// A member's own membership; anyone else's looks like none.
-pub fn find_for_member(conn: &mut DbConn, id: &str, user_id: &str) -> QueryResult<Option<(Membership, Group)>> {
+pub fn find_for_member(conn: &mut DbConn, id: &str, user_id: &UserId) -> QueryResult<Option<(Membership, Group)>> {
     memberships::table
         .inner_join(groups::table)
         .filter(memberships::id.eq(id))
@@ -142,7 +143,7 @@ pub fn extend(
 
 /// Ends the person's memberships in other groups when one in `group_id` starts (moving
 /// house); they go on those groups' removal lists. Returns the ids ended.
-pub fn end_others(conn: &mut DbConn, user_id: &str, group_id: &str, now: NaiveDateTime) -> QueryResult<Vec<String>> {
+pub fn end_others(conn: &mut DbConn, user_id: &UserId, group_id: &str, now: NaiveDateTime) -> QueryResult<Vec<String>> {
     let current = [MembershipStatus::Active.as_str(), MembershipStatus::Suspended.as_str()];
     let ids: Vec<String> = memberships::table
         .filter(memberships::user_id.eq(user_id))
@@ -166,7 +167,7 @@ pub fn end_others(conn: &mut DbConn, user_id: &str, group_id: &str, now: NaiveDa
 /// A staff member acting on memberships.
 #[derive(Debug, Clone)]
 pub struct Staff {
-    pub user_id: String,
+    pub user_id: UserId,
     pub role: Role,
     pub ip: Option<String>,
 }
@@ -229,7 +230,7 @@ impl StatusChange {
 pub async fn change_status(
     state: &AppState,
     staff: Staff,
-    id: String,
+    id: MembershipId,
     change: StatusChange,
     reason: Option<String>,
 ) -> AppResult<MembershipStatus> {
@@ -347,7 +348,7 @@ pub fn removals(conn: &mut DbConn, staff: &Staff) -> QueryResult<Vec<Removal>> {
         .collect())
 }
 
-pub async fn mark_removed(state: &AppState, staff: Staff, id: String) -> AppResult<()> {
+pub async fn mark_removed(state: &AppState, staff: Staff, id: MembershipId) -> AppResult<()> {
     state
         .write(move |tx| {
             let now = tx.now;
@@ -505,7 +506,7 @@ pub fn expire_and_remind(
 }
 
 /// A resident's own membership; anyone else's is not found.
-pub async fn own(state: &AppState, id: String, user_id: String) -> AppResult<(Membership, Group)> {
+pub async fn own(state: &AppState, id: MembershipId, user_id: UserId) -> AppResult<(Membership, Group)> {
     state.db(move |c| find_for_member(c, &id, &user_id)?.ok_or(AppError::NotFound)).await
 }
 
@@ -520,7 +521,7 @@ pub async fn staff_list(
 }
 
 /// One membership within the staff member's reach, with its group and member.
-pub async fn staff_view(state: &AppState, id: String, staff: Staff) -> AppResult<(Membership, Group, User)> {
+pub async fn staff_view(state: &AppState, id: MembershipId, staff: Staff) -> AppResult<(Membership, Group, User)> {
     state.db(move |c| find_for_staff(c, &id, &staff)?.ok_or(AppError::NotFound)).await
 }
 

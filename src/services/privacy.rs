@@ -25,6 +25,7 @@ use crate::documents as files;
 use crate::domain::application::Status;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::token::{SecretToken, TokenPurpose};
+use crate::domain::{ApplicationId, UserId};
 use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{EmailChange, EmailChangeNotice, MailKind};
@@ -36,7 +37,7 @@ pub const ACCOUNT_DELETED: &str = "account_deleted";
 
 /// The address a deleted account's e-mail is overwritten with: unique, and unroutable
 /// (`.invalid` is reserved, RFC 2606), so the old address is free for a new account.
-pub fn deleted_email(user_id: &str) -> String {
+pub fn deleted_email(user_id: &UserId) -> String {
     format!("deleted-{user_id}@invalid")
 }
 
@@ -44,7 +45,7 @@ fn current_membership_statuses() -> [&'static str; 2] {
     [MembershipStatus::Active.as_str(), MembershipStatus::Suspended.as_str()]
 }
 
-fn resident(conn: &mut DbConn, user_id: &str) -> AppResult<User> {
+fn resident(conn: &mut DbConn, user_id: &UserId) -> AppResult<User> {
     let user = find_by_id(conn, user_id)?.filter(|u| u.deleted_at.is_none()).ok_or(AppError::NotFound)?;
     if role_of(&user) != Role::Resident {
         return Err(AppError::Forbidden);
@@ -60,7 +61,7 @@ pub struct Export {
     pub json: Vec<u8>,
 }
 
-fn audit_entry_json(e: &AuditEntry, user_id: &str) -> Value {
+fn audit_entry_json(e: &AuditEntry, user_id: &UserId) -> Value {
     let mine = e.actor_id.as_deref() == Some(user_id);
     json!({
         "seq": e.seq,
@@ -76,12 +77,12 @@ fn audit_entry_json(e: &AuditEntry, user_id: &str) -> Value {
     })
 }
 
-fn event_json(e: &ApplicationEvent, user_id: &str) -> Value {
+fn event_json(e: &ApplicationEvent, user_id: &UserId) -> Value {
     json!({
         "at": e.at,
         "kind": e.kind,
         "by": match e.actor_id.as_deref() {
-            Some(a) if a == user_id => "you",
+            Some(a) if a == user_id.as_str() => "you",
             Some(_) => "staff",
             None => "system",
         },
@@ -94,7 +95,7 @@ fn event_json(e: &ApplicationEvent, user_id: &str) -> Value {
 /// application with its timeline (staff-internal notes left out) and its documents (the
 /// files still held included, base64-encoded), memberships, and the audit entries about
 /// the account or made by it. Nothing about anyone else. Audited as `account.exported`.
-pub async fn export(state: &AppState, user_id: String, ip: Option<String>) -> AppResult<Export> {
+pub async fn export(state: &AppState, user_id: UserId, ip: Option<String>) -> AppResult<Export> {
     let keys = state.keys.clone();
     let org = state.settings.org_name.clone();
     let retention_days = state.settings.document_retention_days;
@@ -227,7 +228,7 @@ pub async fn export(state: &AppState, user_id: String, ip: Option<String>) -> Ap
 // ----- rectification: phone -----
 
 /// The phone on the resident's newest application, which the account page offers to change.
-pub fn current_phone(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<Option<String>>> {
+pub fn current_phone(conn: &mut DbConn, user_id: &UserId) -> QueryResult<Option<Option<String>>> {
     applications::table
         .filter(applications::resident_id.eq(user_id))
         .order((applications::created_at.desc(), applications::id.desc()))
@@ -241,7 +242,7 @@ pub fn current_phone(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<Opt
 /// entry so the reviewing officer sees the change. Returns how many applications changed.
 pub async fn update_phone(
     state: &AppState,
-    user_id: String,
+    user_id: UserId,
     phone: Option<String>,
     ip: Option<String>,
 ) -> AppResult<usize> {
@@ -249,13 +250,13 @@ pub async fn update_phone(
         .write(move |tx| {
             let now = tx.now;
             let user = resident(tx.conn, &user_id)?;
-            let apps: Vec<(String, Status, Option<String>)> = applications::table
+            let apps: Vec<(ApplicationId, Status, Option<String>)> = applications::table
                 .filter(applications::resident_id.eq(&user.id))
                 .select((applications::id, applications::status, applications::phone))
                 .load(tx.conn)?;
-            let to_change: Vec<&(String, Status, Option<String>)> =
+            let to_change: Vec<&(ApplicationId, Status, Option<String>)> =
                 apps.iter().filter(|(_, _, p)| *p != phone).collect();
-            let ids: Vec<&str> = to_change.iter().map(|(id, _, _)| id.as_str()).collect();
+            let ids: Vec<&ApplicationId> = to_change.iter().map(|(id, _, _)| id).collect();
             let changed = diesel::update(applications::table.filter(applications::id.eq_any(&ids)))
                 .set((applications::phone.eq(&phone), applications::updated_at.eq(now)))
                 .execute(tx.conn)?;
@@ -293,7 +294,7 @@ pub enum EmailChangeRequest {
 /// addresses have accounts (as registration does).
 pub async fn request_email_change(
     state: &AppState,
-    user_id: String,
+    user_id: UserId,
     new_email: Email,
     password: &str,
     ip: Option<String>,
@@ -480,7 +481,7 @@ struct Deleted {
 /// The audit log is untouched: its entries name the account by id only.
 pub async fn delete_account(
     state: &AppState,
-    user_id: String,
+    user_id: UserId,
     password: &str,
     ip: Option<String>,
 ) -> AppResult<DeleteOutcome> {
@@ -583,7 +584,7 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
         done.memberships_ended += 1;
     }
 
-    let app_ids: Vec<String> = apps.iter().map(|a| a.id.clone()).collect();
+    let app_ids: Vec<ApplicationId> = apps.iter().map(|a| a.id.clone()).collect();
     let doc_ids: Vec<String> =
         documents::table.filter(documents::application_id.eq_any(&app_ids)).select(documents::id).load(conn)?;
     done.files_deleted = files::delete_files(conn, &doc_ids, now)?;
@@ -743,7 +744,8 @@ mod tests {
 
     #[test]
     fn the_deleted_address_is_unique_and_unroutable() {
-        assert_eq!(deleted_email("abc"), "deleted-abc@invalid");
-        assert_ne!(deleted_email("a"), deleted_email("b"));
+        let id = UserId::from_stored("abc".into());
+        assert_eq!(deleted_email(&id), "deleted-abc@invalid");
+        assert_ne!(deleted_email(&UserId::generate()), deleted_email(&UserId::generate()));
     }
 }

@@ -14,6 +14,8 @@ use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
 use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
 use crate::documents;
 use crate::domain::application::{self as rules, Action, DocumentKind, Status, TransitionError};
+use crate::domain::ids::Id;
+use crate::domain::{ApplicationId, UserId};
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{Approved, MailKind, NeedsInfo, Rejected};
@@ -32,24 +34,25 @@ type AssignedGroups = diesel::dsl::Filter<
 >;
 
 /// The ids of the groups an officer reviews, as a subquery.
-fn assigned_groups(officer_id: &str) -> AssignedGroups {
+fn assigned_groups(officer_id: &UserId) -> AssignedGroups {
     officer_assignments::table
         .select(officer_assignments::group_id)
         .filter(officer_assignments::officer_id.eq(officer_id.to_string()))
 }
 
-pub fn groups_of(conn: &mut DbConn, officer_id: &str) -> QueryResult<Vec<Group>> {
+pub fn groups_of(conn: &mut DbConn, officer_id: &UserId) -> QueryResult<Vec<Group>> {
     groups::table.filter(groups::id.eq_any(assigned_groups(officer_id))).order(groups::name.asc()).load(conn)
 }
 
-/// Where a queue page starts: after the application submitted at `at` with id `id`.
+/// Where a keyset page starts: after the record made at `at` with id `id` (applications in
+/// the queue, memberships in the commissioners' search).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
+pub struct Cursor<I = ApplicationId> {
     pub at: NaiveDateTime,
-    pub id: String,
+    pub id: I,
 }
 
-impl Cursor {
+impl<I: Id> Cursor<I> {
     pub fn encode(&self) -> String {
         format!("{}_{}", self.at.and_utc().timestamp_micros(), self.id)
     }
@@ -57,8 +60,7 @@ impl Cursor {
     pub fn decode(raw: &str) -> Option<Self> {
         let (micros, id) = raw.split_once('_')?;
         let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
-        uuid::Uuid::parse_str(id).ok()?;
-        Some(Self { at, id: id.to_string() })
+        Some(Self { at, id: I::parse(id)? })
     }
 }
 
@@ -85,7 +87,7 @@ pub struct QueuePage {
 /// pagination on (submitted_at, id): each page is an index range scan, however deep.
 pub fn queue(
     conn: &mut DbConn,
-    officer_id: &str,
+    officer_id: &UserId,
     filter: &QueueFilter,
     after: Option<&Cursor>,
 ) -> QueryResult<QueuePage> {
@@ -123,7 +125,7 @@ pub fn queue(
     } else {
         None
     };
-    let claimer_ids: Vec<String> = found.iter().filter_map(|(a, _, _)| a.claimed_by.clone()).collect();
+    let claimer_ids: Vec<UserId> = found.iter().filter_map(|(a, _, _)| a.claimed_by.clone()).collect();
     let claimers: Vec<(String, String)> = if claimer_ids.is_empty() {
         Vec::new()
     } else {
@@ -150,7 +152,7 @@ fn open_statuses_sql() -> String {
 }
 
 /// Open applications per status in the officer's groups.
-pub fn counts(conn: &mut DbConn, officer_id: &str) -> QueryResult<Vec<(String, i64)>> {
+pub fn counts(conn: &mut DbConn, officer_id: &UserId) -> QueryResult<Vec<(String, i64)>> {
     let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
     applications::table
         .filter(applications::group_id.eq_any(assigned_groups(officer_id)))
@@ -174,7 +176,7 @@ pub struct Review {
 pub fn find_for_officer(
     conn: &mut DbConn,
     id: &str,
-    officer_id: Option<&str>,
+    officer_id: Option<&UserId>,
 ) -> QueryResult<Option<(Application, Group)>> {
     let mut q = applications::table
         .inner_join(groups::table)
@@ -187,7 +189,7 @@ pub fn find_for_officer(
     q.first(conn).optional()
 }
 
-pub fn load_review(conn: &mut DbConn, id: &str, officer_id: Option<&str>) -> QueryResult<Option<Review>> {
+pub fn load_review(conn: &mut DbConn, id: &ApplicationId, officer_id: Option<&UserId>) -> QueryResult<Option<Review>> {
     let Some((application, group)) = find_for_officer(conn, id, officer_id)? else { return Ok(None) };
     let applicant: User = users::table.find(&application.resident_id).first(conn)?;
     let documents = documents::current_for_application(conn, id)?;
@@ -196,7 +198,7 @@ pub fn load_review(conn: &mut DbConn, id: &str, officer_id: Option<&str>) -> Que
         .order(application_events::at.asc())
         .limit(500)
         .load(conn)?;
-    let actor_ids: Vec<String> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
+    let actor_ids: Vec<UserId> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
     let names: Vec<(String, String)> =
         users::table.filter(users::id.eq_any(actor_ids)).select((users::id, users::full_name)).load(conn)?;
     let events = events
@@ -254,7 +256,7 @@ fn checklist_value(c: &Checklist) -> serde_json::Value {
 /// The officer acting, as the review needs them.
 #[derive(Debug, Clone)]
 pub struct Reviewer {
-    pub user_id: String,
+    pub user_id: UserId,
     pub ip: Option<String>,
 }
 
@@ -267,7 +269,7 @@ pub fn claim_lapsed(claimed_at: Option<NaiveDateTime>, now: NaiveDateTime, claim
 /// the decision does not apply, is a conflict and changes nothing.
 pub async fn decide(
     state: &AppState,
-    id: String,
+    id: ApplicationId,
     version: i32,
     reviewer: Reviewer,
     decision: Decision,
@@ -351,7 +353,7 @@ pub async fn decide(
                 return Err(AppError::Conflict);
             }
 
-            let me = Some(reviewer.user_id.as_str());
+            let me = Some(&reviewer.user_id);
             let resident: User = users::table.find(&app.resident_id).first(tx.conn)?;
             let locale: Locale = resident.locale;
             let link = settings.link(&format!("/applications/{id}"));
@@ -465,12 +467,12 @@ pub async fn decide(
 
 /// Everything an officer needs to decide on an application of their groups; any other is
 /// not found.
-pub async fn review(state: &AppState, id: String, officer_id: String) -> AppResult<Review> {
+pub async fn review(state: &AppState, id: ApplicationId, officer_id: UserId) -> AppResult<Review> {
     state.db(move |c| load_review(c, &id, Some(&officer_id))?.ok_or(AppError::NotFound)).await
 }
 
 /// Records that an officer opened an application: the page shows a person's DNI and address.
-pub async fn record_viewed(state: &AppState, id: String, reviewer: Reviewer) -> AppResult<()> {
+pub async fn record_viewed(state: &AppState, id: ApplicationId, reviewer: Reviewer) -> AppResult<()> {
     state
         .write(move |tx| {
             tx.audit(

@@ -14,6 +14,7 @@ use crate::db::models::{Group, NewUser, User};
 use crate::db::schema::{applications, groups, officer_assignments, users};
 use crate::domain::application::Status;
 use crate::domain::token::{SecretToken, TokenPurpose};
+use crate::domain::{ApplicationId, GroupId, UserId};
 use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{Invite, MailKind};
@@ -34,7 +35,7 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<StaffMember>> {
         .order((users::active.desc(), users::full_name.asc()))
         .limit(1000)
         .load(conn)?;
-    let ids: Vec<String> = staff.iter().map(|u| u.id.clone()).collect();
+    let ids: Vec<UserId> = staff.iter().map(|u| u.id.clone()).collect();
     let links: Vec<(String, Group)> = officer_assignments::table
         .inner_join(groups::table)
         .filter(officer_assignments::officer_id.eq_any(ids))
@@ -65,17 +66,17 @@ pub struct Invitation {
     pub full_name: PersonName,
     pub email: Email,
     pub role: Role,
-    pub group_ids: Vec<String>,
+    pub group_ids: Vec<GroupId>,
     pub locale: Locale,
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum InviteOutcome {
-    Invited { user_id: String },
+    Invited { user_id: UserId },
     EmailTaken,
 }
 
-fn set_assignments(conn: &mut DbConn, user_id: &str, group_ids: &[String], now: NaiveDateTime) -> QueryResult<()> {
+fn set_assignments(conn: &mut DbConn, user_id: &UserId, group_ids: &[GroupId], now: NaiveDateTime) -> QueryResult<()> {
     diesel::delete(officer_assignments::table.filter(officer_assignments::officer_id.eq(user_id))).execute(conn)?;
     for g in group_ids {
         diesel::insert_into(officer_assignments::table)
@@ -90,7 +91,7 @@ fn set_assignments(conn: &mut DbConn, user_id: &str, group_ids: &[String], now: 
 }
 
 /// Only ids of existing groups, each once.
-fn known_groups(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+fn known_groups(conn: &mut DbConn, ids: &[GroupId]) -> QueryResult<Vec<GroupId>> {
     groups::table.filter(groups::id.eq_any(ids)).select(groups::id).order(groups::id.asc()).load(conn)
 }
 
@@ -102,7 +103,7 @@ pub async fn invite(state: &AppState, by: Actor, inv: Invitation) -> AppResult<I
             if find_by_email(tx.conn, &inv.email)?.is_some() {
                 return Ok(InviteOutcome::EmailTaken);
             }
-            let id = uuid::Uuid::new_v4().to_string();
+            let id = UserId::generate();
             diesel::insert_into(users::table)
                 .values(NewUser {
                     id: &id,
@@ -180,7 +181,7 @@ pub async fn accept_invite(
         .await
 }
 
-pub async fn set_groups(state: &AppState, by: Actor, user_id: String, group_ids: Vec<String>) -> AppResult<()> {
+pub async fn set_groups(state: &AppState, by: Actor, user_id: UserId, group_ids: Vec<GroupId>) -> AppResult<()> {
     state
         .write(move |tx| {
             let now = tx.now;
@@ -198,7 +199,7 @@ pub async fn set_groups(state: &AppState, by: Actor, user_id: String, group_ids:
 /// is recorded. Returns whether it was released.
 fn release(
     conn: &mut DbConn,
-    id: &str,
+    id: &ApplicationId,
     version: i32,
     now: NaiveDateTime,
     details: serde_json::Value,
@@ -219,8 +220,8 @@ fn release(
 }
 
 /// Puts an officer's claimed applications back in the queue.
-fn release_claims(conn: &mut DbConn, officer_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    let claimed: Vec<(String, i32)> = applications::table
+fn release_claims(conn: &mut DbConn, officer_id: &UserId, now: NaiveDateTime) -> QueryResult<usize> {
+    let claimed: Vec<(ApplicationId, i32)> = applications::table
         .filter(applications::claimed_by.eq(officer_id))
         .filter(applications::status.eq(Status::InReview))
         .select((applications::id, applications::version))
@@ -239,7 +240,7 @@ pub enum ActiveOutcome {
     NotYourself,
 }
 
-pub async fn set_active(state: &AppState, by: Actor, user_id: String, active: bool) -> AppResult<ActiveOutcome> {
+pub async fn set_active(state: &AppState, by: Actor, user_id: UserId, active: bool) -> AppResult<ActiveOutcome> {
     state
         .write(move |tx| {
             let now = tx.now;
@@ -268,7 +269,7 @@ pub async fn set_active(state: &AppState, by: Actor, user_id: String, active: bo
 pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours: i64) -> QueryResult<usize> {
     conn.write_tx(|conn| {
         let cutoff = now - chrono::Duration::hours(claim_hours);
-        let lapsed: Vec<(String, i32)> = applications::table
+        let lapsed: Vec<(ApplicationId, i32)> = applications::table
             .filter(applications::status.eq(Status::InReview))
             .filter(applications::claimed_at.le(cutoff))
             .select((applications::id, applications::version))
@@ -297,7 +298,7 @@ pub async fn list_all(state: &AppState) -> AppResult<Vec<StaffMember>> {
     state.db(|c| Ok(list(c)?)).await
 }
 
-pub async fn member(state: &AppState, id: String) -> AppResult<StaffMember> {
+pub async fn member(state: &AppState, id: UserId) -> AppResult<StaffMember> {
     state.db(move |c| find(c, &id)?.ok_or(AppError::NotFound)).await
 }
 

@@ -13,6 +13,7 @@ use crate::db::models::{Application, Group, Membership, User};
 use crate::domain::Role;
 use crate::domain::application::{self as rules, Dni, DocumentKind};
 use crate::domain::membership::{self, MembershipStatus};
+use crate::domain::{MembershipId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::applications::{self, NewApplication, SubmitOutcome};
 use crate::services::memberships::{self as service, PublicView, Removal, Staff, StatusChange};
@@ -62,12 +63,17 @@ struct CardPage {
     renewal_open: bool,
 }
 
-async fn own(state: &AppState, id: String, user_id: String) -> AppResult<(Membership, Group)> {
+async fn own(state: &AppState, id: MembershipId, user_id: UserId) -> AppResult<(Membership, Group)> {
     service::own(state, id, user_id).await
 }
 
 #[get("/memberships/{id}")]
-async fn card(state: Data<AppState>, ctx: PageContext, user: Resident, id: Path<String>) -> AppResult<HttpResponse> {
+async fn card(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Resident,
+    id: Path<MembershipId>,
+) -> AppResult<HttpResponse> {
     let (m, group) = own(&state, id.into_inner(), user.user_id.clone()).await?;
     let today = rules::local_today(state.clock.now());
     let status = m.status;
@@ -78,7 +84,7 @@ async fn card(state: Data<AppState>, ctx: PageContext, user: Resident, id: Path<
 
 /// The QR code of the card: the public verification link, drawn on the server as SVG.
 #[get("/memberships/{id}/qr.svg")]
-async fn qr(state: Data<AppState>, user: Resident, id: Path<String>) -> AppResult<HttpResponse> {
+async fn qr(state: Data<AppState>, user: Resident, id: Path<MembershipId>) -> AppResult<HttpResponse> {
     let (m, _) = own(&state, id.into_inner(), user.user_id.clone()).await?;
     let code = qrcode::QrCode::new(verification_link(&state, &m).as_bytes()).map_err(AppError::internal)?;
     let svg = code
@@ -107,7 +113,7 @@ struct RenewPage {
 }
 
 /// The renewal form, from 30 days before expiry.
-async fn renewable(state: &AppState, id: String, user_id: String) -> AppResult<(Membership, Group, Application)> {
+async fn renewable(state: &AppState, id: MembershipId, user_id: UserId) -> AppResult<(Membership, Group, Application)> {
     let today = rules::local_today(state.clock.now());
     state
         .db(move |c| {
@@ -128,7 +134,7 @@ async fn renew_form(
     state: Data<AppState>,
     ctx: PageContext,
     user: Resident,
-    id: Path<String>,
+    id: Path<MembershipId>,
 ) -> AppResult<HttpResponse> {
     let (m, group, previous) = renewable(&state, id.into_inner(), user.user_id.clone()).await?;
     ok(&RenewPage {
@@ -151,7 +157,7 @@ async fn renew_submit(
     req: HttpRequest,
     ctx: PageContext,
     user: Resident,
-    id: Path<String>,
+    id: Path<MembershipId>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
     check_request_size(&req, state.settings.max_upload_bytes)?;
@@ -309,7 +315,7 @@ async fn staff_page(
     state: &AppState,
     ctx: PageContext,
     user: &StaffUser,
-    id: String,
+    id: MembershipId,
     errors: FormErrors,
 ) -> AppResult<StaffPage> {
     let staff = staff_of(user);
@@ -322,7 +328,7 @@ async fn staff_view(
     state: Data<AppState>,
     ctx: PageContext,
     user: StaffUser,
-    id: Path<String>,
+    id: Path<MembershipId>,
 ) -> AppResult<HttpResponse> {
     ok(&staff_page(&state, ctx, &user, id.into_inner(), FormErrors::default()).await?)
 }
@@ -331,7 +337,7 @@ async fn change(
     state: &AppState,
     ctx: PageContext,
     user: StaffUser,
-    id: String,
+    id: MembershipId,
     action: &str,
     form: &Pairs,
 ) -> AppResult<HttpResponse> {
@@ -352,7 +358,7 @@ async fn officer_change(
     state: Data<AppState>,
     ctx: PageContext,
     user: StaffUser,
-    path: Path<(String, String)>,
+    path: Path<(MembershipId, String)>,
     form: Pairs,
 ) -> AppResult<HttpResponse> {
     let (id, action) = path.into_inner();
@@ -364,7 +370,7 @@ async fn commissioner_change(
     state: Data<AppState>,
     ctx: PageContext,
     user: Commissioner,
-    path: Path<(String, String)>,
+    path: Path<(MembershipId, String)>,
     form: Pairs,
 ) -> AppResult<HttpResponse> {
     let (id, action) = path.into_inner();
@@ -403,7 +409,7 @@ async fn commissioner_removals(state: Data<AppState>, ctx: PageContext, user: Co
 async fn officer_removed(
     state: Data<AppState>,
     user: crate::web::extract::Officer,
-    id: Path<String>,
+    id: Path<MembershipId>,
 ) -> AppResult<HttpResponse> {
     let user = StaffUser(user.0);
     service::mark_removed(&state, staff_of(&user), id.into_inner()).await?;
@@ -411,7 +417,11 @@ async fn officer_removed(
 }
 
 #[post("/commissioner/removals/{id}/done")]
-async fn commissioner_removed(state: Data<AppState>, user: Commissioner, id: Path<String>) -> AppResult<HttpResponse> {
+async fn commissioner_removed(
+    state: Data<AppState>,
+    user: Commissioner,
+    id: Path<MembershipId>,
+) -> AppResult<HttpResponse> {
     let user = StaffUser(user.0);
     service::mark_removed(&state, staff_of(&user), id.into_inner()).await?;
     flash(&state, "/commissioner/removals", "membership_removed")

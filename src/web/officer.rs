@@ -10,6 +10,7 @@ use crate::app::AppState;
 use crate::db::models::{ApplicationEvent, Document, Group};
 use crate::documents::sniff::MediaType;
 use crate::domain::application::{Dni, DocumentKind, Status};
+use crate::domain::{ApplicationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::review::{self, Checklist, Cursor, Decision, QueueFilter, QueueRow, Review, Reviewer};
 use crate::web::cookies;
@@ -113,7 +114,7 @@ struct ApplicationPage {
     ctx: PageContext,
     r: Review,
     status: Status,
-    me: String,
+    me: UserId,
     claim_lapsed: bool,
     errors: FormErrors,
     reasons: [&'static str; 7],
@@ -151,7 +152,7 @@ impl ApplicationPage {
     }
 
     fn claimer(&self) -> String {
-        let id = self.r.application.claimed_by.clone().unwrap_or_default();
+        let Some(id) = self.r.application.claimed_by.clone() else { return String::new() };
         self.r
             .events
             .iter()
@@ -174,7 +175,7 @@ async fn load(
     state: &AppState,
     ctx: PageContext,
     user: &Officer,
-    id: String,
+    id: ApplicationId,
     errors: FormErrors,
 ) -> AppResult<ApplicationPage> {
     let r = review::review(state, id, user.user_id.clone()).await?;
@@ -199,7 +200,7 @@ async fn application(
     state: Data<AppState>,
     ctx: PageContext,
     user: Officer,
-    id: Path<String>,
+    id: Path<ApplicationId>,
 ) -> AppResult<HttpResponse> {
     let page = load(&state, ctx, &user, id.into_inner(), FormErrors::default()).await?;
     review::record_viewed(&state, page.r.application.id.clone(), reviewer(&user)).await?;
@@ -272,7 +273,7 @@ async fn act(
     state: Data<AppState>,
     ctx: PageContext,
     user: Officer,
-    path: Path<(String, String)>,
+    path: Path<(ApplicationId, String)>,
     form: Pairs,
 ) -> AppResult<HttpResponse> {
     let (id, action) = path.into_inner();

@@ -19,6 +19,7 @@ use crate::domain::chart::{self, HorizontalBars, StackedColumns};
 use crate::domain::export::MAX_EXPORT_ROWS;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::stats::{self, PERIODS, Period};
+use crate::domain::{ApplicationId, MembershipId, UserId};
 use crate::domain::{Locale, Role};
 use crate::error::AppResult;
 use crate::services::oversight::dashboard::{self, Dashboard, WeekFigures};
@@ -335,7 +336,7 @@ async fn application(
     state: Data<AppState>,
     ctx: PageContext,
     user: Commissioner,
-    id: Path<String>,
+    id: Path<ApplicationId>,
     q: Query<BeforeQuery>,
 ) -> AppResult<HttpResponse> {
     let mut r =
@@ -368,7 +369,7 @@ async fn person(
     state: Data<AppState>,
     ctx: PageContext,
     user: Commissioner,
-    id: Path<String>,
+    id: Path<UserId>,
     q: Query<BeforeQuery>,
 ) -> AppResult<HttpResponse> {
     let mut p =
@@ -458,7 +459,7 @@ async fn memberships(
     q: Query<MembershipQuery>,
 ) -> AppResult<HttpResponse> {
     let filter = q.filter();
-    let after = q.after.as_deref().and_then(Cursor::decode);
+    let after = q.after.as_deref().and_then(Cursor::<MembershipId>::decode);
     let f = filter.clone();
     let (groups, page) = state
         .db(move |c| {

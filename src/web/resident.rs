@@ -13,6 +13,7 @@ use crate::db::models::{Application, ApplicationEvent, Document, Group, Membersh
 use crate::documents::Upload;
 use crate::documents::sniff::{self, MediaType};
 use crate::domain::application::{self as rules, CertificateDateProblem, Dni, DocumentKind, Status};
+use crate::domain::{ApplicationId, DocumentId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::applications::{self, NewApplication, Resubmission, SubmitOutcome, Viewer};
 use crate::services::groups;
@@ -66,7 +67,7 @@ struct ApplyPage {
     consent: bool,
     errors: FormErrors,
     max_mb: String,
-    existing: Option<String>,
+    existing: Option<ApplicationId>,
 }
 
 impl ApplyPage {
@@ -302,7 +303,12 @@ impl ApplicationPage {
     }
 }
 
-async fn load_page(state: &AppState, ctx: PageContext, id: String, resident_id: String) -> AppResult<ApplicationPage> {
+async fn load_page(
+    state: &AppState,
+    ctx: PageContext,
+    id: ApplicationId,
+    resident_id: UserId,
+) -> AppResult<ApplicationPage> {
     let view = applications::resident_view(state, id, resident_id).await?;
     let status: Status = view.application.status;
     let files_deleted_on = view.application.decided_at.map(|d| {
@@ -327,7 +333,12 @@ async fn load_page(state: &AppState, ctx: PageContext, id: String, resident_id: 
 }
 
 #[get("/applications/{id}")]
-async fn show(state: Data<AppState>, ctx: PageContext, user: Resident, id: Path<String>) -> AppResult<HttpResponse> {
+async fn show(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Resident,
+    id: Path<ApplicationId>,
+) -> AppResult<HttpResponse> {
     ok(&load_page(&state, ctx, id.into_inner(), user.user_id.clone()).await?)
 }
 
@@ -340,7 +351,7 @@ struct VersionForm {
 async fn withdraw(
     state: Data<AppState>,
     user: Resident,
-    id: Path<String>,
+    id: Path<ApplicationId>,
     form: web::Form<VersionForm>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
@@ -356,7 +367,7 @@ async fn resubmit(
     req: HttpRequest,
     ctx: PageContext,
     user: Resident,
-    id: Path<String>,
+    id: Path<ApplicationId>,
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
     check_request_size(&req, state.settings.max_upload_bytes)?;
@@ -392,7 +403,11 @@ async fn resubmit(
 /// Serves a document to whoever may see it. Everyone else, signed in or not, gets the
 /// same 404 as for a document that does not exist.
 #[get("/applications/{id}/documents/{document_id}")]
-async fn document(state: Data<AppState>, ctx: RequestContext, path: Path<(String, String)>) -> AppResult<HttpResponse> {
+async fn document(
+    state: Data<AppState>,
+    ctx: RequestContext,
+    path: Path<(ApplicationId, DocumentId)>,
+) -> AppResult<HttpResponse> {
     let (id, document_id) = path.into_inner();
     let viewer =
         ctx.user.as_ref().map(|u| Viewer { user_id: u.user_id.clone(), role: u.role, ip: ctx.client_ip.clone() });

@@ -11,6 +11,7 @@ use crate::audit::Actor;
 use crate::db::models::Group;
 use crate::domain::Role;
 use crate::domain::token::{SecretToken, TokenPurpose};
+use crate::domain::{GroupId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, TokenOutcome};
 use crate::services::staff::{self, ActiveOutcome, Invitation, InviteOutcome, StaffMember};
@@ -97,7 +98,7 @@ async fn invite(state: Data<AppState>, ctx: PageContext, user: Commissioner, for
             None
         }
     };
-    let group_ids: Vec<String> = form.all("groups").into_iter().map(str::to_string).collect();
+    let group_ids: Vec<GroupId> = form.all("groups").into_iter().filter_map(GroupId::parse).collect();
     if role == Some(Role::Officer) && group_ids.is_empty() {
         errors.add("groups", "staff.error.groups");
     }
@@ -105,7 +106,7 @@ async fn invite(state: Data<AppState>, ctx: PageContext, user: Commissioner, for
     page.full_name = form.get("full_name").to_string();
     page.email = form.get("email").to_string();
     page.role = form.get("role").to_string();
-    page.chosen = group_ids.clone();
+    page.chosen = group_ids.iter().map(|g| g.to_string()).collect();
     let (Some(full_name), Some(email), Some(role)) = (full_name, email, role) else {
         page.errors = errors;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -152,7 +153,7 @@ async fn edit(
     state: Data<AppState>,
     ctx: PageContext,
     user: Commissioner,
-    id: Path<String>,
+    id: Path<UserId>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let is_me = id == user.user_id;
@@ -164,17 +165,17 @@ async fn edit(
 async fn save_groups(
     state: Data<AppState>,
     user: Commissioner,
-    id: Path<String>,
+    id: Path<UserId>,
     form: Pairs,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let groups = form.all("groups").into_iter().map(str::to_string).collect();
+    let groups = form.all("groups").into_iter().filter_map(GroupId::parse).collect();
     staff::set_groups(&state, actor(&user), id.clone(), groups).await?;
     flash(&state, &format!("/commissioner/staff/{id}"), "staff_groups_saved")
 }
 
 #[post("/commissioner/staff/{id}/deactivate")]
-async fn deactivate(state: Data<AppState>, user: Commissioner, id: Path<String>) -> AppResult<HttpResponse> {
+async fn deactivate(state: Data<AppState>, user: Commissioner, id: Path<UserId>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     match staff::set_active(&state, actor(&user), id.clone(), false).await? {
         ActiveOutcome::Done => flash(&state, &format!("/commissioner/staff/{id}"), "staff_deactivated"),
@@ -183,7 +184,7 @@ async fn deactivate(state: Data<AppState>, user: Commissioner, id: Path<String>)
 }
 
 #[post("/commissioner/staff/{id}/activate")]
-async fn activate(state: Data<AppState>, user: Commissioner, id: Path<String>) -> AppResult<HttpResponse> {
+async fn activate(state: Data<AppState>, user: Commissioner, id: Path<UserId>) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     staff::set_active(&state, actor(&user), id.clone(), true).await?;
     flash(&state, &format!("/commissioner/staff/{id}"), "staff_activated")

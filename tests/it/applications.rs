@@ -251,7 +251,12 @@ async fn set_needs_info(app: &TestApp, id: &str, kinds: &str) {
                 message: Some("El certificado está borroso."),
                 ..vecinal::services::applications::Event::new("info_requested", None)
             };
-            vecinal::services::applications::add_event(c, &id, now, event)?;
+            vecinal::services::applications::add_event(
+                c,
+                &vecinal::domain::ApplicationId::from_stored(id.clone()),
+                now,
+                event,
+            )?;
             Ok(())
         })
         .await

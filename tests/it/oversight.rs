@@ -3,6 +3,7 @@
 //! the membership search, the CSV exports, and who may see any of it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use vecinal::domain::{ApplicationId, GroupId, MembershipId, UserId};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -65,9 +66,9 @@ impl Seed<'_> {
         let decided_at = decided.map(|(d, _)| self.ago(d));
         diesel::insert_into(applications::table)
             .values(Application {
-                id: id.clone(),
-                resident_id: resident.clone(),
-                group_id: group.to_string(),
+                id: ApplicationId::from_stored(id.clone()),
+                resident_id: UserId::from_stored(resident.clone()),
+                group_id: GroupId::from_stored(group.to_string()),
                 status: status.parse().unwrap(),
                 street_address: "Calle Falsa 123".into(),
                 dni: dni.into(),
@@ -94,9 +95,9 @@ impl Seed<'_> {
             diesel::insert_into(application_events::table)
                 .values(ApplicationEvent {
                     id: uuid::Uuid::new_v4().to_string(),
-                    application_id: id.clone(),
+                    application_id: ApplicationId::from_stored(id.clone()),
                     at,
-                    actor_id: officer.map(str::to_string),
+                    actor_id: officer.map(|o| UserId::from_stored(o.to_string())),
                     kind: status.into(),
                     message: None,
                     internal: false,
@@ -112,10 +113,10 @@ impl Seed<'_> {
         let today = vecinal::domain::application::local_today(self.now);
         diesel::insert_into(memberships::table)
             .values(Membership {
-                id: uuid::Uuid::new_v4().to_string(),
-                user_id: user.into(),
-                group_id: group.into(),
-                application_id: app.into(),
+                id: MembershipId::generate(),
+                user_id: UserId::from_stored(user.into()),
+                group_id: GroupId::from_stored(group.into()),
+                application_id: ApplicationId::from_stored(app.into()),
                 number: number.into(),
                 status: status.parse().unwrap(),
                 valid_from: today - Duration::days(300),

@@ -376,9 +376,9 @@ async fn the_queue_paginates_oldest_first_across_equal_timestamps() {
                 }
                 diesel::insert_into(applications::table)
                     .values(vecinal::db::models::Application {
-                        id: id.clone(),
-                        resident_id: res_id,
-                        group_id: gid.clone(),
+                        id: vecinal::domain::ApplicationId::from_stored(id.clone()),
+                        resident_id: vecinal::domain::UserId::from_stored(res_id),
+                        group_id: vecinal::domain::GroupId::from_stored(gid.clone()),
                         status: Status::Submitted,
                         street_address: "Calle 1".into(),
                         dni: "30123456".into(),

@@ -17,6 +17,7 @@ use crate::db::schema::{application_events, applications, groups, memberships, u
 use crate::domain::application::{Status, local_today};
 use crate::domain::membership::MembershipStatus;
 use crate::domain::stats::{self, Period};
+use crate::domain::{GroupId, UserId};
 use crate::error::AppResult;
 
 /// Decision times loaded per dashboard view at most (three columns each). Far above a
@@ -67,9 +68,9 @@ impl GroupFigures {
 /// One officer's decisions in one group (an officer of several groups has a row in each).
 #[derive(Debug, Clone)]
 pub struct OfficerFigures {
-    pub officer_id: String,
+    pub officer_id: UserId,
     pub name: String,
-    pub group_id: String,
+    pub group_id: GroupId,
     pub group_name: String,
     pub approved: i64,
     pub rejected: i64,
@@ -270,8 +271,8 @@ fn officer_figures(
                 group_name: group.name.clone(),
                 group_rate: group.approval_rate(),
                 median_days: stats::median(&times),
-                officer_id,
-                group_id,
+                officer_id: UserId::from_stored(officer_id),
+                group_id: GroupId::from_stored(group_id),
                 approved,
                 rejected,
             })

@@ -81,7 +81,7 @@ pub async fn memberships(state: &AppState, by: Actor, locale: Locale, filter: Me
                 r.group_name,
                 r.valid_from.to_string(),
                 r.valid_until.to_string(),
-                r.id,
+                r.id.to_string(),
                 r.application_id,
             ]
         }),

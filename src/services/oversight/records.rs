@@ -15,6 +15,7 @@ use crate::db::schema::{applications, documents, groups, memberships, users};
 use crate::domain::Locale;
 use crate::domain::application::Dni;
 use crate::domain::membership::MembershipStatus;
+use crate::domain::{ApplicationId, MembershipId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::oversight::log::{self, AuditFilter, AuditPage, Related};
 use crate::services::review::{self, Cursor, Review};
@@ -38,7 +39,7 @@ pub async fn open_application(
     state: &AppState,
     viewer: Actor,
     locale: Locale,
-    id: String,
+    id: ApplicationId,
     before: Option<i64>,
 ) -> AppResult<ApplicationRecord> {
     state
@@ -57,9 +58,9 @@ pub async fn open_application(
                 None => None,
             };
             let related = Related {
-                application_ids: vec![id.clone()],
-                document_ids: documents.iter().map(|d| d.id.clone()).collect(),
-                membership_ids: membership.iter().map(|m| m.id.clone()).collect(),
+                application_ids: vec![id.to_string()],
+                document_ids: documents.iter().map(|d| d.id.to_string()).collect(),
+                membership_ids: membership.iter().map(|m| m.id.to_string()).collect(),
                 ..Related::default()
             };
             let filter = AuditFilter { related: Some(related), ..AuditFilter::default() };
@@ -82,7 +83,7 @@ pub async fn open_person(
     state: &AppState,
     viewer: Actor,
     locale: Locale,
-    user_id: String,
+    user_id: UserId,
     before: Option<i64>,
 ) -> AppResult<PersonRecord> {
     state
@@ -106,7 +107,8 @@ pub async fn open_person(
                 .select(memberships::id)
                 .limit(1000)
                 .load(tx.conn)?;
-            let related = Related { user_ids: vec![user.id.clone()], application_ids, document_ids, membership_ids };
+            let related =
+                Related { user_ids: vec![user.id.to_string()], application_ids, document_ids, membership_ids };
             let filter = AuditFilter { related: Some(related), ..AuditFilter::default() };
             let log = log::search(tx.conn, locale, &filter, before, log::PAGE_SIZE)?;
             Ok(PersonRecord { user, applications, memberships, log })
@@ -171,13 +173,13 @@ impl MembershipFilter {
 
 #[derive(Debug, Clone, Queryable)]
 pub struct MembershipRow {
-    pub id: String,
+    pub id: MembershipId,
     pub number: String,
     pub status: String,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
     pub created_at: NaiveDateTime,
-    pub user_id: String,
+    pub user_id: UserId,
     pub full_name: String,
     pub group_name: String,
     pub dni: String,
@@ -186,7 +188,7 @@ pub struct MembershipRow {
 
 pub struct MembershipPage {
     pub rows: Vec<MembershipRow>,
-    pub next: Option<Cursor>,
+    pub next: Option<Cursor<MembershipId>>,
 }
 
 #[diesel::declare_sql_function]
@@ -198,7 +200,7 @@ extern "SQL" {
 pub fn search_memberships(
     conn: &mut DbConn,
     filter: &MembershipFilter,
-    after: Option<&Cursor>,
+    after: Option<&Cursor<MembershipId>>,
     limit: i64,
 ) -> QueryResult<MembershipPage> {
     let mut q = memberships::table

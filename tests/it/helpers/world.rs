@@ -48,7 +48,7 @@ impl TestApp {
         let now = self.state.clock.now();
         let id = uuid::Uuid::new_v4().to_string();
         let g = Group {
-            id: id.clone(),
+            id: vecinal::domain::GroupId::from_stored(id.clone()),
             slug: slug.to_string(),
             name: format!("Barrio {slug}"),
             description: "Un barrio de prueba".into(),
