@@ -12,7 +12,8 @@ use crate::app::AppState;
 use crate::app::config::Settings;
 use crate::db::DbConn;
 use crate::db::models::User;
-use crate::db::schema::{applications, officer_assignments, users};
+use crate::db::queries::scope::assigned_groups;
+use crate::db::schema::{applications, users};
 use crate::domain::Locale;
 use crate::domain::application::Status;
 use crate::error::AppResult;
@@ -96,20 +97,14 @@ pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) 
             if claimed != 1 {
                 return Ok(false);
             }
-            let groups = officer_assignments::table
-                .select(officer_assignments::group_id)
-                .filter(officer_assignments::officer_id.eq(&officer.id));
             let new: i64 = applications::table
-                .filter(applications::group_id.eq_any(groups))
+                .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
                 .filter(applications::submitted_at.gt(since))
                 .count()
                 .get_result(conn)?;
             let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
-            let groups = officer_assignments::table
-                .select(officer_assignments::group_id)
-                .filter(officer_assignments::officer_id.eq(&officer.id));
             let waiting: i64 = applications::table
-                .filter(applications::group_id.eq_any(groups))
+                .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
                 .filter(applications::status.eq_any(open))
                 .count()
                 .get_result(conn)?;

@@ -10,6 +10,8 @@ use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, Membership, User};
+use crate::db::queries::applications::{StatusChange, change_status};
+use crate::db::queries::scope::reaches_group;
 use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
 use crate::documents::{self, Upload};
 use crate::domain::application::{self as rules, Action, Dni, DocumentKind, Status};
@@ -330,17 +332,7 @@ pub async fn withdraw(
             let now = tx.now;
             let app = own_application(tx.conn, &id, &resident_id)?;
             let next = applicant_transition(&app, version, Action::Withdraw)?;
-            let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
-                .set((
-                    applications::status.eq(next),
-                    applications::version.eq(version + 1),
-                    applications::claimed_by.eq(None::<String>),
-                    applications::claimed_at.eq(None::<NaiveDateTime>),
-                    applications::decided_at.eq(Some(now)),
-                    applications::updated_at.eq(now),
-                ))
-                .execute(tx.conn)?;
-            if updated != 1 {
+            if !change_status(tx.conn, &id, version, StatusChange::to(next).unclaimed().decided(now), now)? {
                 return Err(AppError::Conflict);
             }
             add_event(tx.conn, &id, now, Event::new("withdrawn", Some(&resident_id)))?;
@@ -382,17 +374,13 @@ pub async fn resubmit(
             for upload in &answer.uploads {
                 doc_ids.push(documents::store(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
             }
-            let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
-                .set((
-                    applications::status.eq(next),
-                    applications::version.eq(version + 1),
-                    applications::requested_kinds.eq(""),
-                    applications::claimed_by.eq(None::<String>),
-                    applications::claimed_at.eq(None::<NaiveDateTime>),
-                    applications::updated_at.eq(now),
-                ))
-                .execute(tx.conn)?;
-            if updated != 1 {
+            if !change_status(
+                tx.conn,
+                &id,
+                version,
+                StatusChange { requested_kinds: Some(String::new()), ..StatusChange::to(next).unclaimed() },
+                now,
+            )? {
                 return Err(AppError::Conflict);
             }
             add_event(
@@ -427,18 +415,10 @@ pub struct Viewer {
 /// Whether `viewer` may see this application's files: its applicant, an officer assigned to
 /// its group, or a commissioner.
 pub fn may_view(conn: &mut DbConn, viewer: &Viewer, app: &Application) -> QueryResult<bool> {
-    Ok(match viewer.role {
-        Role::Resident => app.resident_id == viewer.user_id,
-        Role::Commissioner => true,
-        Role::Officer => {
-            let n: i64 = officer_assignments::table
-                .filter(officer_assignments::officer_id.eq(&viewer.user_id))
-                .filter(officer_assignments::group_id.eq(&app.group_id))
-                .count()
-                .get_result(conn)?;
-            n > 0
-        }
-    })
+    match viewer.role {
+        Role::Resident => Ok(app.resident_id == viewer.user_id),
+        role => reaches_group(conn, role, &viewer.user_id, &app.group_id),
+    }
 }
 
 /// A document's bytes for someone allowed to see them, with an audit entry for the view.

@@ -9,12 +9,13 @@ use crate::app::AppState;
 use crate::audit::{self, Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, Group, Membership, User};
-use crate::db::schema::{groups, memberships, officer_assignments, users};
+use crate::db::queries::scope::{assigned_groups, reaches_group};
+use crate::db::schema::{groups, memberships, users};
 use crate::domain::application::local_today;
 use crate::domain::membership::{self, MembershipStatus, Reminder};
 use crate::domain::token::SecretToken;
+use crate::domain::{GroupId, MembershipId, UserId};
 use crate::domain::{Locale, Role};
-use crate::domain::{MembershipId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{MailKind, MembershipReinstated, MembershipReminder, MembershipRevoked, MembershipSuspended};
 use crate::mail::outbox;
@@ -188,19 +189,8 @@ pub fn find_for_staff(conn: &mut DbConn, id: &str, staff: &Staff) -> QueryResult
     }
 }
 
-fn in_scope(conn: &mut DbConn, staff: &Staff, group_id: &str) -> QueryResult<bool> {
-    match staff.role {
-        Role::Commissioner => Ok(true),
-        Role::Officer => {
-            let n: i64 = officer_assignments::table
-                .filter(officer_assignments::officer_id.eq(&staff.user_id))
-                .filter(officer_assignments::group_id.eq(group_id))
-                .count()
-                .get_result(conn)?;
-            Ok(n > 0)
-        }
-        Role::Resident => Ok(false),
-    }
+fn in_scope(conn: &mut DbConn, staff: &Staff, group_id: &GroupId) -> QueryResult<bool> {
+    reaches_group(conn, staff.role, &staff.user_id, group_id)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,11 +325,7 @@ pub fn removals(conn: &mut DbConn, staff: &Staff) -> QueryResult<Vec<Removal>> {
         .limit(500)
         .into_boxed();
     if staff.role != Role::Commissioner {
-        let mine: Vec<String> = officer_assignments::table
-            .filter(officer_assignments::officer_id.eq(&staff.user_id))
-            .select(officer_assignments::group_id)
-            .load(conn)?;
-        q = q.filter(memberships::group_id.eq_any(mine));
+        q = q.filter(memberships::group_id.eq_any(assigned_groups(&staff.user_id)));
     }
     let rows: Vec<(Membership, String, String)> = q.load(conn)?;
     Ok(rows
@@ -389,11 +375,7 @@ pub fn list_for_staff(
         .limit(50)
         .into_boxed();
     if staff.role != Role::Commissioner {
-        let mine: Vec<String> = officer_assignments::table
-            .filter(officer_assignments::officer_id.eq(&staff.user_id))
-            .select(officer_assignments::group_id)
-            .load(conn)?;
-        q = q.filter(memberships::group_id.eq_any(mine));
+        q = q.filter(memberships::group_id.eq_any(assigned_groups(&staff.user_id)));
     }
     let query = query.trim();
     if !query.is_empty() {

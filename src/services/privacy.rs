@@ -17,6 +17,7 @@ use crate::audit::{self, Actor, Subject};
 use crate::auth::{session, throttle};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, AuditEntry, Document, Group, Membership, User};
+use crate::db::queries::applications::{StatusChange, change_status};
 use crate::db::schema::{
     application_events, applications, audit_log, documents, groups, login_throttle, mail_outbox, memberships, tokens,
     users,
@@ -519,17 +520,8 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
         // Under the version read above, as every change of an application is: an officer's
         // decision committed in between makes the deletion a conflict (nothing changes; the
         // person tries again) rather than overwriting it.
-        let updated = diesel::update(applications::table.find(&app.id).filter(applications::version.eq(app.version)))
-            .set((
-                applications::status.eq(Status::Withdrawn),
-                applications::version.eq(app.version + 1),
-                applications::claimed_by.eq(None::<String>),
-                applications::claimed_at.eq(None::<NaiveDateTime>),
-                applications::decided_at.eq(Some(now)),
-                applications::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        if updated != 1 {
+        let withdrawn = StatusChange::to(Status::Withdrawn).unclaimed().decided(now);
+        if !change_status(conn, &app.id, app.version, withdrawn, now)? {
             return Err(AppError::Conflict);
         }
         add_event(

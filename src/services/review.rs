@@ -11,7 +11,9 @@ use crate::app::AppState;
 use crate::audit::{Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
-use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
+use crate::db::queries::applications::{StatusChange, change_status};
+use crate::db::queries::scope::assigned_groups;
+use crate::db::schema::{application_events, applications, groups, users};
 use crate::documents;
 use crate::domain::application::{self as rules, Action, DocumentKind, Status, TransitionError};
 use crate::domain::ids::Id;
@@ -27,18 +29,6 @@ pub const PAGE_SIZE: i64 = 50;
 /// Reasons an officer may give for a rejection. The resident sees the reason's text.
 pub const REJECT_REASONS: [&str; 7] =
     ["not_resident", "record_found", "unreadable", "certificate_too_old", "identity_mismatch", "duplicate", "other"];
-
-type AssignedGroups = diesel::dsl::Filter<
-    diesel::dsl::Select<officer_assignments::table, officer_assignments::group_id>,
-    diesel::dsl::Eq<officer_assignments::officer_id, String>,
->;
-
-/// The ids of the groups an officer reviews, as a subquery.
-fn assigned_groups(officer_id: &UserId) -> AssignedGroups {
-    officer_assignments::table
-        .select(officer_assignments::group_id)
-        .filter(officer_assignments::officer_id.eq(officer_id.to_string()))
-}
 
 pub fn groups_of(conn: &mut DbConn, officer_id: &UserId) -> QueryResult<Vec<Group>> {
     groups::table.filter(groups::id.eq_any(assigned_groups(officer_id))).order(groups::name.asc()).load(conn)
@@ -265,6 +255,30 @@ pub fn claim_lapsed(claimed_at: Option<NaiveDateTime>, now: NaiveDateTime, claim
     claimed_at.is_some_and(|t| now - t >= Duration::hours(claim_hours))
 }
 
+/// What a decision writes beside the new status: the claim (taken on claiming, dropped
+/// otherwise), the first approver of a two-approval group, the kinds of document asked
+/// for, and the decision time once approved or rejected.
+fn status_change(decision: &Decision, next: Status, reviewer: &Reviewer, now: NaiveDateTime) -> StatusChange {
+    let claim = match next {
+        Status::InReview => Some(reviewer.user_id.clone()),
+        _ => None,
+    };
+    StatusChange {
+        claimed_at: Some(claim.as_ref().map(|_| now)),
+        claimed_by: Some(claim),
+        first_approver: match (decision, next) {
+            (Decision::Approve(_), Status::AwaitingSecond) => Some(Some(reviewer.user_id.clone())),
+            _ => None,
+        },
+        requested_kinds: Some(match decision {
+            Decision::RequestInfo { kinds, .. } => DocumentKind::join(kinds),
+            _ => String::new(),
+        }),
+        decided_at: matches!(next, Status::Approved | Status::Rejected).then_some(Some(now)),
+        ..StatusChange::to(next)
+    }
+}
+
 /// Applies a decision to the application at `version`. A stale version, or a state where
 /// the decision does not apply, is a conflict and changes nothing.
 pub async fn decide(
@@ -324,32 +338,7 @@ pub async fn decide(
                     return Err(AppError::Conflict);
                 }
             }
-            let decided = matches!(next, Status::Approved | Status::Rejected);
-            let (claimed_by, claimed_at) = match next {
-                Status::InReview => (Some(reviewer.user_id.clone()), Some(now)),
-                _ => (None, None),
-            };
-            let first_approver = match (&decision, next) {
-                (Decision::Approve(_), Status::AwaitingSecond) => Some(reviewer.user_id.clone()),
-                _ => app.first_approver.clone(),
-            };
-            let requested = match &decision {
-                Decision::RequestInfo { kinds, .. } => DocumentKind::join(kinds),
-                _ => String::new(),
-            };
-            let updated = diesel::update(applications::table.find(&id).filter(applications::version.eq(version)))
-                .set((
-                    applications::status.eq(next),
-                    applications::version.eq(version + 1),
-                    applications::claimed_by.eq(claimed_by),
-                    applications::claimed_at.eq(claimed_at),
-                    applications::first_approver.eq(first_approver),
-                    applications::requested_kinds.eq(requested),
-                    applications::decided_at.eq(if decided { Some(now) } else { app.decided_at }),
-                    applications::updated_at.eq(now),
-                ))
-                .execute(tx.conn)?;
-            if updated != 1 {
+            if !change_status(tx.conn, &id, version, status_change(&decision, next, &reviewer, now), now)? {
                 return Err(AppError::Conflict);
             }
 

@@ -11,6 +11,7 @@ use crate::audit::{self, Actor, Subject};
 use crate::auth::session;
 use crate::db::DbConn;
 use crate::db::models::{Group, NewUser, User};
+use crate::db::queries::applications::{StatusChange, change_status};
 use crate::db::schema::{applications, groups, officer_assignments, users};
 use crate::domain::application::Status;
 use crate::domain::token::{SecretToken, TokenPurpose};
@@ -204,19 +205,11 @@ fn release(
     now: NaiveDateTime,
     details: serde_json::Value,
 ) -> QueryResult<bool> {
-    let n = diesel::update(applications::table.find(id).filter(applications::version.eq(version)))
-        .set((
-            applications::status.eq(Status::Submitted),
-            applications::claimed_by.eq(None::<String>),
-            applications::claimed_at.eq(None::<NaiveDateTime>),
-            applications::version.eq(version + 1),
-            applications::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    if n == 1 {
+    let released = change_status(conn, id, version, StatusChange::to(Status::Submitted).unclaimed(), now)?;
+    if released {
         add_event(conn, id, now, Event { details, ..Event::new("released", None) })?;
     }
-    Ok(n == 1)
+    Ok(released)
 }
 
 /// Puts an officer's claimed applications back in the queue.
