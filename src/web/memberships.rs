@@ -21,7 +21,9 @@ use crate::web::cookies;
 use crate::web::extract::{Commissioner, Resident, StaffUser};
 use crate::web::forms::{FormErrors, Pairs};
 use crate::web::page::{PageContext, ok, render, see_other};
-use crate::web::resident::{FILE_FIELDS, check_request_size, megabytes, parse_certificate_date, take_upload};
+use crate::web::resident::applications::{
+    FILE_FIELDS, check_request_size, megabytes, parse_certificate_date, take_upload,
+};
 use crate::web::upload;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

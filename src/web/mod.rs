@@ -9,16 +9,13 @@ pub mod cookies;
 pub mod errors;
 pub mod extract;
 pub mod forms;
-pub mod groups;
 pub mod memberships;
 pub mod officer;
 pub mod oversight;
 pub mod page;
-pub mod privacy;
 pub mod public;
 pub mod resident;
 pub mod security;
-pub mod staff;
 pub mod upload;
 
 use actix_web::web;
@@ -30,7 +27,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     officer::configure(cfg);
     commissioner::configure(cfg);
     oversight::configure(cfg);
-    groups::configure(cfg);
-    staff::configure(cfg);
     memberships::configure(cfg);
 }

@@ -1,4 +1,6 @@
-//! Sign-up, sign-in, password reset and the account page.
+//! Sign-up, sign-in, password reset and the account page; the data rights are in `rights.rs`.
+
+pub mod rights;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -39,7 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(password_submit)
         .service(end_other_sessions)
         .service(notifications_submit);
-    crate::web::privacy::configure(cfg);
+    rights::configure(cfg);
 }
 
 pub(crate) fn parse_name(raw: &str, errors: &mut FormErrors) -> Option<PersonName> {
