@@ -11,7 +11,6 @@ pub mod extract;
 pub mod forms;
 pub mod memberships;
 pub mod officer;
-pub mod oversight;
 pub mod page;
 pub mod public;
 pub mod resident;
@@ -26,6 +25,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     resident::configure(cfg);
     officer::configure(cfg);
     commissioner::configure(cfg);
-    oversight::configure(cfg);
     memberships::configure(cfg);
 }

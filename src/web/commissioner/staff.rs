@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
+use super::{actor, flash};
 use crate::app::AppState;
-use crate::audit::Actor;
 use crate::db::models::Group;
 use crate::domain::Role;
 use crate::domain::token::{SecretToken, TokenPurpose};
@@ -16,10 +16,9 @@ use crate::services::accounts::{self, TokenOutcome};
 use crate::services::staff::{self, ActiveOutcome, Invitation, InviteOutcome, StaffMember};
 use crate::web::account::{parse_email, parse_name, parse_new_password};
 use crate::web::context::RequestContext;
-use crate::web::cookies;
 use crate::web::extract::Commissioner;
 use crate::web::forms::{FormErrors, Pairs};
-use crate::web::page::{PageContext, ok, render, see_other};
+use crate::web::page::{PageContext, ok, render};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
@@ -30,16 +29,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(activate)
         .service(invite_form)
         .service(invite_accept);
-}
-
-fn actor(user: &Commissioner) -> Actor {
-    Actor::user(&user.user_id, Role::Commissioner, user.ip.as_deref())
-}
-
-fn flash(state: &AppState, to: &str, key: &str) -> AppResult<HttpResponse> {
-    let mut res = see_other(to);
-    res.add_cookie(&cookies::flash(&state.settings, key)).map_err(AppError::internal)?;
-    Ok(res)
 }
 
 #[derive(Template)]
