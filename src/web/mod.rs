@@ -9,7 +9,6 @@ pub mod cookies;
 pub mod errors;
 pub mod extract;
 pub mod forms;
-pub mod memberships;
 pub mod officer;
 pub mod page;
 pub mod public;
@@ -25,5 +24,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     resident::configure(cfg);
     officer::configure(cfg);
     commissioner::configure(cfg);
-    memberships::configure(cfg);
 }

@@ -1,24 +1,29 @@
-//! The commissioner's membership search (`/commissioner/memberships`): by DNI, number or
-//! name, group and status, across every group.
+//! The commissioner's memberships: the search (`/commissioner/memberships`) by DNI, number
+//! or name, group and status, across every group; status changes and the removal list of
+//! every group, with the staff's pages and code in `officer/memberships.rs`.
 
-use actix_web::web::{self, Data, Query};
-use actix_web::{HttpResponse, get};
+use actix_web::web::{self, Data, Path, Query};
+use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
+use super::flash;
 use crate::app::AppState;
 use crate::db::models::Group;
 use crate::domain::application::Dni;
 use crate::domain::export::MAX_EXPORT_ROWS;
 use crate::domain::membership::MembershipStatus;
 use crate::error::AppResult;
+use crate::services::memberships;
 use crate::services::oversight::records::{self, MemberSearch, MembershipFilter, MembershipRow};
 use crate::services::review::Cursor;
-use crate::web::extract::Commissioner;
+use crate::web::extract::{Commissioner, StaffUser};
+use crate::web::forms::Pairs;
+use crate::web::officer::memberships::{change, removals_page, staff_of};
 use crate::web::page::{PageContext, ok};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(search);
+    cfg.service(search).service(commissioner_change).service(commissioner_removals).service(commissioner_removed);
 }
 
 #[derive(Deserialize)]
@@ -119,4 +124,28 @@ async fn search(
         status: filter.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         query: q.query_string(),
     })
+}
+
+#[post("/commissioner/memberships/{id}/{action}")]
+async fn commissioner_change(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Commissioner,
+    path: Path<(String, String)>,
+    form: Pairs,
+) -> AppResult<HttpResponse> {
+    let (id, action) = path.into_inner();
+    change(&state, ctx, StaffUser(user.0), id, &action, &form).await
+}
+
+#[get("/commissioner/removals")]
+async fn commissioner_removals(state: Data<AppState>, ctx: PageContext, user: Commissioner) -> AppResult<HttpResponse> {
+    removals_page(&state, ctx, StaffUser(user.0)).await
+}
+
+#[post("/commissioner/removals/{id}/done")]
+async fn commissioner_removed(state: Data<AppState>, user: Commissioner, id: Path<String>) -> AppResult<HttpResponse> {
+    let user = StaffUser(user.0);
+    memberships::mark_removed(&state, staff_of(&user), id.into_inner()).await?;
+    flash(&state, "/commissioner/removals", "membership_removed")
 }

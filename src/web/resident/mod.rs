@@ -1,9 +1,12 @@
-//! The resident's pages.
+//! The resident's pages: applying and following applications (`applications.rs`), and
+//! the membership card and its renewal (`memberships.rs`).
 
 pub mod applications;
+pub mod memberships;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     applications::configure(cfg);
+    memberships::configure(cfg);
 }
