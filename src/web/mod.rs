@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod auth;
 pub mod commissioner;
 pub mod context;
 pub mod cookies;
@@ -20,6 +21,7 @@ use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     public::configure(cfg);
+    auth::configure(cfg);
     account::configure(cfg);
     resident::configure(cfg);
     officer::configure(cfg);

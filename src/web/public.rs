@@ -19,7 +19,7 @@ use crate::services::memberships::{self, PublicView};
 use crate::web::context::RequestContext;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, safe_next, see_other};
-use crate::web::{account, assets, cookies};
+use crate::web::{assets, auth, cookies};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
@@ -150,9 +150,9 @@ async fn setup_submit(
         return Err(AppError::NotFound);
     }
     let mut errors = FormErrors::default();
-    let name = account::parse_name(&form.full_name, &mut errors);
-    let email = account::parse_email(&form.email, &mut errors);
-    let password = account::parse_new_password(&form.password, &[&form.email, &form.full_name], &mut errors);
+    let name = auth::parse_name(&form.full_name, &mut errors);
+    let email = auth::parse_email(&form.email, &mut errors);
+    let password = auth::parse_new_password(&form.password, &[&form.email, &form.full_name], &mut errors);
     let rerender = |errors: FormErrors| {
         render(
             StatusCode::UNPROCESSABLE_ENTITY,

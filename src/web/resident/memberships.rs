@@ -14,7 +14,7 @@ use crate::domain::membership::{self, MembershipStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::applications::{self, NewApplication, SubmitOutcome};
 use crate::services::memberships;
-use crate::web::account::with_flash;
+use crate::web::auth::with_flash;
 use crate::web::extract::Resident;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, see_other};

@@ -1,5 +1,5 @@
-//! The resident's pages: applying and following applications (`applications.rs`), and
-//! the membership card and its renewal (`memberships.rs`).
+//! The resident's pages: the home page (`/me`), applying and following applications
+//! (`applications.rs`); the membership card and its renewal (`memberships.rs`).
 
 pub mod applications;
 pub mod memberships;
