@@ -1,5 +1,13 @@
 //! HTTP: routes per audience. Handlers parse and authorize, call one service function and
 //! render or redirect; the rules live in `domain` and the services.
+//!
+//! The route modules follow `templates/`: `public` (landing, privacy notice, setup link,
+//! health checks, membership verification), `auth` (registration, sign-in, password reset,
+//! staff invitation), `account` (any signed-in user), `resident`, `officer` and
+//! `commissioner`. Code two audiences share lives in one of their modules and the other
+//! calls it: the staff's membership pages in `officer`, the name, e-mail and password
+//! fields and the sign-in responses in `auth`. The rest is the middleware and helpers every
+//! page uses.
 
 pub mod account;
 pub mod assets;
