@@ -763,3 +763,19 @@ pub async fn session_user(
     let now = state.clock.now();
     state.db(move |c| Ok(crate::auth::session::load(c, &token, now)?)).await
 }
+
+/// What the account page shows besides the session's own data: how many sessions are
+/// open, the officer's notification choice, and a resident's phone (`None` without an
+/// application).
+pub async fn account_overview(state: &AppState, user_id: UserId) -> AppResult<(i64, String, Option<Option<String>>)> {
+    let now = state.clock.now();
+    state
+        .db(move |c| {
+            Ok((
+                active_sessions(c, &user_id, now)?,
+                notify_pref(c, &user_id)?,
+                crate::services::privacy::current_phone(c, &user_id)?,
+            ))
+        })
+        .await
+}

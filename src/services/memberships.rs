@@ -531,3 +531,24 @@ pub async fn check(state: &AppState, token: String, client_ip: Option<String>) -
         })
         .await
 }
+
+/// A resident's membership open for renewal (from 30 days before expiry), with its group
+/// and the application it came from; anything else is not found.
+pub async fn renewable(
+    state: &AppState,
+    id: MembershipId,
+    user_id: UserId,
+) -> AppResult<(Membership, Group, Application)> {
+    let today = local_today(state.clock.now());
+    state
+        .db(move |c| {
+            let (m, g) = find_for_member(c, &id, &user_id)?.ok_or(AppError::NotFound)?;
+            if !membership::renewal_open(m.status, m.valid_until, today) {
+                return Err(AppError::NotFound);
+            }
+            let previous =
+                crate::services::review::find_for_officer(c, &m.application_id, None)?.ok_or(AppError::NotFound)?.0;
+            Ok((m, g, previous))
+        })
+        .await
+}

@@ -473,3 +473,28 @@ pub async fn record_viewed(state: &AppState, id: ApplicationId, reviewer: Review
         })
         .await
 }
+
+/// The officer's queue page: their groups (for the filter), the open counts per status,
+/// and one page of the queue.
+pub struct QueueHome {
+    pub groups: Vec<Group>,
+    pub counts: Vec<(String, i64)>,
+    pub page: QueuePage,
+}
+
+pub async fn queue_page(
+    state: &AppState,
+    officer_id: UserId,
+    filter: QueueFilter,
+    after: Option<Cursor>,
+) -> AppResult<QueueHome> {
+    state
+        .db(move |c| {
+            Ok(QueueHome {
+                groups: groups_of(c, &officer_id)?,
+                counts: counts(c, &officer_id)?,
+                page: queue(c, &officer_id, &filter, after.as_ref())?,
+            })
+        })
+        .await
+}

@@ -1,7 +1,8 @@
 //! Pages for everyone: landing with the list of groups, privacy notice, language switch,
-//! first-commissioner setup, health checks.
+//! first-commissioner setup, health checks, and the public membership verification the
+//! card's QR code leads to.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Data, Form, Path};
 use actix_web::{HttpResponse, get, post};
 use askama::Template;
@@ -14,10 +15,11 @@ use crate::domain::token::SecretToken;
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, CreateOutcome, NewStaff};
 use crate::services::groups;
+use crate::services::memberships::{self, PublicView};
 use crate::web::context::RequestContext;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, safe_next, see_other};
-use crate::web::{account, assets, cookies};
+use crate::web::{assets, auth, cookies};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(index)
@@ -27,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(language)
         .service(setup_form)
         .service(setup_submit)
+        .service(verify)
         .route("/static/{version}/{name}", web::get().to(assets::serve));
 }
 
@@ -147,9 +150,9 @@ async fn setup_submit(
         return Err(AppError::NotFound);
     }
     let mut errors = FormErrors::default();
-    let name = account::parse_name(&form.full_name, &mut errors);
-    let email = account::parse_email(&form.email, &mut errors);
-    let password = account::parse_new_password(&form.password, &[&form.email, &form.full_name], &mut errors);
+    let name = auth::parse_name(&form.full_name, &mut errors);
+    let email = auth::parse_email(&form.email, &mut errors);
+    let password = auth::parse_new_password(&form.password, &[&form.email, &form.full_name], &mut errors);
     let rerender = |errors: FormErrors| {
         render(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -176,4 +179,45 @@ async fn setup_submit(
         }
         CreateOutcome::Closed => Err(AppError::NotFound),
     }
+}
+
+#[derive(Template)]
+#[template(path = "public/verify.html")]
+struct VerifyPage {
+    ctx: PageContext,
+    view: Option<PublicView>,
+}
+
+/// `GET /verify/{token}` and `/verify/{token}.json`: status, group, masked name and last
+/// valid day, nothing else. Unknown tokens answer 404 with the same shape after the same
+/// query. Limited per client address.
+#[get("/verify/{token}")]
+async fn verify(
+    state: Data<AppState>,
+    ctx: PageContext,
+    rctx: RequestContext,
+    token: Path<String>,
+) -> AppResult<HttpResponse> {
+    let raw = token.into_inner();
+    let (token, json) = match raw.strip_suffix(".json") {
+        Some(t) => (t.to_string(), true),
+        None => (raw, false),
+    };
+    let view = memberships::check(&state, token, rctx.client_ip.clone()).await?;
+    let status = if view.is_some() { StatusCode::OK } else { StatusCode::NOT_FOUND };
+    let mut res = if json {
+        let body = match &view {
+            Some(v) => serde_json::to_value(v).map_err(AppError::internal)?,
+            None => serde_json::json!({ "status": "not_found", "group": null, "name": null, "valid_until": null }),
+        };
+        let mut res = HttpResponse::build(status).content_type("application/json").body(body.to_string());
+        // A finished answer: the error-page middleware must not turn the 404 into HTML.
+        res.extensions_mut().insert(crate::web::page::RenderedPage);
+        res
+    } else {
+        render(status, &VerifyPage { ctx, view })?
+    };
+    res.headers_mut()
+        .insert(header::HeaderName::from_static("x-robots-tag"), header::HeaderValue::from_static("noindex, nofollow"));
+    Ok(res)
 }

@@ -262,6 +262,15 @@ pub fn all_groups(conn: &mut DbConn) -> QueryResult<Vec<Group>> {
     groups::table.order((groups::name.asc(), groups::id.asc())).limit(500).load(conn)
 }
 
+/// The commissioners' membership search: every group (for the filter) and one page.
+pub async fn membership_search(
+    state: &AppState,
+    filter: MembershipFilter,
+    after: Option<Cursor<MembershipId>>,
+) -> AppResult<(Vec<Group>, MembershipPage)> {
+    state.db(move |c| Ok((all_groups(c)?, search_memberships(c, &filter, after.as_ref(), PAGE_SIZE)?))).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
-//! The data subject's rights on `/account`: download my data, change phone and e-mail,
-//! delete my account. A form mistake re-renders the account page with 422 and changes
-//! nothing.
+//! The data subject's rights on `/account`: download my data, change phone and e-mail (the
+//! confirmation link works without a session), delete my account. A form mistake re-renders
+//! the account page with 422 and changes nothing.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::web::{self, Data, Form, Path};
@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
+use super::AccountPage;
 use crate::app::AppState;
 use crate::auth::csrf;
 use crate::domain::account::EmailProblem;
@@ -16,7 +17,7 @@ use crate::domain::token::SecretToken;
 use crate::domain::{Email, Role};
 use crate::error::{AppError, AppResult};
 use crate::services::privacy::{self, DeleteOutcome, EmailChangeOutcome, EmailChangeRequest};
-use crate::web::account::{AccountPage, MessagePage, invalid_link, with_flash};
+use crate::web::auth::{MessagePage, invalid_link, with_flash};
 use crate::web::context::RequestContext;
 use crate::web::cookies;
 use crate::web::extract::SignedIn;

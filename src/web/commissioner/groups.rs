@@ -6,8 +6,8 @@ use actix_web::{HttpResponse, get, post};
 use askama::Template;
 use serde::Deserialize;
 
+use super::{actor, flash};
 use crate::app::AppState;
-use crate::audit::Actor;
 use crate::db::models::Group;
 use crate::domain::group::{
     DEFAULT_CERTIFICATE_MAX_AGE_DAYS, DEFAULT_VALIDITY_DAYS, GroupProblem, GroupSettings, GroupSlug, RawGroup,
@@ -15,10 +15,9 @@ use crate::domain::group::{
 use crate::error::{AppError, AppResult};
 use crate::services::groups::{self, SaveOutcome};
 use crate::tk;
-use crate::web::cookies;
 use crate::web::extract::Commissioner;
 use crate::web::forms::FormErrors;
-use crate::web::page::{PageContext, ok, render, see_other};
+use crate::web::page::{PageContext, ok, render};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `new` before `{slug}`: the first matching route wins (and `new` is a reserved slug).
@@ -32,16 +31,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 const LIST: &str = "/commissioner/groups";
-
-fn actor(user: &Commissioner) -> Actor {
-    Actor::user(&user.user_id, user.role, user.ip.as_deref())
-}
-
-fn with_flash(state: &AppState, to: &str, key: &str) -> AppResult<HttpResponse> {
-    let mut res = see_other(to);
-    res.add_cookie(&cookies::flash(&state.settings, key)).map_err(AppError::internal)?;
-    Ok(res)
-}
 
 /// A slug from the path; one that could not exist looks like one that does not.
 fn path_slug(raw: &str) -> AppResult<GroupSlug> {
@@ -180,7 +169,7 @@ async fn create(
         Err(errors) => return invalid(ctx, LIST.into(), true, form, errors),
     };
     match groups::create(&state, settings, actor(&user)).await? {
-        SaveOutcome::Saved { .. } => with_flash(&state, LIST, "group_created"),
+        SaveOutcome::Saved { .. } => flash(&state, LIST, "group_created"),
         SaveOutcome::SlugTaken => invalid(ctx, LIST.into(), true, form, slug_taken()),
     }
 }
@@ -214,7 +203,7 @@ async fn update(
         Err(errors) => return invalid(ctx, action, false, form, errors),
     };
     match groups::update(&state, slug, settings, actor(&user)).await? {
-        SaveOutcome::Saved { .. } => with_flash(&state, LIST, "group_updated"),
+        SaveOutcome::Saved { .. } => flash(&state, LIST, "group_updated"),
         SaveOutcome::SlugTaken => invalid(ctx, action, false, form, slug_taken()),
     }
 }
@@ -222,11 +211,11 @@ async fn update(
 #[post("/commissioner/groups/{slug}/deactivate")]
 async fn deactivate(user: Commissioner, state: Data<AppState>, slug: Path<String>) -> AppResult<HttpResponse> {
     groups::set_active(&state, path_slug(&slug)?, false, actor(&user)).await?;
-    with_flash(&state, LIST, "group_deactivated")
+    flash(&state, LIST, "group_deactivated")
 }
 
 #[post("/commissioner/groups/{slug}/activate")]
 async fn activate(user: Commissioner, state: Data<AppState>, slug: Path<String>) -> AppResult<HttpResponse> {
     groups::set_active(&state, path_slug(&slug)?, true, actor(&user)).await?;
-    with_flash(&state, LIST, "group_activated")
+    flash(&state, LIST, "group_activated")
 }

@@ -87,19 +87,13 @@ async fn home(state: Data<AppState>, ctx: PageContext, user: Officer, q: Query<Q
         claimed_by_me: q.mine.is_some(),
     };
     let after = q.after.as_deref().and_then(Cursor::decode);
-    let uid = user.user_id.clone();
-    let f = filter.clone();
-    let (groups, counts, page) = state
-        .db(move |c| {
-            Ok((review::groups_of(c, &uid)?, review::counts(c, &uid)?, review::queue(c, &uid, &f, after.as_ref())?))
-        })
-        .await?;
+    let home = review::queue_page(&state, user.user_id.clone(), filter.clone(), after).await?;
     ok(&HomePage {
         ctx,
-        groups,
-        counts,
-        rows: page.rows,
-        next: page.next.map(|c| c.encode()),
+        groups: home.groups,
+        counts: home.counts,
+        rows: home.page.rows,
+        next: home.page.next.map(|c| c.encode()),
         filter_group: filter.group_id.unwrap_or_default(),
         filter_status: filter.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         mine: filter.claimed_by_me,

@@ -1,46 +1,25 @@
-//! Staff management for commissioners, and the invitation link new staff open.
+//! Staff management for commissioners: the list, invitations, group assignments,
+//! deactivation. The invitation link new staff open is in `web/auth.rs`.
 
 use actix_web::http::StatusCode;
-use actix_web::web::{self, Data, Form, Path};
+use actix_web::web::{self, Data, Path};
 use actix_web::{HttpResponse, get, post};
 use askama::Template;
-use serde::Deserialize;
 
+use super::{actor, flash};
 use crate::app::AppState;
-use crate::audit::Actor;
 use crate::db::models::Group;
 use crate::domain::Role;
-use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{GroupId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::services::accounts::{self, TokenOutcome};
 use crate::services::staff::{self, ActiveOutcome, Invitation, InviteOutcome, StaffMember};
-use crate::web::account::{parse_email, parse_name, parse_new_password};
-use crate::web::context::RequestContext;
-use crate::web::cookies;
+use crate::web::auth::{parse_email, parse_name};
 use crate::web::extract::Commissioner;
 use crate::web::forms::{FormErrors, Pairs};
-use crate::web::page::{PageContext, ok, render, see_other};
+use crate::web::page::{PageContext, ok, render};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(invite)
-        .service(edit)
-        .service(save_groups)
-        .service(deactivate)
-        .service(activate)
-        .service(invite_form)
-        .service(invite_accept);
-}
-
-fn actor(user: &Commissioner) -> Actor {
-    Actor::user(&user.user_id, Role::Commissioner, user.ip.as_deref())
-}
-
-fn flash(state: &AppState, to: &str, key: &str) -> AppResult<HttpResponse> {
-    let mut res = see_other(to);
-    res.add_cookie(&cookies::flash(&state.settings, key)).map_err(AppError::internal)?;
-    Ok(res)
+    cfg.service(list).service(invite).service(edit).service(save_groups).service(deactivate).service(activate);
 }
 
 #[derive(Template)]
@@ -188,63 +167,4 @@ async fn activate(state: Data<AppState>, user: Commissioner, id: Path<UserId>) -
     let id = id.into_inner();
     staff::set_active(&state, actor(&user), id.clone(), true).await?;
     flash(&state, &format!("/commissioner/staff/{id}"), "staff_activated")
-}
-
-#[derive(Template)]
-#[template(path = "auth/invite.html")]
-struct InvitePage {
-    ctx: PageContext,
-    token: String,
-    name: String,
-    errors: FormErrors,
-}
-
-fn invalid_link(ctx: PageContext) -> AppResult<HttpResponse> {
-    #[derive(Template)]
-    #[template(path = "auth/message.html")]
-    struct Message {
-        ctx: PageContext,
-        title_key: &'static str,
-        message_key: &'static str,
-        link: Option<(&'static str, &'static str)>,
-    }
-    render(
-        StatusCode::NOT_FOUND,
-        &Message { ctx, title_key: "token.invalid.title", message_key: "invite.invalid", link: None },
-    )
-}
-
-#[get("/invite/{token}")]
-async fn invite_form(state: Data<AppState>, ctx: PageContext, token: Path<String>) -> AppResult<HttpResponse> {
-    let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_link(ctx) };
-    let Some(user) = accounts::token_user(&state, &t, TokenPurpose::Invite).await? else { return invalid_link(ctx) };
-    ok(&InvitePage { ctx, token: token.into_inner(), name: user.full_name, errors: FormErrors::default() })
-}
-
-#[derive(Deserialize)]
-struct InviteForm {
-    password: String,
-}
-
-#[post("/invite/{token}")]
-async fn invite_accept(
-    state: Data<AppState>,
-    ctx: PageContext,
-    rctx: RequestContext,
-    token: Path<String>,
-    form: Form<InviteForm>,
-) -> AppResult<HttpResponse> {
-    let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_link(ctx) };
-    let Some(user) = accounts::token_user(&state, &t, TokenPurpose::Invite).await? else { return invalid_link(ctx) };
-    let mut errors = FormErrors::default();
-    let Some(password) = parse_new_password(&form.password, &[&user.email, &user.full_name], &mut errors) else {
-        return render(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &InvitePage { ctx, token: token.into_inner(), name: user.full_name, errors },
-        );
-    };
-    match staff::accept_invite(&state, t, &password, rctx.client_ip).await? {
-        TokenOutcome::Done => flash(&state, "/login", "invite_accepted"),
-        TokenOutcome::Invalid => invalid_link(ctx),
-    }
 }

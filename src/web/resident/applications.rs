@@ -1,4 +1,6 @@
-//! The resident's pages: home, applying, following an application, documents.
+//! The resident's home page (`/me`) and applications: applying, following an application,
+//! withdrawing it, answering a request for information. The upload checks here serve the
+//! renewal too.
 
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
@@ -13,11 +15,10 @@ use crate::db::models::{Application, ApplicationEvent, Document, Group, Membersh
 use crate::documents::Upload;
 use crate::documents::sniff::{self, MediaType};
 use crate::domain::application::{self as rules, CertificateDateProblem, Dni, DocumentKind, Status};
-use crate::domain::{ApplicationId, DocumentId, UserId};
+use crate::domain::{ApplicationId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::services::applications::{self, NewApplication, Resubmission, SubmitOutcome, Viewer};
+use crate::services::applications::{self, NewApplication, Resubmission, SubmitOutcome};
 use crate::services::groups;
-use crate::web::context::RequestContext;
 use crate::web::cookies;
 use crate::web::extract::Resident;
 use crate::web::forms::FormErrors;
@@ -25,13 +26,7 @@ use crate::web::page::{PageContext, ok, render, see_other};
 use crate::web::upload::{self, MultipartForm};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(home)
-        .service(new_form)
-        .service(submit)
-        .service(show)
-        .service(withdraw)
-        .service(resubmit)
-        .service(document);
+    cfg.service(home).service(new_form).service(submit).service(show).service(withdraw).service(resubmit);
 }
 
 pub(crate) const FILE_FIELDS: [&str; 3] = ["residency_proof", "criminal_record", "identity_document"];
@@ -396,45 +391,4 @@ async fn resubmit(
     let mut res = see_other(&format!("/applications/{id}"));
     res.add_cookie(&cookies::flash(&state.settings, "application_resubmitted")).map_err(AppError::internal)?;
     Ok(res)
-}
-
-// ----- documents -----
-
-/// Serves a document to whoever may see it. Everyone else, signed in or not, gets the
-/// same 404 as for a document that does not exist.
-#[get("/applications/{id}/documents/{document_id}")]
-async fn document(
-    state: Data<AppState>,
-    ctx: RequestContext,
-    path: Path<(ApplicationId, DocumentId)>,
-) -> AppResult<HttpResponse> {
-    let (id, document_id) = path.into_inner();
-    let viewer =
-        ctx.user.as_ref().map(|u| Viewer { user_id: u.user_id.clone(), role: u.role, ip: ctx.client_ip.clone() });
-    let (doc, bytes) = applications::view_document(&state, id, document_id, viewer).await?;
-    Ok(document_response(&doc, bytes))
-}
-
-/// The headers that keep a stored file inert: its detected type only, no sniffing, a
-/// sandbox that runs nothing, and no caching.
-pub fn document_response(doc: &Document, bytes: Vec<u8>) -> HttpResponse {
-    let ascii_name: String = doc
-        .original_name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-() ".contains(c) { c } else { '_' })
-        .collect();
-    // Browsers refuse to run their PDF viewer inside a sandbox, so PDFs are downloaded and
-    // opened by the device's viewer; images show inline.
-    let disposition = if doc.media_type == MediaType::Pdf.as_str() { "attachment" } else { "inline" };
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, doc.media_type.clone()))
-        .insert_header((header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{ascii_name}\"")))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .insert_header((
-            "Content-Security-Policy",
-            "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'",
-        ))
-        .insert_header(("X-Frame-Options", "SAMEORIGIN"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(bytes)
 }

@@ -1,4 +1,7 @@
-//! Sign-up, sign-in, password reset and the account page.
+//! Getting into an account, as `templates/auth/`: registration, e-mail confirmation,
+//! sign-in, password reset and the invitation link new staff open. Also what the other
+//! pages share with these: the name, e-mail and password fields, the response that starts a
+//! session, the redirect with a flash message and the message page.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
@@ -13,10 +16,10 @@ use crate::domain::account::{EmailProblem, NameProblem};
 use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Locale, Password, PasswordProblem, PersonName};
 use crate::error::{AppError, AppResult};
-use crate::services::accounts::{self, ChangePasswordOutcome, LoginOutcome, Registration, TokenOutcome};
+use crate::services::accounts::{self, LoginOutcome, Registration, TokenOutcome};
+use crate::services::staff;
 use crate::web::context::RequestContext;
 use crate::web::cookies;
-use crate::web::extract::SignedIn;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, safe_next, see_other};
 
@@ -28,18 +31,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(confirm_submit)
         .service(login_form)
         .service(login_submit)
-        .service(logout)
         .service(forgot_form)
         .service(forgot_submit)
         .service(forgot_sent)
         .service(reset_form)
         .service(reset_submit)
-        .service(account_page)
-        .service(profile_submit)
-        .service(password_submit)
-        .service(end_other_sessions)
-        .service(notifications_submit);
-    crate::web::privacy::configure(cfg);
+        .service(invite_form)
+        .service(invite_accept);
 }
 
 pub(crate) fn parse_name(raw: &str, errors: &mut FormErrors) -> Option<PersonName> {
@@ -75,7 +73,7 @@ pub(crate) fn parse_new_password(raw: &str, personal: &[&str], errors: &mut Form
     parse_password_field("password", raw, personal, errors)
 }
 
-fn parse_password_field(
+pub(crate) fn parse_password_field(
     field: &'static str,
     raw: &str,
     personal: &[&str],
@@ -95,13 +93,17 @@ fn parse_password_field(
         .ok()
 }
 
-fn user_agent(req: &HttpRequest) -> Option<String> {
+pub(crate) fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 /// A response that starts a session: the session cookie, and a fresh CSRF cookie so no
 /// token seen before sign-in stays valid after it.
-fn with_new_session(state: &AppState, mut res: HttpResponse, token: &SecretToken) -> AppResult<HttpResponse> {
+pub(crate) fn with_new_session(
+    state: &AppState,
+    mut res: HttpResponse,
+    token: &SecretToken,
+) -> AppResult<HttpResponse> {
     res.add_cookie(&cookies::session(&state.settings, token.expose())).map_err(AppError::internal)?;
     res.add_cookie(&cookies::csrf(&state.settings, csrf::new_cookie_value())).map_err(AppError::internal)?;
     Ok(res)
@@ -215,7 +217,7 @@ async fn confirm_submit(
     }
 }
 
-// ----- sign-in and out -----
+// ----- sign-in -----
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -292,16 +294,6 @@ async fn login_submit(
             Ok(res)
         }
     }
-}
-
-#[post("/logout")]
-async fn logout(state: Data<AppState>, user: SignedIn) -> AppResult<HttpResponse> {
-    accounts::logout(&state, user.session_id.clone(), user.user_id.clone(), user.role, user.ip.clone()).await?;
-    let names = cookies::names(&state.settings);
-    let mut res = see_other("/");
-    res.add_cookie(&cookies::removal(&state.settings, names.session)).map_err(AppError::internal)?;
-    res.add_cookie(&cookies::csrf(&state.settings, csrf::new_cookie_value())).map_err(AppError::internal)?;
-    with_flash(&state, res, "signed_out")
 }
 
 // ----- password reset -----
@@ -388,164 +380,55 @@ async fn reset_submit(
     }
 }
 
-// ----- the account page -----
+// ----- staff invitation -----
 
 #[derive(Template)]
-#[template(path = "account/account.html")]
-pub(crate) struct AccountPage {
-    pub(crate) ctx: PageContext,
-    pub(crate) full_name: String,
-    pub(crate) email: String,
-    pub(crate) locale: Locale,
-    pub(crate) other_sessions: i64,
-    pub(crate) notify_pref: String,
-    pub(crate) profile_errors: FormErrors,
-    pub(crate) password_errors: FormErrors,
-    /// Residents: the phone on their newest application; `None` when they have none.
-    pub(crate) phone: Option<String>,
-    pub(crate) phone_errors: FormErrors,
-    pub(crate) new_email: String,
-    pub(crate) email_errors: FormErrors,
-    pub(crate) delete_errors: FormErrors,
+#[template(path = "auth/invite.html")]
+struct InvitePage {
+    ctx: PageContext,
+    token: String,
+    name: String,
+    errors: FormErrors,
 }
 
-impl AccountPage {
-    pub(crate) async fn load(state: &AppState, ctx: PageContext, user: &SignedIn) -> AppResult<Self> {
-        let now = state.clock.now();
-        let uid = user.user_id.clone();
-        let (sessions, notify_pref, phone) = state
-            .db(move |c| {
-                Ok((
-                    accounts::active_sessions(c, &uid, now)?,
-                    accounts::notify_pref(c, &uid)?,
-                    crate::services::privacy::current_phone(c, &uid)?,
-                ))
-            })
-            .await?;
-        Ok(Self {
-            ctx,
-            full_name: user.full_name.clone(),
-            email: user.email.clone(),
-            locale: user.locale,
-            other_sessions: (sessions - 1).max(0),
-            notify_pref,
-            profile_errors: FormErrors::default(),
-            password_errors: FormErrors::default(),
-            phone: phone.map(Option::unwrap_or_default),
-            phone_errors: FormErrors::default(),
-            new_email: String::new(),
-            email_errors: FormErrors::default(),
-            delete_errors: FormErrors::default(),
-        })
-    }
+fn invalid_invite(ctx: PageContext) -> AppResult<HttpResponse> {
+    render(
+        StatusCode::NOT_FOUND,
+        &MessagePage { ctx, title_key: "token.invalid.title", message_key: "invite.invalid", link: None },
+    )
 }
 
-#[get("/account")]
-async fn account_page(state: Data<AppState>, ctx: PageContext, user: SignedIn) -> AppResult<HttpResponse> {
-    ok(&AccountPage::load(&state, ctx, &user).await?)
+#[get("/invite/{token}")]
+async fn invite_form(state: Data<AppState>, ctx: PageContext, token: Path<String>) -> AppResult<HttpResponse> {
+    let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_invite(ctx) };
+    let Some(user) = accounts::token_user(&state, &t, TokenPurpose::Invite).await? else { return invalid_invite(ctx) };
+    ok(&InvitePage { ctx, token: token.into_inner(), name: user.full_name, errors: FormErrors::default() })
 }
 
 #[derive(Deserialize)]
-struct ProfileForm {
-    full_name: String,
-    locale: String,
+struct InviteForm {
+    password: String,
 }
 
-#[post("/account/profile")]
-async fn profile_submit(
+#[post("/invite/{token}")]
+async fn invite_accept(
     state: Data<AppState>,
     ctx: PageContext,
-    user: SignedIn,
-    form: Form<ProfileForm>,
+    rctx: RequestContext,
+    token: Path<String>,
+    form: Form<InviteForm>,
 ) -> AppResult<HttpResponse> {
+    let Some(t) = SecretToken::from_untrusted(&token) else { return invalid_invite(ctx) };
+    let Some(user) = accounts::token_user(&state, &t, TokenPurpose::Invite).await? else { return invalid_invite(ctx) };
     let mut errors = FormErrors::default();
-    let name = parse_name(&form.full_name, &mut errors);
-    let locale = form.locale.parse::<Locale>().ok();
-    if locale.is_none() {
-        errors.add("locale", "form.locale.invalid");
-    }
-    let (Some(name), Some(locale)) = (name, locale) else {
-        let mut page = AccountPage::load(&state, ctx, &user).await?;
-        page.full_name = form.full_name.clone();
-        page.profile_errors = errors;
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    let Some(password) = parse_new_password(&form.password, &[&user.email, &user.full_name], &mut errors) else {
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &InvitePage { ctx, token: token.into_inner(), name: user.full_name, errors },
+        );
     };
-    accounts::update_profile(&state, user.user_id.clone(), user.role, name, locale, user.ip.clone()).await?;
-    with_flash(&state, see_other("/account"), "profile_saved")
-}
-
-#[derive(Deserialize)]
-struct PasswordForm {
-    current_password: String,
-    new_password: String,
-}
-
-#[post("/account/password")]
-async fn password_submit(
-    state: Data<AppState>,
-    req: HttpRequest,
-    ctx: PageContext,
-    user: SignedIn,
-    form: Form<PasswordForm>,
-) -> AppResult<HttpResponse> {
-    let mut errors = FormErrors::default();
-    let new = parse_password_field("new_password", &form.new_password, &[&user.email, &user.full_name], &mut errors);
-    let outcome = match new {
-        Some(new) => Some(
-            accounts::change_password(
-                &state,
-                user.user_id.clone(),
-                &form.current_password,
-                &new,
-                user.ip.clone(),
-                user_agent(&req),
-            )
-            .await?,
-        ),
-        None => None,
-    };
-    match outcome {
-        Some(ChangePasswordOutcome::Changed { token }) => {
-            let res = with_flash(&state, see_other("/account"), "password_changed")?;
-            with_new_session(&state, res, &token)
-        }
-        other => {
-            if matches!(other, Some(ChangePasswordOutcome::WrongCurrent)) {
-                errors.add("current_password", "form.password.wrong_current");
-            }
-            let mut page = AccountPage::load(&state, ctx, &user).await?;
-            page.password_errors = errors;
-            render(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
+    match staff::accept_invite(&state, t, &password, rctx.client_ip).await? {
+        TokenOutcome::Done => with_flash(&state, see_other("/login"), "invite_accepted"),
+        TokenOutcome::Invalid => invalid_invite(ctx),
     }
-}
-
-#[post("/account/sessions/end-others")]
-async fn end_other_sessions(state: Data<AppState>, user: SignedIn) -> AppResult<HttpResponse> {
-    accounts::end_other_sessions(&state, user.user_id.clone(), user.role, user.session_id.clone(), user.ip.clone())
-        .await?;
-    with_flash(&state, see_other("/account"), "sessions_ended")
-}
-
-#[derive(Deserialize)]
-struct NotificationsForm {
-    notify: String,
-}
-
-/// Officers choose how they hear of new applications: at once, a daily digest, or not.
-#[post("/account/notifications")]
-async fn notifications_submit(
-    state: Data<AppState>,
-    user: SignedIn,
-    form: Form<NotificationsForm>,
-) -> AppResult<HttpResponse> {
-    if user.role != crate::domain::Role::Officer {
-        return Err(AppError::Forbidden);
-    }
-    let pref = accounts::NOTIFY_PREFS
-        .iter()
-        .find(|p| **p == form.notify)
-        .ok_or(AppError::BadRequest("unknown notification choice"))?;
-    accounts::set_notify_pref(&state, user.user_id.clone(), user.role, pref, user.ip.clone()).await?;
-    with_flash(&state, see_other("/account"), "notifications_saved")
 }

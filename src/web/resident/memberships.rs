@@ -1,0 +1,182 @@
+//! The resident's memberships: the card with its QR code, and the renewal.
+
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::web::{self, Data, Path};
+use actix_web::{HttpRequest, HttpResponse, get, post};
+use askama::Template;
+
+use super::applications::{FILE_FIELDS, check_request_size, megabytes, parse_certificate_date, take_upload};
+use crate::app::AppState;
+use crate::db::models::{Application, Group, Membership};
+use crate::domain::application::{self as rules, Dni, DocumentKind};
+use crate::domain::membership::{self};
+use crate::domain::{MembershipId, UserId};
+use crate::error::{AppError, AppResult};
+use crate::services::applications::{self, NewApplication, SubmitOutcome};
+use crate::services::memberships;
+use crate::web::auth::with_flash;
+use crate::web::extract::Resident;
+use crate::web::forms::FormErrors;
+use crate::web::page::{PageContext, ok, render, see_other};
+use crate::web::upload;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(card).service(qr).service(renew_form).service(renew_submit);
+}
+
+fn verification_link(state: &AppState, m: &Membership) -> String {
+    state.settings.link(&format!("/verify/{}", m.verification_token))
+}
+
+#[derive(Template)]
+#[template(path = "resident/membership.html")]
+struct CardPage {
+    ctx: PageContext,
+    m: Membership,
+    group: Group,
+    verify_link: String,
+    renewal_open: bool,
+}
+
+async fn own(state: &AppState, id: MembershipId, user_id: UserId) -> AppResult<(Membership, Group)> {
+    memberships::own(state, id, user_id).await
+}
+
+#[get("/memberships/{id}")]
+async fn card(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Resident,
+    id: Path<MembershipId>,
+) -> AppResult<HttpResponse> {
+    let (m, group) = own(&state, id.into_inner(), user.user_id.clone()).await?;
+    let today = rules::local_today(state.clock.now());
+    let status = m.status;
+    let renewal_open = membership::renewal_open(status, m.valid_until, today);
+    let verify_link = verification_link(&state, &m);
+    ok(&CardPage { ctx, m, group, verify_link, renewal_open })
+}
+
+/// The QR code of the card: the public verification link, drawn on the server as SVG.
+#[get("/memberships/{id}/qr.svg")]
+async fn qr(state: Data<AppState>, user: Resident, id: Path<MembershipId>) -> AppResult<HttpResponse> {
+    let (m, _) = own(&state, id.into_inner(), user.user_id.clone()).await?;
+    let code = qrcode::QrCode::new(verification_link(&state, &m).as_bytes()).map_err(AppError::internal)?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .dark_color(qrcode::render::svg::Color("#000000"))
+        .light_color(qrcode::render::svg::Color("#ffffff"))
+        .build();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "image/svg+xml"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(svg))
+}
+
+#[derive(Template)]
+#[template(path = "resident/renew.html")]
+struct RenewPage {
+    ctx: PageContext,
+    m: Membership,
+    group: Group,
+    street_address: String,
+    certificate_issued_on: String,
+    consent: bool,
+    errors: FormErrors,
+    max_mb: String,
+}
+
+/// The renewal form, from 30 days before expiry.
+async fn renewable(state: &AppState, id: MembershipId, user_id: UserId) -> AppResult<(Membership, Group, Application)> {
+    memberships::renewable(state, id, user_id).await
+}
+
+#[get("/memberships/{id}/renew")]
+async fn renew_form(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Resident,
+    id: Path<MembershipId>,
+) -> AppResult<HttpResponse> {
+    let (m, group, previous) = renewable(&state, id.into_inner(), user.user_id.clone()).await?;
+    ok(&RenewPage {
+        ctx,
+        m,
+        group,
+        street_address: previous.street_address,
+        certificate_issued_on: String::new(),
+        consent: false,
+        errors: FormErrors::default(),
+        max_mb: megabytes(state.settings.max_upload_bytes),
+    })
+}
+
+/// A renewal is a short application: a new certificate, and a new proof of address only
+/// when the address changed. Officers review it like any other.
+#[post("/memberships/{id}/renew")]
+async fn renew_submit(
+    state: Data<AppState>,
+    req: HttpRequest,
+    ctx: PageContext,
+    user: Resident,
+    id: Path<MembershipId>,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    check_request_size(&req, state.settings.max_upload_bytes)?;
+    let form = upload::read(multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
+    let (m, group, previous) = renewable(&state, id.into_inner(), user.user_id.clone()).await?;
+    let now = state.clock.now();
+    let mut errors = FormErrors::default();
+    let address = rules::parse_address(form.text("street_address"));
+    if address.is_none() {
+        errors.add("street_address", "apply.error.address");
+    }
+    let issued_on =
+        parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, &mut errors);
+    let moved = address.as_deref().is_some_and(|a| !a.eq_ignore_ascii_case(&previous.street_address));
+    let mut uploads = vec![take_upload(&form, DocumentKind::CriminalRecord, &mut errors)];
+    if moved || form.file("residency_proof").is_some() {
+        uploads.push(take_upload(&form, DocumentKind::ResidencyProof, &mut errors));
+    }
+    let consent = form.text("consent") == "yes";
+    if !consent {
+        errors.add("consent", "apply.error.consent");
+    }
+    let page = |errors: FormErrors| RenewPage {
+        ctx: ctx.clone(),
+        m: m.clone(),
+        group: group.clone(),
+        street_address: form.text("street_address").to_string(),
+        certificate_issued_on: form.text("certificate_issued_on").to_string(),
+        consent,
+        errors,
+        max_mb: megabytes(state.settings.max_upload_bytes),
+    };
+    let (Some(street_address), Some(issued_on), true) = (address, issued_on, errors.is_empty()) else {
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page(errors));
+    };
+    let dni =
+        Dni::parse(&previous.dni).ok_or_else(|| AppError::internal(anyhow::anyhow!("stored DNI does not parse")))?;
+    let new = NewApplication {
+        group_id: group.id.clone(),
+        street_address,
+        dni,
+        phone: previous.phone.clone(),
+        certificate_issued_on: issued_on,
+        uploads: uploads.into_iter().flatten().collect(),
+        renewal_of: Some(m.id.clone()),
+    };
+    match applications::submit(&state, user.user_id.clone(), user.ip.clone(), new).await? {
+        SubmitOutcome::Submitted { id } => {
+            with_flash(&state, see_other(&format!("/applications/{id}")), "renewal_submitted")
+        }
+        SubmitOutcome::AlreadyOpen { .. } => {
+            let mut errors = FormErrors::default();
+            errors.add("group", "apply.error.already_open");
+            render(StatusCode::CONFLICT, &page(errors))
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
