@@ -388,6 +388,11 @@ pub fn list_for_staff(
     q.load(conn)
 }
 
+/// A membership's status.
+pub fn status_of(conn: &mut DbConn, id: &MembershipId) -> QueryResult<MembershipStatus> {
+    memberships::table.find(id).select(memberships::status).first(conn)
+}
+
 /// The membership job (run with the other jobs every minute): marks memberships expired once their last day has passed,
 /// and mails the 30- and 7-day reminders, each once. Every step is a conditional update,
 /// so running twice, or on two instances at once, does nothing twice.

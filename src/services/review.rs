@@ -7,7 +7,8 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::app::config::Settings;
+use crate::app::{AppState, Tx};
 use crate::audit::{Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, User};
@@ -15,10 +16,11 @@ use crate::db::queries::applications::{StatusChange, change_status};
 use crate::db::queries::scope::assigned_groups;
 use crate::db::schema::{application_events, applications, groups, users};
 use crate::documents;
+use crate::domain::Role;
 use crate::domain::application::{self as rules, Action, DocumentKind, Status, TransitionError};
 use crate::domain::ids::Id;
+use crate::domain::membership::MembershipStatus;
 use crate::domain::{ApplicationId, UserId};
-use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{Approved, MailKind, NeedsInfo, Rejected};
 use crate::services::applications::{Event, add_event};
@@ -291,156 +293,32 @@ pub async fn decide(
     let settings = state.settings.clone();
     state
         .write(move |tx| {
-            let now = tx.now;
             let (app, group) = find_for_officer(tx.conn, &id, Some(&reviewer.user_id))?.ok_or(AppError::NotFound)?;
-            if app.version != version {
+            let (from, next) = next_status(&app, &group, &reviewer, &decision, version, tx.now, settings.claim_hours)?;
+            if next == Status::Approved {
+                renewal_still_open(tx.conn, &app)?;
+            }
+            if !change_status(tx.conn, &id, version, status_change(&decision, next, &reviewer, tx.now), tx.now)? {
                 return Err(AppError::Conflict);
             }
-            let mut status: Status = app.status;
-            let lapsed = status == Status::InReview && claim_lapsed(app.claimed_at, now, settings.claim_hours);
-            // A lapsed claim is free for anyone to take.
-            if lapsed && matches!(decision, Decision::Claim) {
-                status = Status::Submitted;
-            }
-            let actor = rules::Actor::Officer {
-                is_claimer: app.claimed_by.as_deref() == Some(reviewer.user_id.as_str()),
-                is_first_approver: app.first_approver.as_deref() == Some(reviewer.user_id.as_str()),
-            };
-            let action = match &decision {
-                Decision::Claim => Action::Claim,
-                Decision::Release => Action::Release,
-                Decision::Approve(_) => Action::Approve { two_approvals: group.two_approvals },
-                Decision::Confirm => Action::Confirm,
-                Decision::Reject { .. } => Action::Reject,
-                Decision::RequestInfo { .. } => Action::RequestInfo,
-            };
-            let next = match rules::transition(status, actor, action) {
-                Ok(s) => s,
-                Err(TransitionError::NotAllowedNow) => return Err(AppError::Conflict),
-                Err(TransitionError::NotYours) => return Err(AppError::Forbidden),
-            };
-            if let Decision::Approve(c) = &decision
-                && !c.complete()
-            {
-                return Err(AppError::BadRequest("checklist incomplete"));
-            }
-
-            // A renewal extends the membership only while it is still the member's to renew:
-            // a suspension, revocation or move since it was sent wins.
-            if next == Status::Approved
-                && let Some(mid) = &app.renewal_of
-            {
-                use crate::db::schema::memberships;
-                use crate::domain::membership::MembershipStatus;
-                let status: MembershipStatus =
-                    memberships::table.find(mid).select(memberships::status).first(tx.conn)?;
-                if !matches!(status, MembershipStatus::Active | MembershipStatus::Expired) {
-                    return Err(AppError::Conflict);
-                }
-            }
-            if !change_status(tx.conn, &id, version, status_change(&decision, next, &reviewer, now), now)? {
-                return Err(AppError::Conflict);
-            }
-
-            let me = Some(&reviewer.user_id);
             let resident: User = users::table.find(&app.resident_id).first(tx.conn)?;
-            let locale: Locale = resident.locale;
-            let link = settings.link(&format!("/applications/{id}"));
-            let mut details = json!({ "from": status.as_str(), "to": next.as_str(), "group_id": group.id });
+            let mut details = json!({ "from": from.as_str(), "to": next.as_str(), "group_id": group.id });
+            let step = Step { app: &app, group: &group, resident: &resident, reviewer: &reviewer, settings: &settings };
             match &decision {
-                Decision::Claim => add_event(tx.conn, &id, now, Event::new("claimed", me))?,
-                Decision::Release => add_event(tx.conn, &id, now, Event::new("released", me))?,
-                Decision::Approve(_) | Decision::Confirm if next == Status::Approved => {
-                    let checklist = match &decision {
-                        Decision::Approve(c) => checklist_value(c),
-                        _ => json!(null),
-                    };
-                    let today = rules::local_today(now);
-                    let m = match &app.renewal_of {
-                        // A renewal keeps the number and extends the period.
-                        Some(mid) => memberships::extend(tx.conn, mid, &group, today, now)?,
-                        None => {
-                            let m = memberships::issue(tx.conn, &app, &group, today, now)?;
-                            // Moving house: memberships elsewhere end with this one.
-                            let ended = memberships::end_others(tx.conn, &app.resident_id, &group.id, now)?;
-                            if !ended.is_empty() {
-                                details["ended_memberships"] = json!(ended);
-                            }
-                            m
-                        }
-                    };
-                    add_event(tx.conn, &id, now, Event { details: checklist.clone(), ..Event::new("approved", me) })?;
-                    details["membership_id"] = json!(m.id);
-                    details["checklist"] = checklist;
-                    let rendered = Approved {
-                        name: &resident.full_name,
-                        group: &group.name,
-                        number: &m.number,
-                        valid_until: m.valid_until,
-                        invite_link: &group.invite_link,
-                        link: &settings.link("/me"),
-                    }
-                    .render(locale, &settings.org_name)?;
-                    tx.mail(&resident.email, &rendered)?;
+                Decision::Claim => step.event(tx, Event::new("claimed", None))?,
+                Decision::Release => step.event(tx, Event::new("released", None))?,
+                Decision::Approve(c) if next == Status::AwaitingSecond => {
+                    details["checklist"] = checklist_value(c);
+                    step.event(tx, Event { details: checklist_value(c), ..Event::new("first_approval", None) })?;
                 }
-                Decision::Approve(checklist) => {
-                    let checklist = checklist_value(checklist);
-                    add_event(
-                        tx.conn,
-                        &id,
-                        now,
-                        Event { details: checklist.clone(), ..Event::new("first_approval", me) },
-                    )?;
-                    details["checklist"] = checklist;
-                }
-                Decision::Confirm => unreachable!("confirm always approves"),
+                Decision::Approve(_) | Decision::Confirm => step.approve(tx, &decision, &mut details)?,
                 Decision::Reject { reason, note, internal_note } => {
-                    add_event(
-                        tx.conn,
-                        &id,
-                        now,
-                        Event {
-                            message: Some(note),
-                            details: json!({ "reason": reason }),
-                            ..Event::new("rejected", me)
-                        },
-                    )?;
-                    if let Some(internal) = internal_note {
-                        add_event(
-                            tx.conn,
-                            &id,
-                            now,
-                            Event { message: Some(internal), internal: true, ..Event::new("internal_note", me) },
-                        )?;
-                    }
                     details["reason"] = json!(reason);
-                    let rendered = Rejected {
-                        name: &resident.full_name,
-                        group: &group.name,
-                        reason,
-                        note: (!note.is_empty()).then_some(note.as_str()),
-                        link: &link,
-                    }
-                    .render(locale, &settings.org_name)?;
-                    tx.mail(&resident.email, &rendered)?;
+                    step.reject(tx, reason, note, internal_note.as_deref())?;
                 }
                 Decision::RequestInfo { message, kinds } => {
-                    let kinds_json = json!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>());
-                    add_event(
-                        tx.conn,
-                        &id,
-                        now,
-                        Event {
-                            message: Some(message),
-                            details: json!({ "kinds": kinds_json }),
-                            ..Event::new("info_requested", me)
-                        },
-                    )?;
-                    details["kinds"] = kinds_json;
-                    let rendered =
-                        NeedsInfo { name: &resident.full_name, group: &group.name, message, kinds, link: &link }
-                            .render(locale, &settings.org_name)?;
-                    tx.mail(&resident.email, &rendered)?;
+                    details["kinds"] = json!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+                    step.request_info(tx, message, kinds)?;
                 }
             }
             tx.audit(
@@ -452,6 +330,165 @@ pub async fn decide(
             Ok(next)
         })
         .await
+}
+
+/// The status the decision moves the application from and to, by the rules of
+/// `domain::application`: a stale version or a decision that does not apply now is a
+/// conflict, another officer's claim is forbidden, an incomplete checklist is refused.
+fn next_status(
+    app: &Application,
+    group: &Group,
+    reviewer: &Reviewer,
+    decision: &Decision,
+    version: i32,
+    now: NaiveDateTime,
+    claim_hours: i64,
+) -> AppResult<(Status, Status)> {
+    if app.version != version {
+        return Err(AppError::Conflict);
+    }
+    let mut from = app.status;
+    // A lapsed claim is free for anyone to take.
+    if from == Status::InReview && claim_lapsed(app.claimed_at, now, claim_hours) && matches!(decision, Decision::Claim)
+    {
+        from = Status::Submitted;
+    }
+    let actor = rules::Actor::Officer {
+        is_claimer: app.claimed_by.as_ref() == Some(&reviewer.user_id),
+        is_first_approver: app.first_approver.as_ref() == Some(&reviewer.user_id),
+    };
+    let action = match decision {
+        Decision::Claim => Action::Claim,
+        Decision::Release => Action::Release,
+        Decision::Approve(_) => Action::Approve { two_approvals: group.two_approvals },
+        Decision::Confirm => Action::Confirm,
+        Decision::Reject { .. } => Action::Reject,
+        Decision::RequestInfo { .. } => Action::RequestInfo,
+    };
+    let next = match rules::transition(from, actor, action) {
+        Ok(s) => s,
+        Err(TransitionError::NotAllowedNow) => return Err(AppError::Conflict),
+        Err(TransitionError::NotYours) => return Err(AppError::Forbidden),
+    };
+    if let Decision::Approve(c) = decision
+        && !c.complete()
+    {
+        return Err(AppError::BadRequest("checklist incomplete"));
+    }
+    Ok((from, next))
+}
+
+/// A renewal extends the membership only while it is still the member's to renew: a
+/// suspension, revocation or move since it was sent wins.
+fn renewal_still_open(conn: &mut DbConn, app: &Application) -> AppResult<()> {
+    let Some(mid) = &app.renewal_of else { return Ok(()) };
+    let status = memberships::status_of(conn, mid)?;
+    if matches!(status, MembershipStatus::Active | MembershipStatus::Expired) {
+        Ok(())
+    } else {
+        Err(AppError::Conflict)
+    }
+}
+
+/// What a decision writes besides the status change: its timeline entry, the membership
+/// on approval, and the mail that tells the resident.
+struct Step<'a> {
+    app: &'a Application,
+    group: &'a Group,
+    resident: &'a User,
+    reviewer: &'a Reviewer,
+    settings: &'a Settings,
+}
+
+impl Step<'_> {
+    /// A timeline entry by the reviewer.
+    fn event(&self, tx: &mut Tx, e: Event<'_>) -> AppResult<()> {
+        add_event(tx.conn, &self.app.id, tx.now, Event { actor_id: Some(&self.reviewer.user_id), ..e })?;
+        Ok(())
+    }
+
+    fn mail(&self, tx: &mut Tx, kind: &impl MailKind) -> AppResult<()> {
+        let rendered = kind.render(self.resident.locale, &self.settings.org_name)?;
+        tx.mail(&self.resident.email, &rendered)
+    }
+
+    fn link(&self) -> String {
+        self.settings.link(&format!("/applications/{}", self.app.id))
+    }
+
+    /// Issues the membership (or extends the renewed one; moving house ends the others),
+    /// and sends the card's number and the group's link.
+    fn approve(&self, tx: &mut Tx, decision: &Decision, details: &mut serde_json::Value) -> AppResult<()> {
+        let checklist = match decision {
+            Decision::Approve(c) => checklist_value(c),
+            _ => json!(null),
+        };
+        let (app, group, now) = (self.app, self.group, tx.now);
+        let today = rules::local_today(now);
+        let m = match &app.renewal_of {
+            Some(mid) => memberships::extend(tx.conn, mid, group, today, now)?,
+            None => {
+                let m = memberships::issue(tx.conn, app, group, today, now)?;
+                let ended = memberships::end_others(tx.conn, &app.resident_id, &group.id, now)?;
+                if !ended.is_empty() {
+                    details["ended_memberships"] = json!(ended);
+                }
+                m
+            }
+        };
+        self.event(tx, Event { details: checklist.clone(), ..Event::new("approved", None) })?;
+        details["membership_id"] = json!(m.id);
+        details["checklist"] = checklist;
+        self.mail(
+            tx,
+            &Approved {
+                name: &self.resident.full_name,
+                group: &group.name,
+                number: &m.number,
+                valid_until: m.valid_until,
+                invite_link: &group.invite_link,
+                link: &self.settings.link("/me"),
+            },
+        )
+    }
+
+    /// The reason and note the resident sees, and an internal note for staff only.
+    fn reject(&self, tx: &mut Tx, reason: &str, note: &str, internal_note: Option<&str>) -> AppResult<()> {
+        self.event(
+            tx,
+            Event { message: Some(note), details: json!({ "reason": reason }), ..Event::new("rejected", None) },
+        )?;
+        if let Some(internal) = internal_note {
+            self.event(tx, Event { message: Some(internal), internal: true, ..Event::new("internal_note", None) })?;
+        }
+        self.mail(
+            tx,
+            &Rejected {
+                name: &self.resident.full_name,
+                group: &self.group.name,
+                reason,
+                note: (!note.is_empty()).then_some(note),
+                link: &self.link(),
+            },
+        )
+    }
+
+    /// Asks the resident for more information and which documents to send again.
+    fn request_info(&self, tx: &mut Tx, message: &str, kinds: &[DocumentKind]) -> AppResult<()> {
+        let kinds_json = json!(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>());
+        self.event(
+            tx,
+            Event {
+                message: Some(message),
+                details: json!({ "kinds": kinds_json }),
+                ..Event::new("info_requested", None)
+            },
+        )?;
+        self.mail(
+            tx,
+            &NeedsInfo { name: &self.resident.full_name, group: &self.group.name, message, kinds, link: &self.link() },
+        )
+    }
 }
 
 /// Everything an officer needs to decide on an application of their groups; any other is
