@@ -5,22 +5,12 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
 
 use crate::app::AppState;
-use crate::app::config::Settings;
-use crate::db::DbConn;
-use crate::db::models::User;
-use crate::db::queries::scope::assigned_groups;
-use crate::db::schema::{applications, users};
-use crate::domain::Locale;
-use crate::domain::application::Status;
 use crate::error::AppResult;
-use crate::mail::kinds::{Digest, MailKind};
 use crate::mail::outbox::{self, DeliveryReport};
 use crate::services::retention::{self, PurgeReport};
-use crate::services::staff;
+use crate::services::{review, staff};
 
 /// Delivers every mail that is due, batch by batch. A failed mail is tried again later
 /// with back-off; the others go on.
@@ -69,59 +59,6 @@ pub struct JobReport {
 pub const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 const PURGE_RETRY: std::time::Duration = std::time::Duration::from_secs(60 * 60);
 
-/// Daily digests for officers who chose them: how many applications arrived in their
-/// groups since the last one. The officer's row is claimed by moving `last_digest_at`
-/// under a version check, so two instances never send the same digest.
-pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> AppResult<usize> {
-    let due_before = now - Duration::hours(24);
-    let officers: Vec<User> = users::table
-        .filter(users::notify_pref.eq("daily"))
-        .filter(users::active.eq(true))
-        .filter(users::email_confirmed_at.is_not_null())
-        .filter(users::last_digest_at.is_null().or(users::last_digest_at.le(due_before)))
-        .limit(1000)
-        .load(conn)?;
-    let mut sent = 0;
-    for officer in officers {
-        let since = officer.last_digest_at.unwrap_or(due_before);
-        let done = conn.write_tx(|conn| -> AppResult<bool> {
-            let target = users::table.find(&officer.id);
-            let claimed = match officer.last_digest_at {
-                Some(t) => diesel::update(target.filter(users::last_digest_at.eq(t)))
-                    .set(users::last_digest_at.eq(Some(now)))
-                    .execute(conn)?,
-                None => diesel::update(target.filter(users::last_digest_at.is_null()))
-                    .set(users::last_digest_at.eq(Some(now)))
-                    .execute(conn)?,
-            };
-            if claimed != 1 {
-                return Ok(false);
-            }
-            let new: i64 = applications::table
-                .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
-                .filter(applications::submitted_at.gt(since))
-                .count()
-                .get_result(conn)?;
-            let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
-            let waiting: i64 = applications::table
-                .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
-                .filter(applications::status.eq_any(open))
-                .count()
-                .get_result(conn)?;
-            if new == 0 {
-                return Ok(false);
-            }
-            let locale: Locale = officer.locale;
-            let mail = Digest { name: &officer.full_name, new, open: waiting, link: &settings.link("/officer") }
-                .render(locale, &settings.org_name)?;
-            outbox::enqueue(conn, now, &officer.email, &mail)?;
-            Ok(true)
-        })?;
-        sent += usize::from(done);
-    }
-    Ok(sent)
-}
-
 /// One pass of every job, the retention purge included.
 pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     let mut report = run_jobs(state).await?;
@@ -135,7 +72,7 @@ async fn run_jobs(state: &AppState) -> AppResult<JobReport> {
     let settings = state.settings.clone();
     let (digests, claims_released, (memberships_expired, reminders)) = state
         .db(move |conn| {
-            let digests = send_digests(conn, &settings, now)?;
+            let digests = review::send_digests(conn, &settings, now)?;
             let released = staff::release_lapsed_claims(conn, now, settings.claim_hours)?;
             let memberships = crate::services::memberships::expire_and_remind(conn, &settings, now)?;
             crate::db::dialect::optimize(conn)?;

@@ -22,6 +22,15 @@ impl<'c> Tx<'c> {
         Self { conn, now }
     }
 
+    /// Runs `f` as one write transaction on a connection the caller holds (jobs and the
+    /// command line, which work in batches on one connection).
+    pub fn run<T, E>(conn: &mut DbConn, now: NaiveDateTime, f: impl FnOnce(&mut Tx<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        conn.write_tx(|conn| f(&mut Tx::new(conn, now)))
+    }
+
     /// Appends the audit entry of this change.
     pub fn audit(
         &mut self,

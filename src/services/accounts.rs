@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::app::{AppState, Tx};
 use crate::audit::{self, Actor, Subject};
 use crate::auth::session;
 use crate::auth::throttle::{self, ThrottleKeys};
@@ -18,7 +18,6 @@ use crate::domain::token::{SecretToken, TokenPurpose};
 use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{AlreadyRegistered, Confirm, MailKind, PasswordChanged, Reset};
-use crate::mail::outbox;
 
 pub fn find_by_email(conn: &mut DbConn, email: &Email) -> QueryResult<Option<User>> {
     users::table.filter(users::email.eq(email.as_str())).first(conn).optional()
@@ -119,10 +118,10 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
     state
         .db(move |conn| {
             let attempt = |conn: &mut DbConn| {
-                conn.write_tx(|conn| -> AppResult<()> {
+                Tx::run(conn, now, |tx| -> AppResult<()> {
                     if let Some(ip) = &ip
                         && !throttle::take_allowance(
-                            conn,
+                            tx.conn,
                             &format!("register:{ip}"),
                             crate::domain::throttle::REGISTRATIONS_PER_WINDOW,
                             now,
@@ -130,8 +129,8 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                     {
                         return Err(AppError::TooManyRequests { retry_after_secs: 3600 });
                     }
-                    if let Some(existing) = find_by_email(conn, &reg.email)? {
-                        if !throttle::take_mail_allowance(conn, &existing.email, now)? {
+                    if let Some(existing) = find_by_email(tx.conn, &reg.email)? {
+                        if !throttle::take_mail_allowance(tx.conn, &existing.email, now)? {
                             return Ok(());
                         }
                         let l = locale_of(&existing);
@@ -141,10 +140,8 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                             reset_link: &settings.link("/password/forgot"),
                         }
                         .render(l, &settings.org_name)?;
-                        outbox::enqueue(conn, now, &existing.email, &mail)?;
-                        audit::record(
-                            conn,
-                            now,
+                        tx.mail(&existing.email, &mail)?;
+                        tx.audit(
                             &Actor::anonymous(ip.as_deref()),
                             "account.register_existing",
                             Some(Subject::user(&existing.id)),
@@ -166,17 +163,15 @@ pub async fn register(state: &AppState, reg: Registration, locale: Locale, ip: O
                             created_at: now,
                             updated_at: now,
                         })
-                        .execute(conn)?;
-                    let token = issue_token(conn, TokenPurpose::ConfirmEmail, Some(&id), now)?;
+                        .execute(tx.conn)?;
+                    let token = issue_token(tx.conn, TokenPurpose::ConfirmEmail, Some(&id), now)?;
                     let mail = Confirm {
                         name: reg.full_name.as_str(),
                         link: &settings.link(&format!("/email/confirm/{}", token.expose())),
                     }
                     .render(locale, &settings.org_name)?;
-                    outbox::enqueue(conn, now, reg.email.as_str(), &mail)?;
-                    audit::record(
-                        conn,
-                        now,
+                    tx.mail(reg.email.as_str(), &mail)?;
+                    tx.audit(
                         &Actor::anonymous(ip.as_deref()),
                         "account.register",
                         Some(Subject::user(&id)),
@@ -310,11 +305,9 @@ pub async fn login(
     state
         .db(move |conn| {
             let attempt = |conn: &mut DbConn| {
-                conn.write_tx(|conn| -> AppResult<()> {
+                Tx::run(conn, now, |tx| -> AppResult<()> {
                     let reason = if subject_id.is_some() { "wrong_password" } else { "unknown_account" };
-                    audit::record(
-                        conn,
-                        now,
+                    tx.audit(
                         &Actor::anonymous(ip.as_deref()),
                         "account.login_failed",
                         subject_id.as_deref().map(Subject::user),
@@ -413,7 +406,7 @@ pub async fn reset_password(
                 ))
                 .execute(tx.conn)?;
             let ended = session::end_all_for_user(tx.conn, &user.id, None)?;
-            password_changed_notice(tx.conn, &settings, &user, now)?;
+            password_changed_notice(tx, &settings, &user)?;
             tx.audit(
                 &Actor::anonymous(ip.as_deref()),
                 "account.password_reset",
@@ -425,16 +418,10 @@ pub async fn reset_password(
         .await
 }
 
-fn password_changed_notice(
-    conn: &mut DbConn,
-    settings: &crate::app::config::Settings,
-    user: &User,
-    now: NaiveDateTime,
-) -> AppResult<()> {
+fn password_changed_notice(tx: &mut Tx, settings: &crate::app::config::Settings, user: &User) -> AppResult<()> {
     let mail = PasswordChanged { name: &user.full_name, reset_link: &settings.link("/password/forgot") }
         .render(locale_of(user), &settings.org_name)?;
-    outbox::enqueue(conn, now, &user.email, &mail)?;
-    Ok(())
+    tx.mail(&user.email, &mail)
 }
 
 /// Checks the password of a signed-in person before a sensitive change (new password or
@@ -506,7 +493,7 @@ pub async fn change_password(
                 .execute(tx.conn)?;
             let ended = session::end_all_for_user(tx.conn, &user.id, None)?;
             let token = session::create(tx.conn, &user, role, now, ip.as_deref(), user_agent.as_deref())?;
-            password_changed_notice(tx.conn, &settings, &user, now)?;
+            password_changed_notice(tx, &settings, &user)?;
             tx.audit(
                 &Actor::user(&user.id, role, ip.as_deref()),
                 "account.password_changed",

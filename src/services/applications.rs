@@ -6,8 +6,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::app::AppState;
-use crate::audit::{self, Actor, Subject};
+use crate::app::{AppState, Tx};
+use crate::audit::{Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, Membership, User};
 use crate::db::queries::applications::{StatusChange, change_status};
@@ -19,7 +19,6 @@ use crate::domain::{ApplicationId, DocumentId, GroupId, MembershipId, UserId};
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{self, ApplicationReceived, MailKind};
-use crate::mail::outbox;
 
 /// What a resident submits, already validated.
 #[derive(Debug)]
@@ -116,18 +115,18 @@ pub async fn submit(
     let keys = state.keys.clone();
     state
         .db(move |conn| {
-            let result = conn.write_tx(|conn| -> AppResult<SubmitOutcome> {
-                let Some(group) = crate::db::queries::groups::find_by_id(conn, &new.group_id)?.filter(|g| g.active)
+            let result = Tx::run(conn, now, |tx| -> AppResult<SubmitOutcome> {
+                let Some(group) = crate::db::queries::groups::find_by_id(tx.conn, &new.group_id)?.filter(|g| g.active)
                 else {
                     return Ok(SubmitOutcome::GroupUnavailable);
                 };
-                if let Some(id) = open_application(conn, &resident_id, &group.id)? {
+                if let Some(id) = open_application(tx.conn, &resident_id, &group.id)? {
                     return Ok(SubmitOutcome::AlreadyOpen { id });
                 }
                 match &new.renewal_of {
                     Some(mid) => {
                         let today = rules::local_today(now);
-                        let renewable = crate::services::memberships::find_for_member(conn, mid, &resident_id)?
+                        let renewable = crate::services::memberships::find_for_member(tx.conn, mid, &resident_id)?
                             .is_some_and(|(m, g)| {
                                 g.id == group.id
                                     && crate::domain::membership::renewal_open(m.status, m.valid_until, today)
@@ -136,12 +135,12 @@ pub async fn submit(
                             return Ok(SubmitOutcome::RenewalClosed);
                         }
                     }
-                    None if crate::services::memberships::is_current_member(conn, &resident_id, &group.id)? => {
+                    None if crate::services::memberships::is_current_member(tx.conn, &resident_id, &group.id)? => {
                         return Ok(SubmitOutcome::AlreadyMember);
                     }
                     None => {}
                 }
-                let resident: User = users::table.find(&resident_id).first(conn)?;
+                let resident: User = users::table.find(&resident_id).first(tx.conn)?;
                 let id = ApplicationId::generate();
                 diesel::insert_into(applications::table)
                     .values(Application {
@@ -165,15 +164,13 @@ pub async fn submit(
                         updated_at: now,
                         renewal_of: new.renewal_of.clone(),
                     })
-                    .execute(conn)?;
+                    .execute(tx.conn)?;
                 let mut doc_ids = Vec::new();
                 for upload in &new.uploads {
-                    doc_ids.push(documents::store(conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
+                    doc_ids.push(documents::store(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
                 }
-                add_event(conn, &id, now, Event::new("submitted", Some(&resident_id)))?;
-                audit::record(
-                    conn,
-                    now,
+                add_event(tx.conn, &id, now, Event::new("submitted", Some(&resident_id)))?;
+                tx.audit(
                     &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
                     "application.submitted",
                     Some(Subject { kind: "application", id: &id }),
@@ -186,8 +183,8 @@ pub async fn submit(
                     link: &settings.link(&format!("/applications/{id}")),
                 }
                 .render(locale, &settings.org_name)?;
-                outbox::enqueue(conn, now, &resident.email, &mail)?;
-                notify_officers(conn, &settings, &group, &id, now)?;
+                tx.mail(&resident.email, &mail)?;
+                notify_officers(tx, &settings, &group, &id)?;
                 Ok(SubmitOutcome::Submitted { id })
             });
             match result {
@@ -205,11 +202,10 @@ pub async fn submit(
 /// Tells the group's officers who asked for immediate notice that an application arrived.
 /// The mail names the group only; the details are behind sign-in.
 fn notify_officers(
-    conn: &mut DbConn,
+    tx: &mut Tx,
     settings: &crate::app::config::Settings,
     group: &Group,
-    application_id: &str,
-    now: NaiveDateTime,
+    application_id: &ApplicationId,
 ) -> AppResult<()> {
     let officers: Vec<User> = users::table
         .inner_join(officer_assignments::table.on(officer_assignments::officer_id.eq(users::id)))
@@ -218,7 +214,7 @@ fn notify_officers(
         .filter(users::email_confirmed_at.is_not_null())
         .filter(users::notify_pref.eq("immediate"))
         .select(User::as_select())
-        .load(conn)?;
+        .load(tx.conn)?;
     for officer in officers {
         let locale: Locale = officer.locale;
         let mail = kinds::NewApplication {
@@ -227,7 +223,7 @@ fn notify_officers(
             link: &settings.link(&format!("/officer/applications/{application_id}")),
         }
         .render(locale, &settings.org_name)?;
-        outbox::enqueue(conn, now, &officer.email, &mail)?;
+        tx.mail(&officer.email, &mail)?;
     }
     Ok(())
 }

@@ -5,8 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::app::AppState;
-use crate::audit::{self, Actor, Subject};
+use crate::app::{AppState, Tx};
+use crate::audit::{Actor, Subject};
 use crate::db::DbConn;
 use crate::db::models::{Application, Group, Membership, User};
 use crate::db::queries::scope::{assigned_groups, reaches_group};
@@ -18,7 +18,6 @@ use crate::domain::{GroupId, MembershipId, UserId};
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{MailKind, MembershipReinstated, MembershipReminder, MembershipRevoked, MembershipSuspended};
-use crate::mail::outbox;
 
 /// Issues the membership an approved application earns. Call inside the approval's
 /// transaction. The group's counter row is updated first, which locks it, so two
@@ -413,18 +412,16 @@ pub fn expire_and_remind(
         if batch.is_empty() {
             break;
         }
-        conn.write_tx(|conn| -> AppResult<()> {
+        Tx::run(conn, now, |tx| -> AppResult<()> {
             for id in &batch {
                 let n = diesel::update(
                     memberships::table.find(id).filter(memberships::status.eq(MembershipStatus::Active)),
                 )
                 .set((memberships::status.eq(MembershipStatus::Expired), memberships::updated_at.eq(now)))
-                .execute(conn)?;
+                .execute(tx.conn)?;
                 if n == 1 {
                     expired += 1;
-                    audit::record(
-                        conn,
-                        now,
+                    tx.audit(
                         &Actor::system("jobs"),
                         "membership.expired",
                         Some(Subject { kind: "membership", id }),
@@ -450,18 +447,18 @@ pub fn expire_and_remind(
     let mut reminded = 0;
     for (m, group, member) in candidates {
         let Some(due) = membership::reminder_due(m.valid_until, today) else { continue };
-        let sent = conn.write_tx(|conn| -> AppResult<bool> {
+        let sent = Tx::run(conn, now, |tx| -> AppResult<bool> {
             let target = memberships::table.find(&m.id);
             let claimed = match due {
                 Reminder::ThirtyDays => diesel::update(target.filter(memberships::reminded_30_at.is_null()))
                     .set(memberships::reminded_30_at.eq(Some(now)))
-                    .execute(conn)?,
+                    .execute(tx.conn)?,
                 Reminder::SevenDays => diesel::update(target.filter(memberships::reminded_7_at.is_null()))
                     .set((
                         memberships::reminded_7_at.eq(Some(now)),
                         memberships::reminded_30_at.eq(Some(m.reminded_30_at.unwrap_or(now))),
                     ))
-                    .execute(conn)?,
+                    .execute(tx.conn)?,
             };
             if claimed != 1 {
                 return Ok(false);
@@ -476,10 +473,8 @@ pub fn expire_and_remind(
                 link: &settings.link(&format!("/memberships/{}/renew", m.id)),
             }
             .render(locale, &settings.org_name)?;
-            outbox::enqueue(conn, now, &member.email, &mail)?;
-            audit::record(
-                conn,
-                now,
+            tx.mail(&member.email, &mail)?;
+            tx.audit(
                 &Actor::system("jobs"),
                 "membership.reminded",
                 Some(Subject { kind: "membership", id: &m.id }),

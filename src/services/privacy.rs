@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
-use crate::app::AppState;
+use crate::app::{AppState, Tx};
 use crate::audit::{self, Actor, Subject};
 use crate::auth::{session, throttle};
 use crate::db::DbConn;
@@ -389,22 +389,22 @@ pub async fn confirm_email_change(
     let now = state.clock.now();
     state
         .db(move |conn| {
-            let result = conn.write_tx(|conn| -> AppResult<EmailChangeOutcome> {
-                let Some(t) = live_token(conn, &token, TokenPurpose::ChangeEmail, now)? else {
+            let result = Tx::run(conn, now, |tx| -> AppResult<EmailChangeOutcome> {
+                let Some(t) = live_token(tx.conn, &token, TokenPurpose::ChangeEmail, now)? else {
                     return Ok(EmailChangeOutcome::Invalid);
                 };
                 let (Some(user_id), Some(new_email)) = (t.user_id.clone(), t.new_email.clone()) else {
                     return Ok(EmailChangeOutcome::Invalid);
                 };
-                let Some(user) = find_by_id(conn, &user_id)?.filter(|u| u.active && u.deleted_at.is_none()) else {
+                let Some(user) = find_by_id(tx.conn, &user_id)?.filter(|u| u.active && u.deleted_at.is_none()) else {
                     return Ok(EmailChangeOutcome::Invalid);
                 };
-                use_token(conn, &t.id, now)?;
+                use_token(tx.conn, &t.id, now)?;
                 let taken = users::table
                     .filter(users::email.eq(&new_email))
                     .filter(users::id.ne(&user.id))
                     .count()
-                    .get_result::<i64>(conn)?
+                    .get_result::<i64>(tx.conn)?
                     > 0;
                 if taken {
                     return Ok(EmailChangeOutcome::Taken);
@@ -415,7 +415,7 @@ pub async fn confirm_email_change(
                         users::email_confirmed_at.eq(user.email_confirmed_at.or(Some(now))),
                         users::updated_at.eq(now),
                     ))
-                    .execute(conn)?;
+                    .execute(tx.conn)?;
                 diesel::update(
                     tokens::table
                         .filter(tokens::user_id.eq(&user.id))
@@ -426,10 +426,8 @@ pub async fn confirm_email_change(
                         .filter(tokens::used_at.is_null()),
                 )
                 .set(tokens::used_at.eq(now))
-                .execute(conn)?;
-                audit::record(
-                    conn,
-                    now,
+                .execute(tx.conn)?;
+                tx.audit(
                     &Actor::anonymous(ip.as_deref()),
                     "account.email_changed",
                     Some(Subject::user(&user.id)),

@@ -22,7 +22,7 @@ use crate::domain::ids::Id;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::{ApplicationId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::mail::kinds::{Approved, MailKind, NeedsInfo, Rejected};
+use crate::mail::kinds::{Approved, Digest, MailKind, NeedsInfo, Rejected};
 use crate::services::applications::{Event, add_event};
 use crate::services::memberships;
 
@@ -145,10 +145,9 @@ fn open_statuses_sql() -> String {
 
 /// Open applications per status in the officer's groups.
 pub fn counts(conn: &mut DbConn, officer_id: &UserId) -> QueryResult<Vec<(String, i64)>> {
-    let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
     applications::table
         .filter(applications::group_id.eq_any(assigned_groups(officer_id)))
-        .filter(applications::status.eq_any(open))
+        .filter(applications::status.eq_any(Status::OPEN))
         .group_by(applications::status)
         .select((applications::status, diesel::dsl::count_star()))
         .load(conn)
@@ -534,4 +533,55 @@ pub async fn queue_page(
             })
         })
         .await
+}
+
+/// Daily digests for officers who chose them: how many applications arrived in their
+/// groups since the last one. The officer's row is claimed by moving `last_digest_at`
+/// under a version check, so two instances never send the same digest.
+pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> AppResult<usize> {
+    let due_before = now - Duration::hours(24);
+    let officers: Vec<User> = users::table
+        .filter(users::notify_pref.eq("daily"))
+        .filter(users::active.eq(true))
+        .filter(users::email_confirmed_at.is_not_null())
+        .filter(users::last_digest_at.is_null().or(users::last_digest_at.le(due_before)))
+        .limit(1000)
+        .load(conn)?;
+    let mut sent = 0;
+    for officer in officers {
+        let since = officer.last_digest_at.unwrap_or(due_before);
+        let done = Tx::run(conn, now, |tx| -> AppResult<bool> {
+            let target = users::table.find(&officer.id);
+            let claimed = match officer.last_digest_at {
+                Some(t) => diesel::update(target.filter(users::last_digest_at.eq(t)))
+                    .set(users::last_digest_at.eq(Some(now)))
+                    .execute(tx.conn)?,
+                None => diesel::update(target.filter(users::last_digest_at.is_null()))
+                    .set(users::last_digest_at.eq(Some(now)))
+                    .execute(tx.conn)?,
+            };
+            if claimed != 1 {
+                return Ok(false);
+            }
+            let new: i64 = applications::table
+                .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
+                .filter(applications::submitted_at.gt(since))
+                .count()
+                .get_result(tx.conn)?;
+            let waiting: i64 = applications::table
+                .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
+                .filter(applications::status.eq_any(Status::OPEN))
+                .count()
+                .get_result(tx.conn)?;
+            if new == 0 {
+                return Ok(false);
+            }
+            let mail = Digest { name: &officer.full_name, new, open: waiting, link: &settings.link("/officer") }
+                .render(officer.locale, &settings.org_name)?;
+            tx.mail(&officer.email, &mail)?;
+            Ok(true)
+        })?;
+        sent += usize::from(done);
+    }
+    Ok(sent)
 }

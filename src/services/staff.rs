@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::app::AppState;
-use crate::audit::{self, Actor, Subject};
+use crate::app::{AppState, Tx};
+use crate::audit::{Actor, Subject};
 use crate::auth::session;
 use crate::db::DbConn;
 use crate::db::models::{Group, NewUser, User};
@@ -259,28 +259,21 @@ pub async fn set_active(state: &AppState, by: Actor, user_id: UserId, active: bo
 
 /// Releases claims older than the claim period, so an application nobody works on goes
 /// back to the queue. Returns how many were released.
-pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours: i64) -> QueryResult<usize> {
-    conn.write_tx(|conn| {
+pub fn release_lapsed_claims(conn: &mut DbConn, now: NaiveDateTime, claim_hours: i64) -> AppResult<usize> {
+    Tx::run(conn, now, |tx| {
         let cutoff = now - chrono::Duration::hours(claim_hours);
         let lapsed: Vec<(ApplicationId, i32)> = applications::table
             .filter(applications::status.eq(Status::InReview))
             .filter(applications::claimed_at.le(cutoff))
             .select((applications::id, applications::version))
             .limit(1000)
-            .load(conn)?;
+            .load(tx.conn)?;
         let mut released = 0;
         for (id, version) in &lapsed {
-            released += usize::from(release(conn, id, *version, now, json!({ "reason": "claim_lapsed" }))?);
+            released += usize::from(release(tx.conn, id, *version, now, json!({ "reason": "claim_lapsed" }))?);
         }
         if released > 0 {
-            audit::record(
-                conn,
-                now,
-                &Actor::system("jobs"),
-                "application.claims_lapsed",
-                None,
-                json!({ "released": released }),
-            )?;
+            tx.audit(&Actor::system("jobs"), "application.claims_lapsed", None, json!({ "released": released }))?;
         }
         Ok(released)
     })
