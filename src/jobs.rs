@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-
 use crate::app::AppState;
 use crate::error::AppResult;
 use crate::mail::outbox::{self, DeliveryReport};

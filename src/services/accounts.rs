@@ -56,6 +56,18 @@ pub(crate) fn issue_token(
 }
 
 /// The unused, unexpired token of this purpose, if any.
+/// A live token and the account it was issued for.
+pub(crate) fn live_token_account(
+    conn: &mut DbConn,
+    token: &SecretToken,
+    purpose: TokenPurpose,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(Token, User)>> {
+    let Some(t) = live_token(conn, token, purpose, now)? else { return Ok(None) };
+    let Some(user_id) = &t.user_id else { return Ok(None) };
+    Ok(find_by_id(conn, user_id)?.map(|user| (t, user)))
+}
+
 pub(crate) fn live_token(
     conn: &mut DbConn,
     token: &SecretToken,
@@ -81,15 +93,7 @@ pub(crate) fn use_token(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Quer
 pub async fn token_user(state: &AppState, token: &SecretToken, purpose: TokenPurpose) -> AppResult<Option<User>> {
     let now = state.clock.now();
     let token = token.clone();
-    state
-        .db(move |conn| {
-            let Some(t) = live_token(conn, &token, purpose, now)? else { return Ok(None) };
-            match t.user_id {
-                Some(id) => Ok(find_by_id(conn, &id)?),
-                None => Ok(None),
-            }
-        })
-        .await
+    state.db(move |conn| Ok(live_token_account(conn, &token, purpose, now)?.map(|(_, user)| user))).await
 }
 
 pub fn token_is_live(
@@ -383,10 +387,7 @@ pub async fn reset_password(
     state
         .write(move |tx| {
             let now = tx.now;
-            let Some(t) = live_token(tx.conn, &token, TokenPurpose::ResetPassword, now)? else {
-                return Ok(TokenOutcome::Invalid);
-            };
-            let Some(user) = t.user_id.as_deref().map(|id| find_by_id(tx.conn, id)).transpose()?.flatten() else {
+            let Some((_, user)) = live_token_account(tx.conn, &token, TokenPurpose::ResetPassword, now)? else {
                 return Ok(TokenOutcome::Invalid);
             };
             // Every outstanding reset link of the account dies with this one.

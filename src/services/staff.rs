@@ -19,7 +19,9 @@ use crate::domain::{ApplicationId, GroupId, UserId};
 use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{Invite, MailKind};
-use crate::services::accounts::{self, TokenOutcome, find_by_email, find_by_id, issue_token, live_token, use_token};
+use crate::services::accounts::{
+    self, TokenOutcome, find_by_email, find_by_id, issue_token, live_token_account, use_token,
+};
 use crate::services::applications::{Event, add_event};
 
 /// A staff account with the groups it reviews.
@@ -153,10 +155,7 @@ pub async fn accept_invite(
     state
         .write(move |tx| {
             let now = tx.now;
-            let Some(t) = live_token(tx.conn, &token, TokenPurpose::Invite, now)? else {
-                return Ok(TokenOutcome::Invalid);
-            };
-            let Some(user) = t.user_id.as_deref().map(|id| find_by_id(tx.conn, id)).transpose()?.flatten() else {
+            let Some((t, user)) = live_token_account(tx.conn, &token, TokenPurpose::Invite, now)? else {
                 return Ok(TokenOutcome::Invalid);
             };
             if !user.active {
