@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::app::{AppState, Tx};
-use crate::audit::{self, Actor, Subject};
+use crate::audit::{Actor, Subject};
 use crate::auth::{session, throttle};
 use crate::db::DbConn;
 use crate::db::models::{Application, ApplicationEvent, AuditEntry, Document, Group, Membership, User};
@@ -491,10 +491,9 @@ pub async fn delete_account(
     }
     state
         .write(move |tx| {
-            let now = tx.now;
             let user = resident(tx.conn, &user.id)?;
             let actor = Actor::user(&user.id, Role::Resident, ip.as_deref());
-            let done = erase(tx.conn, &user, &actor, now)?;
+            let done = erase(tx, &user, &actor)?;
             tx.audit(
                 &actor,
                 "account.deleted",
@@ -510,39 +509,68 @@ pub async fn delete_account(
         .await
 }
 
-fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> AppResult<Deleted> {
-    let mut done = Deleted::default();
-    let apps: Vec<Application> = applications::table.filter(applications::resident_id.eq(&user.id)).load(conn)?;
+/// Deletes a resident's personal data inside the caller's transaction: open applications
+/// are withdrawn, current memberships end, files go, the person's words and identifying
+/// details are blanked, their sessions, links, throttles and mails go, and the account row
+/// keeps only a pseudonym.
+fn erase(tx: &mut Tx, user: &User, actor: &Actor) -> AppResult<Deleted> {
+    let now = tx.now;
+    let apps: Vec<Application> = applications::table.filter(applications::resident_id.eq(&user.id)).load(tx.conn)?;
+    let applications_withdrawn = withdraw_open(tx, user, actor, &apps)?;
+    let memberships_ended = end_memberships(tx, user, actor)?;
+    let app_ids: Vec<ApplicationId> = apps.iter().map(|a| a.id.clone()).collect();
+    let files_deleted = delete_documents(tx.conn, &app_ids, now)?;
+    blank_personal_text(tx.conn, user, &apps, &app_ids, now)?;
+    forget_contact(tx.conn, user)?;
+    diesel::update(users::table.find(&user.id))
+        .set((
+            users::full_name.eq(""),
+            users::email.eq(deleted_email(&user.id)),
+            users::password_hash.eq(None::<String>),
+            users::active.eq(false),
+            users::deleted_at.eq(Some(now)),
+            users::updated_at.eq(now),
+        ))
+        .execute(tx.conn)?;
+    Ok(Deleted { applications_withdrawn, memberships_ended, files_deleted })
+}
 
+/// Withdraws the open applications, each under the version read: an officer's decision
+/// committed in between makes the deletion a conflict (nothing changes; the person tries
+/// again) rather than overwriting it.
+fn withdraw_open(tx: &mut Tx, user: &User, actor: &Actor, apps: &[Application]) -> AppResult<usize> {
+    let now = tx.now;
+    let mut withdrawn = 0;
     for app in apps.iter().filter(|a| a.status.is_open()) {
-        // Under the version read above, as every change of an application is: an officer's
-        // decision committed in between makes the deletion a conflict (nothing changes; the
-        // person tries again) rather than overwriting it.
-        let withdrawn = StatusChange::to(Status::Withdrawn).unclaimed().decided(now);
-        if !change_status(conn, &app.id, app.version, withdrawn, now)? {
+        let change = StatusChange::to(Status::Withdrawn).unclaimed().decided(now);
+        if !change_status(tx.conn, &app.id, app.version, change, now)? {
             return Err(AppError::Conflict);
         }
         add_event(
-            conn,
+            tx.conn,
             &app.id,
             now,
             Event { details: json!({ "reason": ACCOUNT_DELETED }), ..Event::new("withdrawn", Some(&user.id)) },
         )?;
-        audit::record(
-            conn,
-            now,
+        tx.audit(
             actor,
             "application.withdrawn",
             Some(Subject { kind: "application", id: &app.id }),
             json!({ "from": app.status, "reason": ACCOUNT_DELETED }),
         )?;
-        done.applications_withdrawn += 1;
+        withdrawn += 1;
     }
 
+    Ok(withdrawn)
+}
+
+fn end_memberships(tx: &mut Tx, user: &User, actor: &Actor) -> AppResult<usize> {
+    let now = tx.now;
+    let mut ended = 0;
     let current: Vec<Membership> = memberships::table
         .filter(memberships::user_id.eq(&user.id))
         .filter(memberships::status.eq_any(current_membership_statuses()))
-        .load(conn)?;
+        .load(tx.conn)?;
     for m in &current {
         let updated = diesel::update(memberships::table.find(&m.id).filter(memberships::status.eq(&m.status)))
             .set((
@@ -550,12 +578,12 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
                 memberships::status_reason.eq(Some(ACCOUNT_DELETED)),
                 memberships::updated_at.eq(now),
             ))
-            .execute(conn)?;
+            .execute(tx.conn)?;
         if updated != 1 {
             return Err(AppError::Conflict);
         }
         add_event(
-            conn,
+            tx.conn,
             &m.application_id,
             now,
             Event {
@@ -563,29 +591,42 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
                 ..Event::new("membership_ended", Some(&user.id))
             },
         )?;
-        audit::record(
-            conn,
-            now,
+        tx.audit(
             actor,
             "membership.ended",
             Some(Subject { kind: "membership", id: &m.id }),
             json!({ "from": m.status, "reason": ACCOUNT_DELETED, "group_id": m.group_id, "number": m.number }),
         )?;
-        done.memberships_ended += 1;
+        ended += 1;
     }
 
-    let app_ids: Vec<ApplicationId> = apps.iter().map(|a| a.id.clone()).collect();
+    Ok(ended)
+}
+
+/// Deletes the applications' files and their names; returns how many files went.
+fn delete_documents(conn: &mut DbConn, app_ids: &[ApplicationId], now: NaiveDateTime) -> AppResult<usize> {
     let doc_ids: Vec<String> =
-        documents::table.filter(documents::application_id.eq_any(&app_ids)).select(documents::id).load(conn)?;
-    done.files_deleted = files::delete_files(conn, &doc_ids, now)?;
+        documents::table.filter(documents::application_id.eq_any(app_ids)).select(documents::id).load(conn)?;
+    let deleted = files::delete_files(conn, &doc_ids, now)?;
     diesel::update(documents::table.filter(documents::id.eq_any(&doc_ids)))
         .set(documents::original_name.eq(""))
         .execute(conn)?;
 
-    // The person's own words go entirely; in what staff wrote, the person's identifying
-    // details are blanked out (the rest is the organisation's record of its decision).
+    Ok(deleted)
+}
+
+/// The person's own words go entirely; in what staff wrote, the person's identifying
+/// details are blanked out (the rest is the organisation's record of its decision). The
+/// applications keep no address, DNI or phone.
+fn blank_personal_text(
+    conn: &mut DbConn,
+    user: &User,
+    apps: &[Application],
+    app_ids: &[ApplicationId],
+    now: NaiveDateTime,
+) -> AppResult<()> {
     let mut personal: Vec<String> = vec![user.full_name.clone(), user.email.clone()];
-    for a in &apps {
+    for a in apps {
         personal.push(a.street_address.clone());
         personal.push(a.dni.clone());
         personal.push(crate::domain::application::Dni::formatted(&a.dni));
@@ -593,14 +634,14 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
     }
     diesel::update(
         application_events::table
-            .filter(application_events::application_id.eq_any(&app_ids))
+            .filter(application_events::application_id.eq_any(app_ids))
             .filter(application_events::actor_id.eq(&user.id))
             .filter(application_events::message.is_not_null()),
     )
     .set(application_events::message.eq(None::<String>))
     .execute(conn)?;
     let staff_messages: Vec<(String, Option<String>)> = application_events::table
-        .filter(application_events::application_id.eq_any(&app_ids))
+        .filter(application_events::application_id.eq_any(app_ids))
         .filter(application_events::message.is_not_null())
         .select((application_events::id, application_events::message))
         .load(conn)?;
@@ -623,6 +664,11 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
         ))
         .execute(conn)?;
 
+    Ok(())
+}
+
+/// Sessions, links, sign-in throttles and mails that name the person or their addresses.
+fn forget_contact(conn: &mut DbConn, user: &User) -> AppResult<()> {
     session::end_all_for_user(conn, &user.id, None)?;
     // Addresses of e-mail changes still pending: their links and mails go too.
     let mut addresses: Vec<String> = tokens::table
@@ -649,17 +695,7 @@ fn erase(conn: &mut DbConn, user: &User, actor: &Actor, now: NaiveDateTime) -> A
         .execute(conn)?;
     }
 
-    diesel::update(users::table.find(&user.id))
-        .set((
-            users::full_name.eq(""),
-            users::email.eq(deleted_email(&user.id)),
-            users::password_hash.eq(None::<String>),
-            users::active.eq(false),
-            users::deleted_at.eq(Some(now)),
-            users::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(done)
+    Ok(())
 }
 
 /// `s` with the LIKE wildcards escaped by `\`.
