@@ -110,79 +110,12 @@ pub async fn export(state: &AppState, user_id: UserId, ip: Option<String>) -> Ap
                 .order(applications::created_at.asc())
                 .select((Application::as_select(), Group::as_select()))
                 .load(tx.conn)?;
-            let b64 = base64::engine::general_purpose::STANDARD;
             let mut files = 0;
             let mut apps_json = Vec::new();
-            for (app, group) in &apps {
-                let events: Vec<ApplicationEvent> = application_events::table
-                    .filter(application_events::application_id.eq(&app.id))
-                    .filter(application_events::internal.eq(false))
-                    .order(application_events::at.asc())
-                    .load(tx.conn)?;
-                let docs: Vec<Document> = documents::table
-                    .filter(documents::application_id.eq(&app.id))
-                    .order(documents::uploaded_at.asc())
-                    .load(tx.conn)?;
-                let mut docs_json = Vec::new();
-                for d in &docs {
-                    let content = files::read(tx.conn, &keys, d).map_err(AppError::Internal)?;
-                    files += usize::from(content.is_some());
-                    docs_json.push(json!({
-                        "id": d.id,
-                        "kind": d.kind,
-                        "media_type": d.media_type,
-                        "size_bytes": d.size_bytes,
-                        "sha256": d.sha256,
-                        "original_name": d.original_name,
-                        "uploaded_at": d.uploaded_at,
-                        "replaced_at": d.replaced_at,
-                        "deleted_at": d.purged_at,
-                        "content_base64": content.map(|bytes| b64.encode(bytes)),
-                    }));
-                }
-                apps_json.push(json!({
-                    "id": app.id,
-                    "group": { "id": group.id, "name": group.name, "slug": group.slug },
-                    "status": app.status,
-                    "street_address": app.street_address,
-                    "dni": app.dni,
-                    "phone": app.phone,
-                    "certificate_issued_on": app.certificate_issued_on,
-                    "consented_at": app.consented_at,
-                    "submitted_at": app.submitted_at,
-                    "decided_at": app.decided_at,
-                    "files_deleted_after": app.decided_at.map(|d| {
-                        crate::domain::retention::documents_purge_at(d, retention_days)
-                    }),
-                    "created_at": app.created_at,
-                    "updated_at": app.updated_at,
-                    "timeline": events.iter().map(|e| event_json(e, &user.id)).collect::<Vec<_>>(),
-                    "documents": docs_json,
-                }));
+            for app in &apps {
+                apps_json.push(application_json(tx.conn, &keys, app, &user, retention_days, &mut files)?);
             }
-            let ms: Vec<(Membership, Group)> = memberships::table
-                .inner_join(groups::table)
-                .filter(memberships::user_id.eq(&user.id))
-                .order(memberships::created_at.asc())
-                .select((Membership::as_select(), Group::as_select()))
-                .load(tx.conn)?;
-            let ms_json: Vec<Value> = ms
-                .iter()
-                .map(|(m, g)| {
-                    json!({
-                        "id": m.id,
-                        "group": { "id": g.id, "name": g.name, "slug": g.slug },
-                        "application_id": m.application_id,
-                        "number": m.number,
-                        "status": m.status,
-                        "status_reason": m.status_reason,
-                        "valid_from": m.valid_from,
-                        "valid_until": m.valid_until,
-                        "created_at": m.created_at,
-                        "updated_at": m.updated_at,
-                    })
-                })
-                .collect();
+            let ms_json = memberships_json(tx.conn, &user)?;
             let entries: Vec<AuditEntry> = audit_log::table
                 .filter(
                     audit_log::actor_id
@@ -224,6 +157,90 @@ pub async fn export(state: &AppState, user_id: UserId, ip: Option<String>) -> Ap
             Ok(Export { file_name: format!("vecinal-export-{}.json", now.format("%Y-%m-%d")), json })
         })
         .await
+}
+
+/// One application as its applicant may have it: the record, the timeline without staff
+/// notes, and the documents still held (as base64) or their metadata once deleted.
+fn application_json(
+    conn: &mut DbConn,
+    keys: &crate::documents::keys::KeyRing,
+    (app, group): &(Application, Group),
+    user: &User,
+    retention_days: i64,
+    files: &mut usize,
+) -> AppResult<Value> {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let events: Vec<ApplicationEvent> = application_events::table
+        .filter(application_events::application_id.eq(&app.id))
+        .filter(application_events::internal.eq(false))
+        .order(application_events::at.asc())
+        .load(conn)?;
+    let docs: Vec<Document> = documents::table
+        .filter(documents::application_id.eq(&app.id))
+        .order(documents::uploaded_at.asc())
+        .load(conn)?;
+    let mut docs_json = Vec::new();
+    for d in &docs {
+        let content = files::read(conn, &keys, d).map_err(AppError::Internal)?;
+        *files += usize::from(content.is_some());
+        docs_json.push(json!({
+            "id": d.id,
+            "kind": d.kind,
+            "media_type": d.media_type,
+            "size_bytes": d.size_bytes,
+            "sha256": d.sha256,
+            "original_name": d.original_name,
+            "uploaded_at": d.uploaded_at,
+            "replaced_at": d.replaced_at,
+            "deleted_at": d.purged_at,
+            "content_base64": content.map(|bytes| b64.encode(bytes)),
+        }));
+    }
+    Ok(json!({
+        "id": app.id,
+        "group": { "id": group.id, "name": group.name, "slug": group.slug },
+        "status": app.status,
+        "street_address": app.street_address,
+        "dni": app.dni,
+        "phone": app.phone,
+        "certificate_issued_on": app.certificate_issued_on,
+        "consented_at": app.consented_at,
+        "submitted_at": app.submitted_at,
+        "decided_at": app.decided_at,
+        "files_deleted_after": app.decided_at.map(|d| {
+            crate::domain::retention::documents_purge_at(d, retention_days)
+        }),
+        "created_at": app.created_at,
+        "updated_at": app.updated_at,
+        "timeline": events.iter().map(|e| event_json(e, &user.id)).collect::<Vec<_>>(),
+        "documents": docs_json,
+    }))
+}
+
+fn memberships_json(conn: &mut DbConn, user: &User) -> QueryResult<Vec<Value>> {
+    let ms: Vec<(Membership, Group)> = memberships::table
+        .inner_join(groups::table)
+        .filter(memberships::user_id.eq(&user.id))
+        .order(memberships::created_at.asc())
+        .select((Membership::as_select(), Group::as_select()))
+        .load(conn)?;
+    Ok(ms
+        .iter()
+        .map(|(m, g)| {
+            json!({
+                "id": m.id,
+                "group": { "id": g.id, "name": g.name, "slug": g.slug },
+                "application_id": m.application_id,
+                "number": m.number,
+                "status": m.status,
+                "status_reason": m.status_reason,
+                "valid_from": m.valid_from,
+                "valid_until": m.valid_until,
+                "created_at": m.created_at,
+                "updated_at": m.updated_at,
+            })
+        })
+        .collect())
 }
 
 // ----- rectification: phone -----
