@@ -181,7 +181,7 @@ fn application_json(
         .load(conn)?;
     let mut docs_json = Vec::new();
     for d in &docs {
-        let content = files::read(conn, &keys, d).map_err(AppError::Internal)?;
+        let content = files::read(conn, keys, d).map_err(AppError::Internal)?;
         *files += usize::from(content.is_some());
         docs_json.push(json!({
             "id": d.id,
