@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{ErrorHandlers, from_fn};
@@ -23,6 +24,26 @@ use crate::error::AppError;
 use crate::mail::Mailer;
 use crate::services::accounts;
 use crate::web as routes;
+
+// The server's own timeouts, chosen rather than left to actix-web's defaults. Request
+// bodies have their deadline in `web::body` (`VECINAL_BODY_TIMEOUT_SECS`).
+
+/// A connection must deliver its request head (request line and headers) within this time
+/// of opening, or of the previous response on a kept-alive connection; otherwise 408 and
+/// the connection is closed. Heads are a few hundred bytes: this is generous for any real
+/// client and cuts off clients that send their headers a byte at a time.
+pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// An idle kept-alive connection is closed after this long. Longer than a browser's pause
+/// between clicking through pages, short enough that idle connections do not pile up. A
+/// reverse proxy in front should close its idle upstream connections sooner than this.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// After the response (or the decision to close), the connection's shutdown must finish
+/// within this time; then the socket is dropped, whether the client read it all or not.
+pub const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// On SIGTERM or Ctrl-C, requests in flight get this long to finish before the workers
+/// stop (below the 30 s a container orchestrator usually waits before SIGKILL). An upload
+/// still arriving then is cut off.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Application {
     server: Server,
@@ -66,12 +87,16 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(routes::public::not_found))
                 .wrap(from_fn(routes::context::middleware))
+                .wrap(from_fn(routes::body::middleware))
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
                 .wrap(routes::security::headers(&settings))
                 .wrap(TracingLogger::<crate::app::telemetry::RedactedRootSpan>::new())
         })
+        .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
         .listen(listener)?
-        .shutdown_timeout(20)
         .run();
 
         Ok(Self { server, port, state, setup_link })

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod assets;
+pub mod body;
 pub mod commissioner;
 pub mod context;
 pub mod cookies;
