@@ -86,6 +86,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(routes::context::FORM_LIMIT))
                 .configure(routes::configure)
                 .default_service(web::to(routes::public::not_found))
+                .wrap(from_fn(routes::head::middleware))
                 .wrap(from_fn(routes::context::middleware))
                 .wrap(from_fn(routes::body::middleware))
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod extract;
 pub mod forms;
 pub mod groups;
+pub mod head;
 pub mod memberships;
 pub mod officer;
 pub mod oversight;

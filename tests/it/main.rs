@@ -9,6 +9,7 @@ mod architecture;
 mod audit;
 mod deadlines;
 mod groups;
+mod head;
 mod lifecycle;
 mod mail;
 mod memberships;
