@@ -40,6 +40,8 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
 /// After the response (or the decision to close), the connection's shutdown must finish
 /// within this time; then the socket is dropped, whether the client read it all or not.
 pub const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+// The unread rest of a refused body is held until the connection has been closed.
+const _: () = assert!(routes::body::HOLD_UNREAD_BODY.as_secs() > CLIENT_DISCONNECT_TIMEOUT.as_secs());
 /// On SIGTERM or Ctrl-C, requests in flight get this long to finish before the workers
 /// stop (below the 30 s a container orchestrator usually waits before SIGKILL). An upload
 /// still arriving then is cut off.

@@ -125,7 +125,18 @@ pub async fn bound<T>(reading: impl Future<Output = Result<T, AppError>>) -> Res
     }
 }
 
+/// How long the unread rest of a refused body is held: longer than the server's client
+/// disconnect timeout (`startup.rs` checks), after which the connection is closed and
+/// nothing reads it any more.
+pub const HOLD_UNREAD_BODY: Duration = Duration::from_secs(5);
+
 /// The body stream with the deadline. Once the deadline passes it ends with `TimedOut`.
+///
+/// Dropped before the body's end (refused, timed out, or not read), it keeps the receiving
+/// end of the body alive for a while, so that actix-web closes the connection after the
+/// answer (reading on for at most its disconnect timeout) rather than draining the rest:
+/// actix-http 3.20 drains a dropped chunked body with no time limit, which would let a
+/// client that stops sending hold the connection for ever after its 408.
 struct DeadlineStream {
     inner: Payload,
     watch: BodyWatch,
@@ -137,6 +148,22 @@ impl DeadlineStream {
     fn new(inner: Payload, watch: BodyWatch) -> Self {
         let sleep = Box::pin(tokio::time::sleep_until(watch.deadline()));
         Self { inner, watch, sleep, done: false }
+    }
+}
+
+impl Drop for DeadlineStream {
+    fn drop(&mut self) {
+        if self.watch.0.finished.get() {
+            return;
+        }
+        let rest = std::mem::replace(&mut self.inner, Payload::None);
+        if matches!(rest, Payload::None) {
+            return;
+        }
+        actix_web::rt::spawn(async move {
+            tokio::time::sleep(HOLD_UNREAD_BODY).await;
+            drop(rest);
+        });
     }
 }
 

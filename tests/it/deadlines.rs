@@ -118,6 +118,17 @@ async fn a_stalled_body_gets_408_and_a_closed_connection() {
     );
     cases.push(("urlencoded, token in a header", request.into_bytes()));
 
+    // Chunked: actix-http drains a dropped chunked body without a time limit, unless the
+    // body's receiving end is still held when the answer goes out (web::body does).
+    let request = format!(
+        "POST /applications HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nContent-Type: {}\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n--{BOUNDARY}\r\nCont\r\n",
+        session.cookie,
+        multipart_type(),
+        BOUNDARY.len() + 8
+    );
+    cases.push(("chunked multipart", request.into_bytes()));
+
     let results = futures_util::future::join_all(cases.iter().map(|(_, r)| app.raw(r, WAIT))).await;
     for ((what, _), (outcome, took)) in cases.iter().zip(results) {
         assert_eq!(outcome, Outcome::AnsweredAndClosed(408), "{what}");
