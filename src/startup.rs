@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::http::KeepAlive;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -29,14 +30,18 @@ use crate::web as routes;
 // bodies have their deadline in `web::body` (`VECINAL_BODY_TIMEOUT_SECS`).
 
 /// A connection must deliver its request head (request line and headers) within this time
-/// of opening, or of the previous response on a kept-alive connection; otherwise 408 and
-/// the connection is closed. Heads are a few hundred bytes: this is generous for any real
-/// client and cuts off clients that send their headers a byte at a time.
+/// of opening; otherwise 408 and the connection is closed. Heads are a few hundred bytes:
+/// this is generous for any real client and cuts off clients that send their headers a
+/// byte at a time.
 pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// An idle kept-alive connection is closed after this long. Longer than a browser's pause
-/// between clicking through pages, short enough that idle connections do not pile up. A
-/// reverse proxy in front should close its idle upstream connections sooner than this.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// Keep-alive is off: every connection serves one request and is closed after its
+/// response. actix-http applies the head timeout to a connection's first request only; on
+/// a kept-alive connection the keep-alive timer stops at the first byte of the next
+/// request, and nothing bounds the rest of that head, so a client trickling a second head
+/// could hold its connection for ever. Browsers reach the service through the
+/// TLS-terminating reverse proxy, which keeps their connections alive itself; what is lost
+/// is only the reuse of connections between the proxy and the service.
+pub const KEEP_ALIVE: KeepAlive = KeepAlive::Disabled;
 /// After the response (or the decision to close), the connection's shutdown must finish
 /// within this time; then the socket is dropped, whether the client read it all or not.
 pub const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);

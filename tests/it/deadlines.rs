@@ -1,6 +1,7 @@
 //! Request bodies are read under a deadline: a body that stops short, stalls or trickles
 //! in gets an answer (400 or 408) and its connection closed, and the server lets go of
-//! the socket. A large body arriving at the minimum rate is not cut off.
+//! the socket. A large body arriving at the minimum rate is not cut off. A connection
+//! serves one request, so no second request head can be trickled in untimed.
 
 use std::time::Duration;
 
@@ -189,4 +190,21 @@ async fn a_body_arriving_at_the_minimum_rate_may_take_longer_than_the_timeout() 
     assert_eq!(outcome.status(), Some(303), "{outcome:?} after {took:?}");
     assert!(took > DEADLINE, "the upload outlasted the initial allowance ({took:?})");
     assert_eq!(app.count("applications").await, 1);
+}
+
+#[tokio::test]
+async fn a_connection_serves_one_request_so_no_second_head_can_be_trickled() {
+    let app = TestApp::spawn().await;
+    // A quick first request, then a second head a byte every 200 ms: actix-http would time
+    // only the first head; the connection is closed after the first response instead.
+    let (outcome, took) = app
+        .raw_drip(
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            1,
+            Duration::from_millis(200),
+            Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(outcome, Outcome::AnsweredAndClosed(200), "closed after the first response ({took:?})");
 }
