@@ -27,6 +27,9 @@ pub enum AppError {
     BadRequest(&'static str),
     #[error("payload too large")]
     PayloadTooLarge,
+    /// The request body did not arrive within its deadline (see `web::body`).
+    #[error("request body not received in time")]
+    RequestTimeout,
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: i64 },
     #[error("service unavailable")]
@@ -80,6 +83,7 @@ impl ResponseError for AppError {
             AppError::Conflict => StatusCode::CONFLICT,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

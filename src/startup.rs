@@ -2,8 +2,10 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
+use actix_web::http::KeepAlive;
 use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -23,6 +25,32 @@ use crate::error::AppError;
 use crate::mail::Mailer;
 use crate::services::accounts;
 use crate::web as routes;
+
+// The server's own timeouts, chosen rather than left to actix-web's defaults. Request
+// bodies have their deadline in `web::body` (`VECINAL_BODY_TIMEOUT_SECS`).
+
+/// A connection must deliver its request head (request line and headers) within this time
+/// of opening; otherwise 408 and the connection is closed. Heads are a few hundred bytes:
+/// this is generous for any real client and cuts off clients that send their headers a
+/// byte at a time.
+pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Keep-alive is off: every connection serves one request and is closed after its
+/// response. actix-http applies the head timeout to a connection's first request only; on
+/// a kept-alive connection the keep-alive timer stops at the first byte of the next
+/// request, and nothing bounds the rest of that head, so a client trickling a second head
+/// could hold its connection for ever. Browsers reach the service through the
+/// TLS-terminating reverse proxy, which keeps their connections alive itself; what is lost
+/// is only the reuse of connections between the proxy and the service.
+pub const KEEP_ALIVE: KeepAlive = KeepAlive::Disabled;
+/// After the response (or the decision to close), the connection's shutdown must finish
+/// within this time; then the socket is dropped, whether the client read it all or not.
+pub const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+// The unread rest of a refused body is held until the connection has been closed.
+const _: () = assert!(routes::body::HOLD_UNREAD_BODY.as_secs() > CLIENT_DISCONNECT_TIMEOUT.as_secs());
+/// On SIGTERM or Ctrl-C, requests in flight get this long to finish before the workers
+/// stop (below the 30 s a container orchestrator usually waits before SIGKILL). An upload
+/// still arriving then is cut off.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Application {
     server: Server,
@@ -65,13 +93,18 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(routes::context::FORM_LIMIT))
                 .configure(routes::configure)
                 .default_service(web::to(routes::public::not_found))
+                .wrap(from_fn(routes::head::middleware))
                 .wrap(from_fn(routes::context::middleware))
+                .wrap(from_fn(routes::body::middleware))
                 .wrap(ErrorHandlers::new().default_handler(routes::errors::render_error_page))
                 .wrap(routes::security::headers(&settings))
                 .wrap(TracingLogger::<crate::app::telemetry::RedactedRootSpan>::new())
         })
+        .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+        .keep_alive(KEEP_ALIVE)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
         .listen(listener)?
-        .shutdown_timeout(20)
         .run();
 
         Ok(Self { server, port, state, setup_link })

@@ -4,6 +4,7 @@
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub use crate::domain::Sensitive;
 pub use crate::mail::MailTransport;
@@ -36,6 +37,12 @@ pub struct Settings {
     pub document_retention_days: i64,
     /// Largest accepted upload per file, in bytes.
     pub max_upload_bytes: usize,
+    /// How long a request body may take to arrive, and how long it may pause: see
+    /// `web::body`.
+    pub body_timeout: Duration,
+    /// Each byte received extends the body's deadline by 1/this of a second, so a large
+    /// upload arriving at least this fast is never cut off.
+    pub body_min_bytes_per_sec: u64,
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (behind a proxy only).
     pub trust_forwarded: bool,
     /// Whether background jobs (mail delivery) run in this process. Tests drive them by hand.
@@ -167,6 +174,13 @@ impl Settings {
         // At least a day, so a decision can be looked at again; at most ten years.
         let document_retention_days = number("VECINAL_DOCUMENT_RETENTION_DAYS", 30, 1..=3650)?;
 
+        // Long enough for a person on a slow mobile connection, short enough that stalled
+        // bodies cannot pile up.
+        let body_timeout = Duration::from_secs(number("VECINAL_BODY_TIMEOUT_SECS", 60, 1..=3600)?.unsigned_abs());
+        // 8 KiB/s: a 10 MiB file may take 60 s plus about 21 minutes.
+        let body_min_bytes_per_sec =
+            number("VECINAL_BODY_MIN_BYTES_PER_SEC", 8 * 1024, 1..=100 * 1024 * 1024)?.unsigned_abs();
+
         let trust_forwarded = match var("VECINAL_TRUST_FORWARDED").as_deref() {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
@@ -187,6 +201,8 @@ impl Settings {
             log_format,
             document_key,
             max_upload_bytes,
+            body_timeout,
+            body_min_bytes_per_sec,
             review_sla_days,
             claim_hours,
             document_retention_days,
@@ -268,6 +284,12 @@ mod tests {
             ("VECINAL_MAX_UPLOAD_BYTES", "100"),
             ("VECINAL_REVIEW_SLA_DAYS", "0"),
             ("VECINAL_CLAIM_HOURS", "soon"),
+            ("VECINAL_BODY_TIMEOUT_SECS", "0"),
+            ("VECINAL_BODY_TIMEOUT_SECS", "3601"),
+            ("VECINAL_BODY_TIMEOUT_SECS", "1m"),
+            ("VECINAL_BODY_MIN_BYTES_PER_SEC", "0"),
+            ("VECINAL_BODY_MIN_BYTES_PER_SEC", "-5"),
+            ("VECINAL_BODY_MIN_BYTES_PER_SEC", "fast"),
         ] {
             let e = settings(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{value}");
@@ -289,6 +311,16 @@ mod tests {
             assert_eq!(e.var, "VECINAL_DOCUMENT_RETENTION_DAYS", "{bad}");
             assert!(e.to_string().contains("1 to 3650"), "{e}");
         }
+    }
+
+    #[test]
+    fn body_deadline_settings_default_and_parse() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.body_timeout, Duration::from_secs(60));
+        assert_eq!(s.body_min_bytes_per_sec, 8192);
+        let s = settings(&[("VECINAL_BODY_TIMEOUT_SECS", "5"), ("VECINAL_BODY_MIN_BYTES_PER_SEC", "100000")]).unwrap();
+        assert_eq!(s.body_timeout, Duration::from_secs(5));
+        assert_eq!(s.body_min_bytes_per_sec, 100_000);
     }
 
     #[test]

@@ -32,6 +32,7 @@ fn keys(status: StatusCode) -> (&'static str, &'static str) {
         401 | 403 => ("error.403.title", "error.403.message"),
         404 | 405 => ("error.404.title", "error.404.message"),
         409 => ("error.409.title", "error.409.message"),
+        408 => ("error.408.title", "error.408.message"),
         413 => ("error.413.title", "error.413.message"),
         422 => ("error.422.title", "error.422.message"),
         429 => ("error.429.title", "error.429.message"),
@@ -71,11 +72,15 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
         format!("Error {}", status.as_u16())
     });
     let mut new = HttpResponse::build(status);
-    // Keep what the failed response said beyond its body: cookies, Retry-After, Location.
+    // Keep what the failed response said beyond its body: cookies, Retry-After, Location,
+    // and that the connection is to be closed (`web::body`).
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             new.append_header((name.clone(), value.clone()));
         }
+    }
+    if old.head().connection_type() == actix_web::http::ConnectionType::Close {
+        new.force_close();
     }
     let new = new.content_type("text/html; charset=utf-8").body(html);
     Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, new).map_into_right_body()))

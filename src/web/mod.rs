@@ -12,12 +12,14 @@
 pub mod account;
 pub mod assets;
 pub mod auth;
+pub mod body;
 pub mod commissioner;
 pub mod context;
 pub mod cookies;
 pub mod errors;
 pub mod extract;
 pub mod forms;
+pub mod head;
 pub mod officer;
 pub mod page;
 pub mod public;

@@ -47,8 +47,17 @@ impl MultipartForm {
 }
 
 /// Reads the whole form. `file_fields` names the fields that may carry files; each file is
-/// capped at `max_file_bytes`.
+/// capped at `max_file_bytes`. The reading as a whole is bounded by the request's body
+/// deadline (`web::body`): 408 once it passes, whatever the parser is waiting for.
 pub async fn read(
+    multipart: Multipart,
+    file_fields: &[&str],
+    max_file_bytes: usize,
+) -> Result<MultipartForm, AppError> {
+    crate::web::body::bound(read_all(multipart, file_fields, max_file_bytes)).await
+}
+
+async fn read_all(
     mut multipart: Multipart,
     file_fields: &[&str],
     max_file_bytes: usize,
