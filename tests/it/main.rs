@@ -16,5 +16,6 @@ mod memberships;
 mod migrations;
 mod oversight;
 mod review;
+mod robustness;
 mod security;
 mod sessions;

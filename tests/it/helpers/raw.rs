@@ -157,21 +157,8 @@ pub fn status_of(bytes: &[u8]) -> Option<u16> {
 /// `port` (the listening socket not counted). The tests run in one process with many
 /// servers; counting only this server's port keeps the others' sockets out of the count.
 pub fn server_connection_fds(port: u16) -> usize {
-    let mut inodes = HashSet::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else { continue };
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() < 10 {
-                continue;
-            }
-            let local_port = f[1].rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
-            // 0A is LISTEN.
-            if local_port == Some(port) && f[3] != "0A" {
-                inodes.insert(f[9].to_string());
-            }
-        }
-    }
+    // 0A is LISTEN.
+    let inodes = server_sockets(port, |state| state != "0A");
     std::fs::read_dir("/proc/self/fd")
         .expect("/proc/self/fd")
         .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
@@ -181,6 +168,45 @@ pub fn server_connection_fds(port: u16) -> usize {
         })
         .filter(|inode| inodes.contains(inode))
         .count()
+}
+
+/// How many of the server's connections on `port` are in CLOSE-WAIT: the client has gone
+/// and the server still holds the socket.
+pub fn server_close_wait(port: u16) -> usize {
+    // 08 is CLOSE_WAIT.
+    server_sockets(port, |state| state == "08").len()
+}
+
+/// Waits up to `within` for no connection on `port` to be in CLOSE-WAIT; the count at the end.
+pub async fn close_wait_settles(port: u16, within: Duration) -> usize {
+    let end = Instant::now() + within;
+    loop {
+        let n = server_close_wait(port);
+        if n == 0 || Instant::now() >= end {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The inodes of the sockets whose local port is `port`, in a TCP state `wanted` accepts
+/// (the hexadecimal state column of /proc/net/tcp).
+fn server_sockets(port: u16, wanted: impl Fn(&str) -> bool) -> HashSet<String> {
+    let mut inodes = HashSet::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 {
+                continue;
+            }
+            let local_port = f[1].rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+            if local_port == Some(port) && wanted(f[3]) {
+                inodes.insert(f[9].to_string());
+            }
+        }
+    }
+    inodes
 }
 
 /// Waits up to `within` for the server's connections on `port` to fall to `level`; the
