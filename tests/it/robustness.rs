@@ -27,8 +27,8 @@ struct World {
     resident_client: Client,
     /// An application of the resident and one of its documents.
     application: String,
-    document: vecinal::domain::DocumentId,
-    membership: vecinal::domain::MembershipId,
+    document: String,
+    membership: String,
 }
 
 async fn world() -> World {
@@ -42,9 +42,9 @@ async fn world() -> World {
     let officer = app.officer("oficial@example.com", &g).await;
     let commissioner = app.commissioner("jefa@example.com").await;
     let (resident_client, application) = app.applicant("vecina@example.com", "centro").await;
-    let document = app.documents_of(&application).await.remove(0).id;
+    let document = app.documents_of(&application).await.remove(0).id.to_string();
     app.claim_and_approve(&officer, &application).await;
-    let membership = app.memberships_of(&app.user_id("vecina@example.com").await).await.remove(0).id;
+    let membership = app.memberships_of(&app.user_id("vecina@example.com").await).await.remove(0).id.to_string();
     let resident = app.raw_session("vecina@example.com").await;
     World { app, resident, officer, commissioner, resident_client, application, document, membership }
 }
