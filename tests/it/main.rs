@@ -16,3 +16,4 @@ mod oversight;
 mod review;
 mod security;
 mod sessions;
+mod tls;
