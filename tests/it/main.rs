@@ -19,3 +19,4 @@ mod review;
 mod robustness;
 mod security;
 mod sessions;
+mod tls;
