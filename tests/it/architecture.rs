@@ -126,7 +126,16 @@ fn handlers_reach_the_database_only_through_services() {
         let text = std::fs::read_to_string(&file).unwrap();
         for (n, line) in text.lines().enumerate() {
             // `.db(` also catches `state` and `.db(` split over two lines by rustfmt.
-            for banned in [".db(", ".write(", ".write_tx(", "audit::record", "crate::db::schema", "crate::db::queries", "DbConn", "diesel::"] {
+            for banned in [
+                ".db(",
+                ".write(",
+                ".write_tx(",
+                "audit::record",
+                "crate::db::schema",
+                "crate::db::queries",
+                "DbConn",
+                "diesel::",
+            ] {
                 if line.contains(banned) {
                     wrong.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
                 }
