@@ -15,7 +15,8 @@ use crate::db::models::{Application, ApplicationEvent, Document, Group, Membersh
 use crate::documents::Upload;
 use crate::documents::sniff::{self, MediaType};
 use crate::domain::application::{self as rules, CertificateDateProblem, Dni, DocumentKind, Status};
-use crate::domain::{ApplicationId, UserId};
+use crate::domain::day::DayError;
+use crate::domain::{ApplicationId, Day, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::applications::{self, NewApplication, Resubmission, SubmitOutcome};
 use crate::services::groups;
@@ -123,19 +124,25 @@ pub(crate) fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResul
 }
 
 /// The certificate's issue date: a `YYYY-MM-DD` date, not in the future, not older than the
-/// group allows.
+/// group allows. A day outside the range any request may name is too old or in the future
+/// as well.
 pub(crate) fn parse_certificate_date(
     raw: &str,
     now: chrono::NaiveDateTime,
     max_age_days: i32,
     errors: &mut FormErrors,
 ) -> Option<NaiveDate> {
-    let Ok(d) = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") else {
-        errors.add("certificate_issued_on", "apply.error.date_format");
-        return None;
+    let checked = match Day::parse(raw) {
+        Ok(day) => rules::check_certificate_date(day, rules::local_today(now), max_age_days).map(|()| day.date()),
+        Err(DayError::Malformed) => {
+            errors.add("certificate_issued_on", "apply.error.date_format");
+            return None;
+        }
+        Err(DayError::TooEarly) => Err(CertificateDateProblem::TooOld),
+        Err(DayError::TooLate) => Err(CertificateDateProblem::InTheFuture),
     };
-    match rules::check_certificate_date(d, rules::local_today(now), max_age_days) {
-        Ok(()) => Some(d),
+    match checked {
+        Ok(d) => Some(d),
         Err(CertificateDateProblem::InTheFuture) => {
             errors.add("certificate_issued_on", "apply.error.date_future");
             None
