@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
     NotFound,
@@ -36,6 +36,29 @@ pub enum AppError {
     Unavailable,
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
+}
+
+/// Written by hand so that no variant prints request data: `Unauthenticated` holds the path
+/// and query to return to (`/commissioner/memberships?q=30.123.456`), which must not reach a
+/// log. `Internal` prints its chain of causes, as `Display` does.
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::NotFound => f.write_str("NotFound"),
+            AppError::Forbidden => f.write_str("Forbidden"),
+            AppError::Unauthenticated { .. } => f.write_str("Unauthenticated"),
+            AppError::Csrf => f.write_str("Csrf"),
+            AppError::Conflict => f.write_str("Conflict"),
+            AppError::BadRequest(what) => f.debug_tuple("BadRequest").field(what).finish(),
+            AppError::PayloadTooLarge => f.write_str("PayloadTooLarge"),
+            AppError::RequestTimeout => f.write_str("RequestTimeout"),
+            AppError::TooManyRequests { retry_after_secs } => {
+                f.debug_struct("TooManyRequests").field("retry_after_secs", retry_after_secs).finish()
+            }
+            AppError::Unavailable => f.write_str("Unavailable"),
+            AppError::Internal(e) => f.debug_tuple("Internal").field(&format_args!("{e:#}")).finish(),
+        }
+    }
 }
 
 impl AppError {
@@ -123,4 +146,25 @@ pub type AppResult<T> = Result<T, AppError>;
 pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
     matches!(err, Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neither_debug_nor_display_prints_the_path_to_return_to() {
+        let e = AppError::Unauthenticated { next: Some("/commissioner/memberships?q=30.123.456".into()) };
+        assert_eq!(format!("{e:?}"), "Unauthenticated");
+        assert_eq!(e.to_string(), "sign-in required");
+        let location = e.error_response().headers().get(header::LOCATION).unwrap().to_str().unwrap().to_string();
+        assert_eq!(location, "/login?next=%2Fcommissioner%2Fmemberships%3Fq%3D30.123.456", "the browser still gets it");
+    }
+
+    #[test]
+    fn internal_errors_print_their_causes() {
+        let e = AppError::internal(anyhow::anyhow!("disk full").context("saving"));
+        assert_eq!(format!("{e:?}"), "Internal(saving: disk full)");
+        assert_eq!(format!("{:?}", AppError::BadRequest("version")), "BadRequest(\"version\")");
+    }
 }

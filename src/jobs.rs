@@ -32,7 +32,10 @@ pub async fn deliver_mail(state: &AppState) -> AppResult<DeliveryReport> {
                 Err(e) => {
                     report.failed += 1;
                     let error = format!("{e:#}");
-                    tracing::warn!(mail_id = %mail.id, attempts = mail.attempts, error = %error, "mail delivery failed");
+                    // The row keeps the whole message for inspection; the log line, which more
+                    // people read, not the recipient a server's answer may quote.
+                    let logged = crate::domain::sensitive::without_addresses(&error);
+                    tracing::warn!(mail_id = %mail.id, attempts = mail.attempts, error = %logged, "mail delivery failed");
                     state.db(move |conn| Ok(outbox::mark_failed(conn, &mail, now, error)?)).await?;
                 }
             }

@@ -14,6 +14,8 @@ use std::str::FromStr;
 
 use chrono::{Duration, NaiveDate};
 
+use crate::domain::Day;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Status {
@@ -277,16 +279,19 @@ pub enum CertificateDateProblem {
 }
 
 /// A criminal-record certificate counts when issued no later than `today` and no more
-/// than `max_age_days` before it.
+/// than `max_age_days` before it. The issue date is a [`Day`] from the form, so it lies in
+/// the range a request may name, and the day count between the two is plain integer
+/// arithmetic on day numbers.
 pub fn check_certificate_date(
-    issued_on: NaiveDate,
+    issued_on: Day,
     today: NaiveDate,
     max_age_days: i32,
 ) -> Result<(), CertificateDateProblem> {
-    if issued_on > today {
+    let age = issued_on.days_until(today);
+    if age < 0 {
         return Err(CertificateDateProblem::InTheFuture);
     }
-    if today - issued_on > Duration::days(max_age_days.into()) {
+    if age > i64::from(max_age_days) {
         return Err(CertificateDateProblem::TooOld);
     }
     Ok(())
@@ -420,13 +425,22 @@ mod tests {
     #[test]
     fn certificate_dates() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        assert_eq!(check_certificate_date(today, today, 90), Ok(()));
-        assert_eq!(check_certificate_date(today - Duration::days(90), today, 90), Ok(()));
-        assert_eq!(check_certificate_date(today - Duration::days(91), today, 90), Err(CertificateDateProblem::TooOld));
+        let day = |d: NaiveDate| Day::new(d).unwrap();
+        assert_eq!(check_certificate_date(day(today), today, 90), Ok(()));
+        assert_eq!(check_certificate_date(day(today - Duration::days(90)), today, 90), Ok(()));
         assert_eq!(
-            check_certificate_date(today + Duration::days(1), today, 90),
+            check_certificate_date(day(today - Duration::days(91)), today, 90),
+            Err(CertificateDateProblem::TooOld)
+        );
+        assert_eq!(
+            check_certificate_date(day(today + Duration::days(1)), today, 90),
             Err(CertificateDateProblem::InTheFuture)
         );
+        // The ends of the range a form may send.
+        let first = Day::parse("1900-01-01").unwrap();
+        let last = Day::parse("2999-12-31").unwrap();
+        assert_eq!(check_certificate_date(first, today, 365), Err(CertificateDateProblem::TooOld));
+        assert_eq!(check_certificate_date(last, today, 365), Err(CertificateDateProblem::InTheFuture));
     }
 
     #[test]

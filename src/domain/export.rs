@@ -21,6 +21,10 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 /// A larger selection is cut there, and the export's audit entry says so.
 pub const MAX_EXPORT_ROWS: usize = 20_000;
 
+/// The spans, in days, the decisions export may cover (`?days=`); anything else means the
+/// default 30.
+pub const DECISIONS_EXPORT_DAYS: std::ops::RangeInclusive<i64> = 1..=3660;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod application;
 pub mod chart;
+pub mod day;
 pub mod export;
 pub mod group;
 pub mod ids;
@@ -19,6 +20,7 @@ pub mod throttle;
 pub mod token;
 
 pub use account::{Email, PersonName};
+pub use day::Day;
 pub use ids::{ApplicationId, DocumentId, GroupId, MembershipId, UserId};
 pub use locale::Locale;
 pub use password::{Password, PasswordProblem};

@@ -2,9 +2,7 @@
 //! decision times, approval rates, the rule that marks an officer far from their group's
 //! norm, and the weekly windows of the chart. Pure: the figures come in, numbers go out.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
-
-use crate::domain::application::LOCAL_UTC_OFFSET_HOURS;
+use chrono::{Duration, NaiveDateTime};
 
 /// The periods the dashboard offers, in days.
 pub const PERIODS: [i64; 3] = [30, 90, 365];
@@ -111,14 +109,10 @@ pub fn week_windows(now: NaiveDateTime, period: Period) -> Vec<(NaiveDateTime, N
         .collect()
 }
 
-/// The UTC instant at which the local (Argentina) calendar day `date` begins.
-pub fn local_day_start(date: NaiveDate) -> NaiveDateTime {
-    date.and_hms_opt(0, 0, 0).expect("midnight exists") - Duration::hours(LOCAL_UTC_OFFSET_HOURS)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     fn at(d: u32, h: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 11, d).unwrap().and_hms_opt(h, 0, 0).unwrap()
@@ -195,11 +189,5 @@ mod tests {
         }
         assert_eq!(week_windows(now, Period::parse(Some("90"))).len(), 12);
         assert_eq!(week_windows(now, Period::parse(Some("365"))).len(), 12);
-    }
-
-    #[test]
-    fn a_local_day_starts_three_hours_after_utc_midnight() {
-        let d = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        assert_eq!(local_day_start(d), at(27, 3));
     }
 }

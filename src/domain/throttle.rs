@@ -22,28 +22,38 @@ pub struct ThrottleState {
 }
 
 pub const WINDOW: Duration = Duration::hours(1);
+/// Failed attempts per account that wait for nothing. The one that uses up the last of
+/// them starts the delay, so this is also how many guesses of a parallel burst reach the
+/// password check.
+pub const FREE_ACCOUNT_FAILURES: i32 = 3;
+/// The same per client address.
+pub const FREE_CLIENT_FAILURES: i32 = 20;
 /// The hard ceiling per account per window.
 pub const MAX_ACCOUNT_FAILURES_PER_WINDOW: i32 = 100;
 const MAX_DELAY: Duration = Duration::minutes(15);
 
 impl ThrottleScope {
-    fn free_failures(self) -> i32 {
+    pub fn free_failures(self) -> i32 {
         match self {
-            ThrottleScope::Account => 3,
-            ThrottleScope::Client => 20,
+            ThrottleScope::Account => FREE_ACCOUNT_FAILURES,
+            ThrottleScope::Client => FREE_CLIENT_FAILURES,
         }
     }
 }
 
-/// The state after one more failure at `now`.
+/// The state after one more failure at `now`. The first `free_failures - 1` failures of a
+/// window set no delay; the one that reaches `free_failures` blocks the next attempt for
+/// 1 s, and each further failure doubles the delay (2 s, 4 s …, at most 15 minutes). So
+/// exactly `free_failures` attempts are made without waiting, in a row or all at once.
 pub fn after_failure(scope: ThrottleScope, previous: Option<ThrottleState>, now: NaiveDateTime) -> ThrottleState {
     let (failures, window_started_at) = match previous {
         Some(p) if now < p.window_started_at + WINDOW => (p.failures.saturating_add(1), p.window_started_at),
         _ => (1, now),
     };
-    let over = failures - scope.free_failures();
+    // 1 for the failure that uses up the free ones, 2 for the next …
+    let over = failures - scope.free_failures() + 1;
     let mut blocked_until = (over > 0).then(|| {
-        // 1 s, 2 s, 4 s … doubling per failure past the free ones, capped.
+        // 1 s, 2 s, 4 s … doubling per failure, capped.
         let secs = 1i64.checked_shl((over - 1).min(20) as u32).unwrap_or(i64::MAX);
         now + Duration::seconds(secs).min(MAX_DELAY)
     });
@@ -101,14 +111,18 @@ mod tests {
     #[test]
     fn first_failures_are_free_then_the_delay_doubles() {
         let now = t0();
-        let s = fail_n(ThrottleScope::Account, 3, now);
+        let s = fail_n(ThrottleScope::Account, FREE_ACCOUNT_FAILURES - 1, now);
         assert_eq!(s.blocked_until, None);
+        // The third failure uses up the free ones: the fourth attempt waits.
         let s = after_failure(ThrottleScope::Account, Some(s), now);
+        assert_eq!(s.failures, FREE_ACCOUNT_FAILURES);
         assert_eq!(s.blocked_until, Some(now + Duration::seconds(1)));
         let s = after_failure(ThrottleScope::Account, Some(s), now);
         assert_eq!(s.blocked_until, Some(now + Duration::seconds(2)));
         let s = after_failure(ThrottleScope::Account, Some(s), now);
         assert_eq!(s.blocked_until, Some(now + Duration::seconds(4)));
+        let s = after_failure(ThrottleScope::Account, Some(s), now);
+        assert_eq!(s.blocked_until, Some(now + Duration::seconds(8)));
     }
 
     #[test]
@@ -119,8 +133,8 @@ mod tests {
 
     #[test]
     fn client_addresses_get_more_free_failures() {
-        assert_eq!(fail_n(ThrottleScope::Client, 20, t0()).blocked_until, None);
-        assert!(fail_n(ThrottleScope::Client, 21, t0()).blocked_until.is_some());
+        assert_eq!(fail_n(ThrottleScope::Client, FREE_CLIENT_FAILURES - 1, t0()).blocked_until, None);
+        assert!(fail_n(ThrottleScope::Client, FREE_CLIENT_FAILURES, t0()).blocked_until.is_some());
     }
 
     #[test]

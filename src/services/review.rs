@@ -51,7 +51,10 @@ impl<I: Id> Cursor<I> {
 
     pub fn decode(raw: &str) -> Option<Self> {
         let (micros, id) = raw.split_once('_')?;
+        // A cursor comes back in a link, so anyone can edit it: an instant outside the days a
+        // request may name would make PostgreSQL refuse the query.
         let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        crate::domain::day::is_in_range(at).then_some(())?;
         Some(Self { at, id: I::parse(id)? })
     }
 }

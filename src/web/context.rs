@@ -64,6 +64,11 @@ pub async fn middleware(
     let Some(state) = req.app_data::<Data<AppState>>().cloned() else {
         return Ok(req.error_response(AppError::internal(anyhow::anyhow!("no app state"))).map_into_right_body());
     };
+    // No value of the service may hold a NUL character, and PostgreSQL refuses text that
+    // does: a query string carrying one is a bad request, not a database error.
+    if has_nul(req.query_string()) {
+        return Ok(req.error_response(AppError::BadRequest("NUL in the query string")).map_into_right_body());
+    }
     let names = cookies::names(&state.settings);
 
     // The account behind the session cookie, if it is alive.
@@ -148,10 +153,11 @@ async fn check_csrf(req: &mut ServiceRequest, state: &AppState, cookie: Option<&
     if req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return Err(AppError::Csrf);
     }
-    if let Some(origin) = req.headers().get(header::ORIGIN)
-        && !same_origin(origin.to_str().unwrap_or(""), &state.settings.origin(), req.connection_info().host())
-    {
-        return Err(AppError::Csrf);
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let forwarded = if state.settings.trust_forwarded { forwarded_host(req.headers()) } else { None };
+        if !same_origin(origin.to_str().unwrap_or(""), &state.settings.origin(), forwarded.as_deref()) {
+            return Err(AppError::Csrf);
+        }
     }
     let Some(cookie) = cookie else { return Err(AppError::Csrf) };
 
@@ -183,16 +189,41 @@ async fn check_csrf(req: &mut ServiceRequest, state: &AppState, cookie: Option<&
     }
 }
 
-/// Whether a form post's `Origin` is this site: the configured base URL, or the host the
-/// browser addressed (so an instance reached under another name, or without
-/// `VECINAL_BASE_URL`, still accepts its own forms). A page on another site cannot make
-/// the browser send this host in `Origin`.
-fn same_origin(origin: &str, configured: &str, host: &str) -> bool {
-    if origin == configured {
+/// Whether a form post's `Origin` is this site: the origin of `VECINAL_BASE_URL`, or, only
+/// behind a trusted proxy (`VECINAL_TRUST_FORWARDED`), the host that proxy says the browser
+/// addressed. Never the request's own `Host`: a client chooses it (and any
+/// `X-Forwarded-Host` or `Forwarded: host=` it sends) as freely as `Origin`, so a match
+/// between them proves nothing.
+fn same_origin(origin: &str, configured: &str, forwarded_host: Option<&str>) -> bool {
+    if !origin.is_empty() && origin.eq_ignore_ascii_case(configured) {
         return true;
     }
     let without_scheme = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
-    without_scheme.is_some_and(|h| !h.is_empty() && h.eq_ignore_ascii_case(host))
+    match (without_scheme, forwarded_host) {
+        (Some(h), Some(host)) => !h.is_empty() && h.eq_ignore_ascii_case(host),
+        _ => false,
+    }
+}
+
+/// The host a reverse proxy says the browser addressed: `host=` of the first element of
+/// `Forwarded`, else the first `X-Forwarded-Host`. Read only with `VECINAL_TRUST_FORWARDED`,
+/// where the proxy replaces both headers.
+fn forwarded_host(headers: &header::HeaderMap) -> Option<String> {
+    let from_forwarded = headers.get(header::FORWARDED).and_then(|v| v.to_str().ok()).and_then(|v| {
+        let first = v.split(',').next()?;
+        first.split(';').find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            k.trim().eq_ignore_ascii_case("host").then(|| v.trim().trim_matches('"').to_string())
+        })
+    });
+    let from_x = || {
+        headers
+            .get("x-forwarded-host")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|h| h.trim().to_string())
+    };
+    from_forwarded.or_else(from_x).filter(|h| !h.is_empty())
 }
 
 /// Multipart forms (file uploads) must carry `csrf_token` as their first field, as every
@@ -288,20 +319,65 @@ impl FromRequest for RequestContext {
     }
 }
 
+/// Whether a query string holds a NUL character, raw or percent-encoded.
+fn has_nul(query: &str) -> bool {
+    query.contains('\0') || query.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_nul_character_is_found_raw_or_encoded() {
+        assert!(super::has_nul("q=%00"));
+        assert!(super::has_nul("group=a%00b&x=1"));
+        assert!(super::has_nul("q=a\0b"));
+        assert!(!super::has_nul("q=%25%25%25&group=100"));
+        assert!(!super::has_nul("q=30.123.456"));
+    }
+
     use super::*;
 
     const B: &str = "XyZ";
 
     #[test]
-    fn origins_must_be_this_site() {
-        assert!(same_origin("https://v.example.org", "https://v.example.org", "internal:8080"));
-        assert!(same_origin("http://10.0.0.5:8080", "http://0.0.0.0:8080", "10.0.0.5:8080"));
-        assert!(!same_origin("https://evil.example", "https://v.example.org", "v.example.org"));
-        assert!(!same_origin("null", "https://v.example.org", "v.example.org"));
-        assert!(!same_origin("https://v.example.org.evil.example", "https://x", "v.example.org"));
-        assert!(!same_origin("", "https://x", ""));
+    fn origins_must_be_the_base_url() {
+        assert!(same_origin("https://v.example.org", "https://v.example.org", None));
+        assert!(same_origin("https://V.Example.org", "https://v.example.org", None));
+        assert!(!same_origin("https://evil.example", "https://v.example.org", None));
+        assert!(!same_origin("http://v.example.org", "https://v.example.org", None), "another scheme");
+        assert!(!same_origin("https://v.example.org:8443", "https://v.example.org", None), "another port");
+        assert!(!same_origin("null", "https://v.example.org", None));
+        assert!(!same_origin("https://v.example.org.evil.example", "https://v.example.org", None));
+        assert!(!same_origin("", "https://x", None));
+    }
+
+    #[test]
+    fn a_trusted_proxy_may_name_another_host() {
+        assert!(same_origin("https://vecinal.internal", "https://v.example.org", Some("vecinal.internal")));
+        assert!(!same_origin("https://evil.example", "https://v.example.org", Some("vecinal.internal")));
+        assert!(!same_origin("null", "https://v.example.org", Some("null")));
+        assert!(!same_origin("https://", "https://v.example.org", Some("")));
+    }
+
+    #[test]
+    fn the_forwarded_host_comes_from_the_proxy_headers_only() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = header::HeaderMap::new();
+            for (k, v) in pairs {
+                h.append(header::HeaderName::from_static(k), header::HeaderValue::from_static(v));
+            }
+            h
+        };
+        assert_eq!(forwarded_host(&headers(&[("host", "evil.example")])), None, "never Host");
+        assert_eq!(
+            forwarded_host(&headers(&[("forwarded", "for=1.2.3.4;host=\"a.example\";proto=https, host=b.example")])),
+            Some("a.example".into())
+        );
+        assert_eq!(forwarded_host(&headers(&[("x-forwarded-host", "c.example, d.example")])), Some("c.example".into()));
+        assert_eq!(
+            forwarded_host(&headers(&[("forwarded", "for=1.2.3.4"), ("x-forwarded-host", "c.example")])),
+            Some("c.example".into())
+        );
     }
 
     #[test]

@@ -50,7 +50,7 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
     );
     let pdf_doc = docs.iter().find(|d| d.kind == "residency_proof").unwrap();
     use sha2::Digest;
-    assert_eq!(pdf_doc.sha256, hex::encode(sha2::Sha256::digest(PDF)));
+    assert_eq!(pdf_doc.sha256, hex::encode(sha2::Sha256::digest(PDF.as_slice())));
     assert_eq!(pdf_doc.size_bytes, PDF.len() as i64);
     assert_eq!(pdf_doc.original_name, "factura-luz.pdf");
 
@@ -61,7 +61,7 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
         .db(move |c| Ok(document_blobs::table.find(doc_id).select(document_blobs::ciphertext).first(c)?))
         .await
         .unwrap();
-    assert_ne!(blob, PDF);
+    assert_ne!(blob, PDF.as_slice());
     assert!(!blob.windows(16).any(|w| PDF.windows(16).any(|p| p == w)), "no 16-byte run of the file is in the blob");
 
     // Served back byte for byte, inert.
@@ -77,7 +77,7 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
         disposition.starts_with("attachment") && disposition.contains("factura-luz.pdf"),
         "PDFs download: {disposition}"
     );
-    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PDF.as_slice());
     for d in &docs {
         let body = app.get_with(&c, &format!("/applications/{id}/documents/{}", d.id)).await.bytes().await.unwrap();
         assert_eq!(body.as_ref(), uploaded(&d.kind), "{}", d.kind);
@@ -118,6 +118,78 @@ async fn a_renamed_html_file_is_refused_and_nothing_is_stored() {
     assert_nothing_stored(&app).await;
 }
 
+/// Files that start like a PDF, PNG or JPEG and are something else.
+fn polyglots() -> Vec<(&'static str, Vec<u8>)> {
+    let html = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>".as_slice();
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"><text>x</text></svg>".as_slice();
+    let png_signature = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    vec![
+        ("factura.pdf", [b"%PDF-1.7\n".as_slice(), html].concat()),
+        ("factura.pdf", [b"%PDF-1.4\n1 0 obj\n<< >>\nendobj\n".as_slice(), html].concat()),
+        ("dni.png", [png_signature.as_slice(), html].concat()),
+        ("certificado.jpg", [[0xFF, 0xD8, 0xFF, 0xE0].as_slice(), svg].concat()),
+        ("certificado.jpg", [[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10].as_slice(), b"JFIF\0", svg].concat()),
+        ("recortado.pdf", PDF[..PDF.len() / 2].to_vec()),
+        ("recortado.png", PNG[..24].to_vec()),
+    ]
+}
+
+#[tokio::test]
+async fn files_that_only_start_like_an_accepted_type_are_refused() {
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    for field in ["residency_proof", "criminal_record", "identity_document"] {
+        for (name, bytes) in polyglots() {
+            let res = Submission::valid(&app, "centro").file(field, name, bytes).send(&app, &c).await;
+            assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}: {name}");
+            let body = res.text().await.unwrap();
+            assert!(
+                body.contains("no es un PDF, JPEG ni PNG que se pueda leer"),
+                "{field}: {name}: the field's message"
+            );
+        }
+    }
+    assert_nothing_stored(&app).await;
+}
+
+#[tokio::test]
+async fn real_pdfs_and_photos_of_every_kind_are_accepted() {
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let files = [
+        ("factura-luz.pdf", pdf(3, 0)),
+        ("foto.jpg", image(image::ImageFormat::Jpeg, 640, 480)),
+        ("captura.png", image(image::ImageFormat::Png, 300, 200)),
+    ];
+    for (n, (name, bytes)) in files.iter().enumerate() {
+        let c = app.signed_in(Role::Resident, &format!("vecina{n}@example.com")).await;
+        let submission = Submission::valid(&app, "centro")
+            .file("residency_proof", name, bytes.clone())
+            .file("criminal_record", name, bytes.clone())
+            .file("identity_document", name, bytes.clone());
+        let res = submission.send(&app, &c).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{name}");
+    }
+    assert_eq!(app.count("documents").await, 9);
+}
+
+#[tokio::test]
+async fn an_answer_to_a_request_checks_its_files_the_same_way() {
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    let id = app.submit(&c, "centro").await;
+    set_needs_info(&app, &id, "criminal_record").await;
+    for (name, bytes) in polyglots() {
+        let res = app.resubmit(&c, &id, Submission::answer(2).file("criminal_record", name, bytes)).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+    }
+    let real = image(image::ImageFormat::Jpeg, 800, 600);
+    let res = app.resubmit(&c, &id, Submission::answer(2).file("criminal_record", "nuevo.jpg", real)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
 #[tokio::test]
 async fn an_oversize_file_gets_413_and_nothing_is_stored() {
     let app = TestApp::spawn_with(|s| s.max_upload_bytes = 64 * 1024).await;
@@ -130,8 +202,8 @@ async fn an_oversize_file_gets_413_and_nothing_is_stored() {
     assert!(res.text().await.unwrap().contains("demasiado grande"));
     assert_nothing_stored(&app).await;
     // Exactly at the limit is fine.
-    let mut exact = PDF.to_vec();
-    exact.resize(64 * 1024, b' ');
+    let exact = pdf_of_size(64 * 1024);
+    assert_eq!(exact.len(), 64 * 1024);
     let res = Submission::valid(&app, "centro").file("criminal_record", "justo.pdf", exact).send(&app, &c).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }

@@ -102,7 +102,7 @@ async fn a_stalled_body_gets_408_and_a_closed_connection() {
 
     // Past the CSRF field: the multipart reader is waiting for the rest of a file.
     let body =
-        multipart_body(BOUNDARY, &session.csrf_token, &[("group", "centro")], &[("residency_proof", "luz.pdf", PDF)]);
+        multipart_body(BOUNDARY, &session.csrf_token, &[("group", "centro")], &[("residency_proof", "luz.pdf", &PDF)]);
     let request = raw_post(&app, &session, "/applications", &multipart_type(), &body);
     cases.push(("multipart, in a file", request[..request.len() - 30].to_vec()));
 
@@ -145,7 +145,7 @@ async fn a_body_dripping_a_few_bytes_a_second_is_cut_off_at_the_deadline() {
     let (app, session) = resident_app().await;
     let before = server_connection_fds(app.port());
     let body =
-        multipart_body(BOUNDARY, &session.csrf_token, &[("group", "centro")], &[("residency_proof", "luz.pdf", PDF)]);
+        multipart_body(BOUNDARY, &session.csrf_token, &[("group", "centro")], &[("residency_proof", "luz.pdf", &PDF)]);
     let request = raw_post(&app, &session, "/applications", &multipart_type(), &body);
     let (head, body) = request.split_at(request.len() - body.len());
     // 4 bytes every 200 ms: 20 bytes a second, never a pause the idle limit would catch.

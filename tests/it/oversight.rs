@@ -661,8 +661,8 @@ fn audit_verify(app: &TestApp) -> std::process::Output {
 async fn the_command_line_verifies_the_chain_and_names_the_altered_entry() {
     let app = TestApp::spawn().await;
     let c = client();
-    for _ in 0..4 {
-        app.login(&c, "nadie@example.com", "wrong password here").await;
+    for i in 0..4 {
+        app.login(&c, &format!("nadie{i}@example.com"), "wrong password here").await;
     }
     let out = audit_verify(&app);
     let stdout = String::from_utf8_lossy(&out.stdout);

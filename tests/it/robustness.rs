@@ -133,9 +133,9 @@ fn valid_parts(token: &str) -> Vec<Vec<u8>> {
         part(b"phone", "", b"+54 2964 123456"),
         part(b"certificate_issued_on", "", b"2020-01-01"),
         part(b"consent", "", b"yes"),
-        file_part("residency_proof", "luz.pdf", PDF),
-        file_part("criminal_record", "cert.jpg", JPEG),
-        file_part("identity_document", "dni.png", PNG),
+        file_part("residency_proof", "luz.pdf", &PDF),
+        file_part("criminal_record", "cert.jpg", &JPEG),
+        file_part("identity_document", "dni.png", &PNG),
     ]
 }
 
@@ -286,7 +286,7 @@ fn multipart_cases(w: &World) -> Vec<Case> {
         with(vec![file_part("residency_proof", "big.pdf", &[b'%'; 5000])]),
         "/applications",
     );
-    add("a file field twice".into(), &ct, with(vec![file_part("criminal_record", "a.jpg", JPEG)]), "/applications");
+    add("a file field twice".into(), &ct, with(vec![file_part("criminal_record", "a.jpg", &JPEG)]), "/applications");
     add("a file in a text field".into(), &ct, with(vec![file_part("group", "group.pdf", b"centro")]), "/applications");
     add("a second CSRF token".into(), &ct, with(vec![part(b"csrf_token", "", b"forged")]), "/applications");
 

@@ -48,6 +48,50 @@ async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
     assert_eq!(app.count("users").await, 1);
 }
 
+/// A language switch (a harmless form) with this client's token and the given headers.
+async fn post_with_headers(app: &TestApp, c: &reqwest::Client, headers: &[(&str, &str)]) -> StatusCode {
+    let token = app.csrf_token(c, "/").await;
+    let mut req = c.post(app.url("/language")).form(&[("csrf_token", token.as_str()), ("lang", "en"), ("next", "/")]);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn the_origin_is_compared_with_the_base_url_not_with_hosts_the_client_names() {
+    let app = TestApp::spawn().await;
+    let c = client();
+    let evil = "http://evil.example";
+    for spoof in [
+        vec![("origin", evil), ("host", "evil.example")],
+        vec![("origin", evil), ("x-forwarded-host", "evil.example")],
+        vec![("origin", evil), ("forwarded", "host=evil.example;proto=http")],
+    ] {
+        assert_eq!(post_with_headers(&app, &c, &spoof).await, StatusCode::FORBIDDEN, "{spoof:?}");
+    }
+    // The base URL's origin passes, whatever Host says.
+    let own = app.address.clone();
+    assert_eq!(post_with_headers(&app, &c, &[("origin", own.as_str())]).await, StatusCode::SEE_OTHER);
+    let with_other_host = [("origin", own.as_str()), ("host", "evil.example")];
+    assert_eq!(post_with_headers(&app, &c, &with_other_host).await, StatusCode::SEE_OTHER);
+    // No Origin at all (older browsers, the tests' own client) is left to the token.
+    assert_eq!(post_with_headers(&app, &c, &[]).await, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_its_forwarded_host_is_accepted_too() {
+    let app = TestApp::spawn_with(|s| s.trust_forwarded = true).await;
+    let c = client();
+    let proxied = [("origin", "https://vecinal.example.org"), ("x-forwarded-host", "vecinal.example.org")];
+    assert_eq!(post_with_headers(&app, &c, &proxied).await, StatusCode::SEE_OTHER);
+    let proxied = [("origin", "https://vecinal.example.org"), ("forwarded", "host=\"vecinal.example.org\"")];
+    assert_eq!(post_with_headers(&app, &c, &proxied).await, StatusCode::SEE_OTHER);
+    // Host is still the client's word, proxy or not.
+    let host_only = [("origin", "http://evil.example"), ("host", "evil.example")];
+    assert_eq!(post_with_headers(&app, &c, &host_only).await, StatusCode::FORBIDDEN);
+}
+
 #[tokio::test]
 async fn logout_needs_a_csrf_token_too() {
     let app = TestApp::spawn().await;

@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 use vecinal::domain::Role;
+use vecinal::domain::throttle::{FREE_ACCOUNT_FAILURES, FREE_CLIENT_FAILURES};
 
 use crate::helpers::*;
 
@@ -141,16 +142,16 @@ async fn throttling_kicks_in_and_says_when_to_retry() {
     let app = TestApp::spawn().await;
     app.create_user(Role::Resident, "blanco@example.com", "Blanco Ataque").await;
     let c = client();
-    for _ in 0..4 {
+    for _ in 0..FREE_ACCOUNT_FAILURES {
         assert_eq!(app.login(&c, "blanco@example.com", "guess guess guess").await.status(), StatusCode::UNAUTHORIZED);
     }
-    // Now even the right password has to wait.
+    // The third failure used up the free ones: now even the right password has to wait.
     let res = app.login(&c, "blanco@example.com", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().get("retry-after").is_some());
     assert!(res.text().await.unwrap().contains("esperá"));
     // An unknown account is throttled the same way (no hint that it does not exist).
-    for _ in 0..4 {
+    for _ in 0..FREE_ACCOUNT_FAILURES {
         app.login(&c, "ghost@example.com", "guess guess guess").await;
     }
     assert_eq!(app.login(&c, "ghost@example.com", "guess").await.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -256,19 +257,47 @@ async fn a_burst_of_parallel_guesses_is_throttled_too() {
     let verified = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
     let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
     assert_eq!(verified + refused, 20, "{statuses:?}");
-    assert!(verified <= 4, "only the free attempts reach the password check, got {verified}: {statuses:?}");
+    assert_eq!(
+        verified, FREE_ACCOUNT_FAILURES as usize,
+        "exactly the free attempts reach the password check: {statuses:?}"
+    );
+}
+
+/// One address guessing at many accounts at once: the client key lets exactly its free
+/// failures through; the 21st attempt from that address waits.
+#[tokio::test]
+async fn a_burst_from_one_address_gets_its_free_failures_and_no_more() {
+    let app = TestApp::spawn().await;
+    let c = client();
+    let token = app.csrf_token(&c, "/login").await;
+    let burst = FREE_CLIENT_FAILURES as usize + 5;
+    let attempts = (0..burst).map(|i| {
+        let (c, token, url) = (c.clone(), token.clone(), app.url("/login"));
+        async move {
+            let email = format!("cuenta{i}@example.com");
+            c.post(url)
+                .form(&[("csrf_token", token.as_str()), ("email", email.as_str()), ("password", "guess guess guess")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((verified, refused), (FREE_CLIENT_FAILURES as usize, 5), "{statuses:?}");
 }
 
 #[tokio::test]
 async fn current_password_checks_are_throttled_like_sign_in() {
     let app = TestApp::spawn().await;
     let c = app.signed_in(Role::Resident, "robada@example.com").await;
-    for _ in 0..3 {
+    for _ in 0..FREE_ACCOUNT_FAILURES {
         let res = app.change_password(&c, "guess guess guess", "farol ombú llovizna pampa").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    // The fourth wrong guess is counted and starts the delay; the next one must wait.
-    app.change_password(&c, "guess guess guess", "farol ombú llovizna pampa").await;
+    // The third wrong guess used up the free ones and started the delay; the next one waits.
     let res = app.change_password(&c, PASSWORD, "farol ombú llovizna pampa").await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(res.headers().get("retry-after").is_some());

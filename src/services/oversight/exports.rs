@@ -107,7 +107,7 @@ struct DecisionRow {
 /// approver comes first ("first; confirming").
 pub async fn decisions(state: &AppState, by: Actor, locale: Locale, days: i64) -> AppResult<Csv> {
     let now = state.clock.now();
-    let start = now - chrono::Duration::days(days);
+    let start = crate::domain::day::days_before(now, days);
     let (rows, truncated) = state
         .write(move |tx| {
             type Raw = (

@@ -4,13 +4,12 @@
 use actix_web::web::{self, Data, Query};
 use actix_web::{HttpResponse, get};
 use askama::Template;
-use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 
 use super::parse_before;
 use crate::app::AppState;
 use crate::audit::ChainStatus;
-use crate::domain::stats;
+use crate::domain::Day;
 use crate::error::AppResult;
 use crate::services::oversight::log::{self, ACTIONS, AuditFilter, AuditPage, SUBJECT_TYPES};
 use crate::web::extract::Commissioner;
@@ -87,12 +86,13 @@ fn trimmed(v: &Option<String>) -> String {
     v.as_deref().unwrap_or("").trim().to_string()
 }
 
-/// A day typed as YYYY-MM-DD; `Err` for anything else but an empty field.
-fn parse_day(raw: &str) -> Result<Option<NaiveDate>, ()> {
+/// A day typed as YYYY-MM-DD within the range a request may name; `Err` for anything else
+/// but an empty field (the page says so and searches without it).
+fn parse_day(raw: &str) -> Result<Option<Day>, ()> {
     if raw.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| ())
+    Day::parse(raw).map(Some).map_err(|_| ())
 }
 
 /// Verifying walks the whole chain, so this page does not: it checks each shown entry's
@@ -116,8 +116,8 @@ async fn audit_log(
         action: (!action.is_empty()).then(|| action.clone()),
         subject_type: (!subject_type.is_empty()).then(|| subject_type.clone()),
         subject_id: (!subject_id.is_empty()).then(|| subject_id.clone()),
-        from: from_day.ok().flatten().map(stats::local_day_start),
-        until: to_day.ok().flatten().map(|d| stats::local_day_start(d + Duration::days(1))),
+        from: from_day.ok().flatten().map(Day::local_start),
+        until: to_day.ok().flatten().map(Day::local_end),
         ..AuditFilter::default()
     };
     let before = parse_before(&q.before);

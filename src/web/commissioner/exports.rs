@@ -8,6 +8,8 @@ use actix_web::{HttpResponse, get};
 use super::memberships::MembershipQuery;
 use super::{PeriodQuery, actor};
 use crate::app::AppState;
+use crate::domain::day::parse_day_count;
+use crate::domain::export::DECISIONS_EXPORT_DAYS;
 use crate::domain::stats::Period;
 use crate::error::AppResult;
 use crate::services::oversight::exports::{self, Csv};
@@ -46,12 +48,7 @@ async fn decisions_csv(
     user: Commissioner,
     q: Query<PeriodQuery>,
 ) -> AppResult<HttpResponse> {
-    let days = q
-        .days
-        .as_deref()
-        .and_then(|d| d.trim().parse::<i64>().ok())
-        .filter(|d| (1..=3660).contains(d))
-        .unwrap_or(Period::default().days());
+    let days = parse_day_count(q.days.as_deref(), DECISIONS_EXPORT_DAYS).unwrap_or(Period::default().days());
     let csv = exports::decisions(&state, actor(&user), ctx.locale, days).await?;
     Ok(csv_response(csv, &exports::file_name(ctx.locale, "oversight.csv.file_decisions", state.clock.now())))
 }

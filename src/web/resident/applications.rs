@@ -13,9 +13,10 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::db::models::{Application, ApplicationEvent, Document, Group, Membership};
 use crate::documents::Upload;
-use crate::documents::sniff::{self, MediaType};
+use crate::documents::sniff::{self, ContentProblem, MediaType};
 use crate::domain::application::{self as rules, CertificateDateProblem, Dni, DocumentKind, Status};
-use crate::domain::{ApplicationId, UserId};
+use crate::domain::day::DayError;
+use crate::domain::{ApplicationId, Day, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::applications::{self, NewApplication, Resubmission, SubmitOutcome};
 use crate::services::groups;
@@ -123,19 +124,25 @@ pub(crate) fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResul
 }
 
 /// The certificate's issue date: a `YYYY-MM-DD` date, not in the future, not older than the
-/// group allows.
+/// group allows. A day outside the range any request may name is too old or in the future
+/// as well.
 pub(crate) fn parse_certificate_date(
     raw: &str,
     now: chrono::NaiveDateTime,
     max_age_days: i32,
     errors: &mut FormErrors,
 ) -> Option<NaiveDate> {
-    let Ok(d) = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d") else {
-        errors.add("certificate_issued_on", "apply.error.date_format");
-        return None;
+    let checked = match Day::parse(raw) {
+        Ok(day) => rules::check_certificate_date(day, rules::local_today(now), max_age_days).map(|()| day.date()),
+        Err(DayError::Malformed) => {
+            errors.add("certificate_issued_on", "apply.error.date_format");
+            return None;
+        }
+        Err(DayError::TooEarly) => Err(CertificateDateProblem::TooOld),
+        Err(DayError::TooLate) => Err(CertificateDateProblem::InTheFuture),
     };
-    match rules::check_certificate_date(d, rules::local_today(now), max_age_days) {
-        Ok(()) => Some(d),
+    match checked {
+        Ok(d) => Some(d),
         Err(CertificateDateProblem::InTheFuture) => {
             errors.add("certificate_issued_on", "apply.error.date_future");
             None
@@ -147,8 +154,22 @@ pub(crate) fn parse_certificate_date(
     }
 }
 
-/// Checks one uploaded file: present, non-empty, of an accepted type by content.
-pub(crate) fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
+/// Checks the uploaded files of `kinds`, one entry per kind: present, non-empty, and really
+/// a PDF, JPEG or PNG (read as that type on the blocking pool, see `documents::sniff`).
+/// `None` where the field got an error.
+pub(crate) async fn take_uploads(
+    form: &MultipartForm,
+    kinds: &[DocumentKind],
+    errors: &mut FormErrors,
+) -> Vec<Option<Upload>> {
+    let mut uploads = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        uploads.push(take_upload(form, *kind, errors).await);
+    }
+    uploads
+}
+
+async fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
     let field = kind.as_str();
     let key: &'static str = match kind {
         DocumentKind::ResidencyProof => "residency_proof",
@@ -163,16 +184,19 @@ pub(crate) fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut
         errors.add(key, "apply.error.missing_file");
         return None;
     };
-    let Some(media) = sniff::sniff(&file.bytes) else {
-        errors.add(key, "apply.error.bad_type");
-        return None;
+    let (checked, bytes) = sniff::check_off_thread(file.bytes.clone()).await;
+    let media = match checked {
+        Ok(media) => media,
+        Err(ContentProblem::NotAccepted) => {
+            errors.add(key, "apply.error.bad_type");
+            return None;
+        }
+        Err(ContentProblem::ProtectedPdf) => {
+            errors.add(key, "apply.error.protected_pdf");
+            return None;
+        }
     };
-    Some(Upload {
-        kind,
-        media,
-        display_name: sniff::display_name(file.filename.as_deref(), media),
-        bytes: file.bytes.clone(),
-    })
+    Some(Upload { kind, media, display_name: sniff::display_name(file.filename.as_deref(), media), bytes })
 }
 
 #[post("/applications")]
@@ -203,7 +227,7 @@ async fn submit(
     }
     let issued_on =
         parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, &mut errors);
-    let uploads: Vec<Option<Upload>> = DocumentKind::ALL.iter().map(|k| take_upload(&form, *k, &mut errors)).collect();
+    let uploads = take_uploads(&form, &DocumentKind::ALL, &mut errors).await;
     let consent = form.text("consent") == "yes";
     if !consent {
         errors.add("consent", "apply.error.consent");
@@ -378,7 +402,7 @@ async fn resubmit(
     if message.chars().count() > 2000 {
         errors.add("message", "resubmit.error.message_too_long");
     }
-    let uploads: Vec<Option<Upload>> = page.requested.iter().map(|k| take_upload(&form, *k, &mut errors)).collect();
+    let uploads = take_uploads(&form, &page.requested, &mut errors).await;
     if !errors.is_empty() {
         page.errors = errors;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);

@@ -6,7 +6,7 @@ use actix_web::web::{self, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
 
-use super::applications::{FILE_FIELDS, check_request_size, megabytes, parse_certificate_date, take_upload};
+use super::applications::{FILE_FIELDS, check_request_size, megabytes, parse_certificate_date, take_uploads};
 use crate::app::AppState;
 use crate::db::models::{Application, Group, Membership};
 use crate::domain::application::{self as rules, Dni, DocumentKind};
@@ -136,10 +136,11 @@ async fn renew_submit(
     let issued_on =
         parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, &mut errors);
     let moved = address.as_deref().is_some_and(|a| !a.eq_ignore_ascii_case(&previous.street_address));
-    let mut uploads = vec![take_upload(&form, DocumentKind::CriminalRecord, &mut errors)];
+    let mut kinds = vec![DocumentKind::CriminalRecord];
     if moved || form.file("residency_proof").is_some() {
-        uploads.push(take_upload(&form, DocumentKind::ResidencyProof, &mut errors));
+        kinds.push(DocumentKind::ResidencyProof);
     }
+    let uploads = take_uploads(&form, &kinds, &mut errors).await;
     let consent = form.text("consent") == "yes";
     if !consent {
         errors.add("consent", "apply.error.consent");

@@ -1,28 +1,90 @@
 //! Files residents upload, and the multipart forms that carry them: the application form
 //! with every field right, the renewal form, a resident's answer to a request for information.
+//! The files are real, made here (PDFs by lopdf's writer, images by the image crate), since
+//! the service reads every upload as the type it claims to be.
+
+use std::sync::LazyLock;
 
 use reqwest::multipart::{Form, Part};
 use reqwest::{Client, Response};
 
 use super::TestApp;
 
-pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-pub const JPEG: &[u8] =
-    &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0xFF, 0xD9];
-/// A 1×1 transparent PNG.
-pub const PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49,
-    0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00,
-    0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
-];
+/// A two-page PDF, written by lopdf: what a scanned bill looks like to the content check.
+pub static PDF: LazyLock<Vec<u8>> = LazyLock::new(|| pdf(2, 0));
+/// A 32×24 photo as JPEG, encoded by the image crate.
+pub static JPEG: LazyLock<Vec<u8>> = LazyLock::new(|| image(image::ImageFormat::Jpeg, 32, 24));
+/// A 16×16 PNG, encoded by the image crate.
+pub static PNG: LazyLock<Vec<u8>> = LazyLock::new(|| image(image::ImageFormat::Png, 16, 16));
+
+/// A real PDF of `pages` pages, each with a line of text, the first page's content stream
+/// padded with `padding` spaces (to make a file of a given size).
+pub fn pdf(pages: usize, padding: usize) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let font = doc.add_object(dictionary! {"Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica"});
+    let resources = doc.add_object(dictionary! {"Font" => dictionary! {"F1" => font}});
+    let mut kids: Vec<Object> = Vec::new();
+    for n in 0..pages {
+        let text = format!("Cooperativa Electrica - factura, hoja {} de {pages}", n + 1);
+        let operations = vec![
+            Operation::new("BT", vec![]),
+            Operation::new("Tf", vec!["F1".into(), 14.into()]),
+            Operation::new("Td", vec![72.into(), 760.into()]),
+            Operation::new("Tj", vec![Object::string_literal(text)]),
+            Operation::new("ET", vec![]),
+        ];
+        let mut content = Content { operations }.encode().unwrap();
+        if n == 0 {
+            content.resize(content.len() + padding, b' ');
+        }
+        let contents = doc.add_object(Stream::new(dictionary! {}, content));
+        kids.push(doc.add_object(dictionary! {"Type" => "Page", "Parent" => pages_id, "Contents" => contents}).into());
+    }
+    let tree = dictionary! {
+        "Type" => "Pages",
+        "Kids" => kids,
+        "Count" => pages as i64,
+        "Resources" => resources,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+    };
+    doc.objects.insert(pages_id, Object::Dictionary(tree));
+    let catalog = doc.add_object(dictionary! {"Type" => "Catalog", "Pages" => pages_id});
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// A real PDF of exactly `size` bytes (padding its content stream).
+pub fn pdf_of_size(size: usize) -> Vec<u8> {
+    let mut padding = 0;
+    loop {
+        let file = pdf(1, padding);
+        match file.len().cmp(&size) {
+            std::cmp::Ordering::Equal => return file,
+            std::cmp::Ordering::Less => padding += size - file.len(),
+            std::cmp::Ordering::Greater => padding -= (file.len() - size).min(padding),
+        }
+    }
+}
+
+/// A `w`×`h` image with a gradient, encoded by the image crate.
+pub fn image(format: image::ImageFormat, w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 7) as u8, (y * 5) as u8, 90]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
 
 /// The bytes the application form uploads for a kind of document.
 pub fn uploaded(kind: &str) -> &'static [u8] {
     match kind {
-        "criminal_record" => JPEG,
-        "identity_document" => PNG,
-        _ => PDF,
+        "criminal_record" => JPEG.as_slice(),
+        "identity_document" => PNG.as_slice(),
+        _ => PDF.as_slice(),
     }
 }
 
