@@ -2,20 +2,23 @@
 //! TEXT on both backends, written with `as_str` and read back through `FromStr`, so a row
 //! with an unknown value fails to load instead of spreading as a string.
 
+use std::str::FromStr;
+
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::application::Status;
+use crate::domain::ids::Id;
 use crate::domain::membership::MembershipStatus;
 use crate::domain::{ApplicationId, DocumentId, GroupId, Locale, MembershipId, Role, UserId};
 
-/// `ToSql`/`FromSql` for a type declared with
+/// `ToSql`/`FromSql` for types declared with
 /// `#[derive(diesel::AsExpression, diesel::FromSqlRow)] #[diesel(sql_type = Text)]` that
-/// has `as_str` and `FromStr`.
+/// have `as_str`: written as that text, read back through `$read`.
 macro_rules! text_column {
-    ($($ty:ty),+ $(,)?) => {$(
+    ($read:ident: $($ty:ty),+ $(,)?) => {$(
         impl<DB: Backend> ToSql<Text, DB> for $ty
         where
             str: ToSql<Text, DB>,
@@ -30,36 +33,21 @@ macro_rules! text_column {
             String: FromSql<Text, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-                let raw = String::from_sql(bytes)?;
-                raw.parse::<$ty>().map_err(|_| format!("unknown {} '{raw}'", stringify!($ty)).into())
+                $read::<$ty>(String::from_sql(bytes)?)
             }
         }
     )+};
 }
 
-text_column!(Status, MembershipStatus, Role, Locale);
-
-/// Ids: TEXT holding a UUID, written and read as they are.
-macro_rules! id_column {
-    ($($ty:ty),+ $(,)?) => {$(
-        impl<DB: Backend> ToSql<Text, DB> for $ty
-        where
-            str: ToSql<Text, DB>,
-        {
-            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-                self.as_str().to_sql(out)
-            }
-        }
-
-        impl<DB: Backend> FromSql<Text, DB> for $ty
-        where
-            String: FromSql<Text, DB>,
-        {
-            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-                Ok(<$ty>::from_stored(String::from_sql(bytes)?))
-            }
-        }
-    )+};
+/// Values with a fixed set of spellings: an unknown one fails the row's load.
+fn parsed<T: FromStr>(raw: String) -> deserialize::Result<T> {
+    raw.parse().map_err(|_| format!("unknown {} '{raw}'", std::any::type_name::<T>()).into())
 }
 
-id_column!(UserId, ApplicationId, GroupId, MembershipId, DocumentId);
+/// Ids, written by the service itself, are read as they are.
+fn stored<T: Id>(raw: String) -> deserialize::Result<T> {
+    Ok(T::from_stored(raw))
+}
+
+text_column!(parsed: Status, MembershipStatus, Role, Locale);
+text_column!(stored: UserId, ApplicationId, GroupId, MembershipId, DocumentId);

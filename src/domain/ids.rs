@@ -6,6 +6,7 @@ use std::fmt;
 /// What every id type offers, for code that works with any of them (keyset cursors).
 pub trait Id: Sized + fmt::Display {
     fn parse(raw: &str) -> Option<Self>;
+    fn from_stored(raw: String) -> Self;
 }
 
 macro_rules! id_type {
@@ -64,6 +65,10 @@ macro_rules! id_type {
         impl Id for $name {
             fn parse(raw: &str) -> Option<Self> {
                 $name::parse(raw)
+            }
+
+            fn from_stored(raw: String) -> Self {
+                $name::from_stored(raw)
             }
         }
 

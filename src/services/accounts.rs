@@ -653,6 +653,35 @@ pub enum CreateOutcome {
     Closed,
 }
 
+/// A staff account: with a password it is confirmed at once (created on the command line
+/// or through the setup link); without one it waits for its invitation to be accepted.
+pub(crate) fn insert_staff_account(
+    conn: &mut DbConn,
+    email: &Email,
+    full_name: &PersonName,
+    role: Role,
+    locale: Locale,
+    password_hash: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<UserId> {
+    let id = UserId::generate();
+    diesel::insert_into(users::table)
+        .values(NewUser {
+            id: &id,
+            email: email.as_str(),
+            full_name: full_name.as_str(),
+            password_hash,
+            role: role.as_str(),
+            locale: locale.as_str(),
+            email_confirmed_at: password_hash.map(|_| now),
+            active: true,
+            created_at: now,
+            updated_at: now,
+        })
+        .execute(conn)?;
+    Ok(id)
+}
+
 fn insert_commissioner(
     conn: &mut DbConn,
     staff: &NewStaff,
@@ -664,21 +693,8 @@ fn insert_commissioner(
     if find_by_email(conn, &staff.email)?.is_some() {
         return Ok(CreateOutcome::EmailTaken);
     }
-    let id = UserId::generate();
-    diesel::insert_into(users::table)
-        .values(NewUser {
-            id: &id,
-            email: staff.email.as_str(),
-            full_name: staff.full_name.as_str(),
-            password_hash: Some(hash),
-            role: Role::Commissioner.as_str(),
-            locale: staff.locale.as_str(),
-            email_confirmed_at: Some(now),
-            active: true,
-            created_at: now,
-            updated_at: now,
-        })
-        .execute(conn)?;
+    let id =
+        insert_staff_account(conn, &staff.email, &staff.full_name, Role::Commissioner, staff.locale, Some(hash), now)?;
     let actor = Actor { id: actor.id.clone().or_else(|| Some(id.to_string())), ..actor.clone() };
     audit::record(conn, now, &actor, action, Some(Subject::user(&id)), json!({ "role": "commissioner" }))?;
     Ok(CreateOutcome::Created { user_id: id })

@@ -10,7 +10,7 @@ use crate::app::{AppState, Tx};
 use crate::audit::{Actor, Subject};
 use crate::auth::session;
 use crate::db::DbConn;
-use crate::db::models::{Group, NewUser, User};
+use crate::db::models::{Group, User};
 use crate::db::queries::applications::{StatusChange, change_status};
 use crate::db::schema::{applications, groups, officer_assignments, users};
 use crate::domain::application::Status;
@@ -20,7 +20,7 @@ use crate::domain::{Email, Locale, Password, PersonName, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{Invite, MailKind};
 use crate::services::accounts::{
-    self, TokenOutcome, find_by_email, find_by_id, issue_token, live_token_account, use_token,
+    self, TokenOutcome, find_by_email, find_by_id, insert_staff_account, issue_token, live_token_account, use_token,
 };
 use crate::services::applications::{Event, add_event};
 
@@ -106,21 +106,7 @@ pub async fn invite(state: &AppState, by: Actor, inv: Invitation) -> AppResult<I
             if find_by_email(tx.conn, &inv.email)?.is_some() {
                 return Ok(InviteOutcome::EmailTaken);
             }
-            let id = UserId::generate();
-            diesel::insert_into(users::table)
-                .values(NewUser {
-                    id: &id,
-                    email: inv.email.as_str(),
-                    full_name: inv.full_name.as_str(),
-                    password_hash: None,
-                    role: inv.role.as_str(),
-                    locale: inv.locale.as_str(),
-                    email_confirmed_at: None,
-                    active: true,
-                    created_at: now,
-                    updated_at: now,
-                })
-                .execute(tx.conn)?;
+            let id = insert_staff_account(tx.conn, &inv.email, &inv.full_name, inv.role, inv.locale, None, now)?;
             // Commissioners see every group; assignments are for officers.
             let group_ids = if inv.role == Role::Officer { known_groups(tx.conn, &inv.group_ids)? } else { Vec::new() };
             set_assignments(tx.conn, &id, &group_ids, now)?;
