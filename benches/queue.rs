@@ -103,6 +103,7 @@ fn seed(conn: &mut DbConn, now: NaiveDateTime) -> String {
             created_at: at,
             updated_at: at,
             renewal_of: None,
+            decided_by: None,
         });
         if batch_apps.len() == 1000 || i + 1 == APPLICATIONS {
             conn.write_tx(|c| -> QueryResult<()> {

@@ -9,6 +9,7 @@ pub mod dialect;
 pub mod models;
 pub mod queries;
 pub mod schema;
+pub mod summary;
 pub mod types;
 
 use std::time::Duration;

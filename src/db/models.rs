@@ -188,6 +188,8 @@ pub struct Application {
     pub updated_at: NaiveDateTime,
     /// The membership this application renews, if it is a renewal.
     pub renewal_of: Option<MembershipId>,
+    /// The officer whose decision closed it (approval or rejection); `None` otherwise.
+    pub decided_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -161,6 +161,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         renewal_of -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
     }
 }
 
@@ -201,6 +202,47 @@ diesel::table! {
     }
 }
 
+// Summary rows kept by triggers (migration 2026-11-30-000011_summary_counts).
+diesel::table! {
+    application_counts (group_id, status) {
+        group_id -> Text,
+        status -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    decision_counts (day, group_id, officer_id) {
+        day -> Date,
+        group_id -> Text,
+        officer_id -> Text,
+        approved -> BigInt,
+        rejected -> BigInt,
+        withdrawn -> BigInt,
+        wait_0 -> BigInt,
+        wait_1 -> BigInt,
+        wait_2 -> BigInt,
+        wait_3 -> BigInt,
+        wait_4 -> BigInt,
+        wait_5 -> BigInt,
+        wait_6 -> BigInt,
+        wait_7 -> BigInt,
+        wait_8 -> BigInt,
+        wait_9 -> BigInt,
+        wait_10 -> BigInt,
+        wait_11 -> BigInt,
+        wait_12 -> BigInt,
+    }
+}
+
+diesel::table! {
+    member_counts (group_id, valid_until) {
+        group_id -> Text,
+        valid_until -> Date,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(officer_assignments -> groups (group_id));
 diesel::joinable!(officer_assignments -> users (officer_id));
@@ -227,4 +269,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_blobs,
     application_events,
     memberships,
+    application_counts,
+    decision_counts,
+    member_counts,
 );

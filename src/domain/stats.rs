@@ -2,7 +2,7 @@
 //! decision times, approval rates, the rule that marks an officer far from their group's
 //! norm, and the weekly windows of the chart. Pure: the figures come in, numbers go out.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate};
 
 /// The periods the dashboard offers, in days.
 pub const PERIODS: [i64; 3] = [30, 90, 365];
@@ -21,9 +21,10 @@ impl Period {
         self.0
     }
 
-    /// The first instant of the period that ends at `now`.
-    pub fn start(self, now: NaiveDateTime) -> NaiveDateTime {
-        now - Duration::days(self.0)
+    /// The first local day of the period made of the last `days` local days, today
+    /// included: the dashboard counts whole days, as its summary rows do.
+    pub fn first_day(self, today: NaiveDate) -> NaiveDate {
+        today - Duration::days(self.0 - 1)
     }
 }
 
@@ -33,38 +34,58 @@ impl Default for Period {
     }
 }
 
-/// Days from `from` to `to`, with the fraction (decision times are often under a day).
-pub fn days_between(from: NaiveDateTime, to: NaiveDateTime) -> f64 {
-    (to - from).num_seconds() as f64 / 86_400.0
+/// Where each waiting-time range starts, in whole days from submission to decision; the
+/// last range is open-ended. Decision times are tallied per range (the summary rows), so
+/// the dashboard gives the range that holds a median or percentile, not a value.
+pub const WAIT_EDGES_DAYS: [i64; 13] = [0, 1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 90];
+
+/// A range of whole days of waiting: `from` up to (not including) `to`, or `from` and more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitRange {
+    pub from: i64,
+    pub to: Option<i64>,
 }
 
-/// The middle value; with an even count, the mean of the two middle values. `None` for no
+impl std::fmt::Display for WaitRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.to {
+            Some(to) => write!(f, "{}–{}", self.from, to),
+            None => write!(f, "{}+", self.from),
+        }
+    }
+}
+
+/// The range of [`WAIT_EDGES_DAYS`] a wait of `days` falls in.
+pub fn wait_range_of(days: f64) -> WaitRange {
+    let k = WAIT_EDGES_DAYS.iter().rposition(|edge| days >= *edge as f64).unwrap_or(0);
+    WaitRange { from: WAIT_EDGES_DAYS[k], to: WAIT_EDGES_DAYS.get(k + 1).copied() }
+}
+
+/// The range that holds the value of 1-based `rank` in the sorted waits, from the count of
+/// waits per range.
+fn range_at_rank(counts: &[i64; 13], rank: i64) -> Option<WaitRange> {
+    let mut seen = 0;
+    for (k, n) in counts.iter().enumerate() {
+        seen += n;
+        if *n > 0 && seen >= rank {
+            return Some(WaitRange { from: WAIT_EDGES_DAYS[k], to: WAIT_EDGES_DAYS.get(k + 1).copied() });
+        }
+    }
+    None
+}
+
+/// The range of the median (the lower middle value for an even count); `None` without
 /// values.
-pub fn median(values: &[f64]) -> Option<f64> {
-    let v = sorted(values);
-    let n = v.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(v[n / 2]),
-        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
+pub fn median_range(counts: &[i64; 13]) -> Option<WaitRange> {
+    let n: i64 = counts.iter().sum();
+    (n > 0).then(|| range_at_rank(counts, (n + 1) / 2)).flatten()
 }
 
-/// The `p`-th percentile by nearest rank: the value at rank ⌈p/100 · n⌉ (1-based) of the
-/// sorted values, so it is always one of the values. `None` for no values.
-pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
-    let v = sorted(values);
-    if v.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    Some(v[rank.clamp(1, v.len()) - 1])
-}
-
-fn sorted(values: &[f64]) -> Vec<f64> {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
-    v
+/// The range of the `p`-th percentile by nearest rank (rank ⌈p/100 · n⌉).
+pub fn percentile_range(counts: &[i64; 13], p: f64) -> Option<WaitRange> {
+    let n: i64 = counts.iter().sum();
+    let rank = ((p / 100.0) * n as f64).ceil().max(1.0) as i64;
+    (n > 0).then(|| range_at_rank(counts, rank)).flatten()
 }
 
 /// Approvals as a percentage of decisions (approvals + rejections); `None` without
@@ -94,17 +115,16 @@ pub fn is_outlier(officer_approved: i64, officer_rejected: i64, group_rate: Opti
 /// The weekly chart shows at most this many weeks.
 pub const MAX_CHART_WEEKS: i64 = 12;
 
-/// The chart's weeks: seven-day windows `[start, end)` ending at `now`, oldest first, as
-/// many whole weeks as fit in the period, at most [`MAX_CHART_WEEKS`] (4 for 30 days,
-/// 12 for 90 and 365). Rolling windows rather than calendar weeks, so the last bar is a full
-/// week and every bar lies inside the period.
-pub fn week_windows(now: NaiveDateTime, period: Period) -> Vec<(NaiveDateTime, NaiveDateTime)> {
+/// The chart's weeks as local days, first and last included: seven-day windows ending
+/// today, oldest first, as many whole weeks as fit in the period, at most
+/// [`MAX_CHART_WEEKS`] (4 for 30 days, 12 for 90 and 365).
+pub fn week_days(today: NaiveDate, period: Period) -> Vec<(NaiveDate, NaiveDate)> {
     let n = (period.days() / 7).min(MAX_CHART_WEEKS);
     (0..n)
         .rev()
         .map(|k| {
-            let end = now - Duration::weeks(k);
-            (end - Duration::weeks(1), end)
+            let last = today - Duration::weeks(k);
+            (last - Duration::days(6), last)
         })
         .collect()
 }
@@ -112,10 +132,9 @@ pub fn week_windows(now: NaiveDateTime, period: Period) -> Vec<(NaiveDateTime, N
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::NaiveDate;
 
-    fn at(d: u32, h: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(2026, 11, d).unwrap().and_hms_opt(h, 0, 0).unwrap()
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
     }
 
     #[test]
@@ -125,36 +144,6 @@ mod tests {
         for bad in [None, Some(""), Some("31"), Some("-30"), Some("abc"), Some("99999999999999999999")] {
             assert_eq!(Period::parse(bad).days(), 30, "{bad:?}");
         }
-        assert_eq!(Period::parse(Some("30")).start(at(30, 12)), at(30, 12) - Duration::days(30));
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[]), None);
-        assert_eq!(median(&[4.0]), Some(4.0));
-        assert_eq!(median(&[9.0, 1.0, 5.0]), Some(5.0));
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(&[f64::NAN, 2.0]), Some(2.0), "not-a-number values are ignored");
-    }
-
-    #[test]
-    fn percentile_by_nearest_rank() {
-        let ten: Vec<f64> = (1..=10).map(f64::from).collect();
-        assert_eq!(percentile(&ten, 90.0), Some(9.0));
-        assert_eq!(percentile(&ten, 100.0), Some(10.0));
-        assert_eq!(percentile(&ten, 50.0), Some(5.0));
-        assert_eq!(percentile(&ten, 0.0), Some(1.0));
-        assert_eq!(percentile(&[7.0], 90.0), Some(7.0));
-        assert_eq!(percentile(&[3.0, 1.0, 2.0], 90.0), Some(3.0), "rank ⌈2.7⌉ = 3");
-        let eleven: Vec<f64> = (1..=11).map(f64::from).collect();
-        assert_eq!(percentile(&eleven, 90.0), Some(10.0), "rank ⌈9.9⌉ = 10");
-        assert_eq!(percentile(&[], 90.0), None);
-    }
-
-    #[test]
-    fn days_keep_their_fraction() {
-        assert_eq!(days_between(at(1, 0), at(2, 12)), 1.5);
-        assert_eq!(days_between(at(1, 0), at(1, 0)), 0.0);
     }
 
     #[test]
@@ -178,16 +167,62 @@ mod tests {
     }
 
     #[test]
-    fn weeks_are_whole_rolling_windows_inside_the_period() {
-        let now = at(30, 12);
-        let w = week_windows(now, Period::parse(Some("30")));
+    fn weeks_are_whole_local_days_ending_today_inside_the_period() {
+        let today = day(30);
+        let w = week_days(today, Period::parse(Some("30")));
         assert_eq!(w.len(), 4);
-        assert_eq!(w.last().unwrap().1, now);
-        assert_eq!(w[0].0, now - Duration::weeks(4));
-        for pair in w.windows(2) {
-            assert_eq!(pair[0].1, pair[1].0, "contiguous");
+        assert_eq!(w[3], (day(24), day(30)), "the last week ends today");
+        assert_eq!(w[0], (day(3), day(9)));
+        assert!(w.windows(2).all(|p| p[0].1 + Duration::days(1) == p[1].0), "weeks follow each other");
+        assert!(w[0].0 >= Period::parse(Some("30")).first_day(today), "inside the period");
+        assert_eq!(week_days(today, Period::parse(Some("90"))).len(), 12);
+        assert_eq!(week_days(today, Period::parse(Some("365"))).len(), 12);
+    }
+
+    #[test]
+    fn a_period_is_its_last_days_with_today() {
+        assert_eq!(Period::parse(Some("30")).first_day(day(30)), day(1));
+        assert_eq!(Period::parse(Some("90")).first_day(day(30)), day(30) - Duration::days(89));
+    }
+
+    #[test]
+    fn waits_fall_in_the_range_that_starts_at_or_below_them() {
+        assert_eq!(wait_range_of(0.0), WaitRange { from: 0, to: Some(1) });
+        assert_eq!(wait_range_of(0.99), WaitRange { from: 0, to: Some(1) });
+        assert_eq!(wait_range_of(1.0), WaitRange { from: 1, to: Some(2) });
+        assert_eq!(wait_range_of(4.5), WaitRange { from: 3, to: Some(5) });
+        assert_eq!(wait_range_of(89.9), WaitRange { from: 60, to: Some(90) });
+        assert_eq!(wait_range_of(400.0), WaitRange { from: 90, to: None });
+        assert_eq!(WaitRange { from: 3, to: Some(5) }.to_string(), "3–5");
+        assert_eq!(WaitRange { from: 90, to: None }.to_string(), "90+");
+    }
+
+    /// Counts per range of the given waits, as the summary rows keep them.
+    fn tally(waits: &[f64]) -> [i64; 13] {
+        let mut counts = [0; 13];
+        for w in waits {
+            let r = wait_range_of(*w);
+            counts[WAIT_EDGES_DAYS.iter().position(|e| *e == r.from).unwrap()] += 1;
         }
-        assert_eq!(week_windows(now, Period::parse(Some("90"))).len(), 12);
-        assert_eq!(week_windows(now, Period::parse(Some("365"))).len(), 12);
+        counts
+    }
+
+    #[test]
+    fn the_median_range_holds_the_lower_middle_value() {
+        assert_eq!(median_range(&[0; 13]), None);
+        assert_eq!(median_range(&tally(&[4.0])), Some(wait_range_of(4.0)));
+        assert_eq!(median_range(&tally(&[9.0, 0.5, 4.0])), Some(wait_range_of(4.0)));
+        // Even count: the lower of the two middle values (1.5), not their mean (3.0).
+        assert_eq!(median_range(&tally(&[0.2, 1.5, 4.5, 100.0])), Some(wait_range_of(1.5)));
+    }
+
+    #[test]
+    fn the_percentile_range_holds_the_nearest_rank_value() {
+        let ten: Vec<f64> = (1..=10).map(|d| d as f64 * 10.0).collect();
+        assert_eq!(percentile_range(&tally(&ten), 90.0), Some(wait_range_of(90.0)), "rank 9 is 90 days");
+        assert_eq!(percentile_range(&tally(&ten), 80.0), Some(wait_range_of(80.0)));
+        assert_eq!(percentile_range(&tally(&ten), 0.0), Some(wait_range_of(10.0)), "rank 1 at least");
+        assert_eq!(percentile_range(&tally(&[3.5, 0.5, 2.5]), 90.0), Some(wait_range_of(3.5)), "rank ⌈2.7⌉ = 3");
+        assert_eq!(percentile_range(&[0; 13], 90.0), None);
     }
 }

@@ -163,6 +163,7 @@ pub async fn submit(
                         created_at: now,
                         updated_at: now,
                         renewal_of: new.renewal_of.clone(),
+                        decided_by: None,
                     })
                     .execute(tx.conn)?;
                 let mut doc_ids = Vec::new();

@@ -85,6 +85,10 @@ impl Seed<'_> {
                 created_at: submitted_at,
                 updated_at: decided_at.unwrap_or(submitted_at),
                 renewal_of: None,
+                decided_by: decided
+                    .and_then(|(_, officer)| officer)
+                    .filter(|_| matches!(status, "approved" | "rejected"))
+                    .map(|o| UserId::from_stored(o.to_string())),
             })
             .execute(self.c)
             .unwrap();
@@ -324,16 +328,21 @@ fn days(from: NaiveDateTime, to: NaiveDateTime) -> f64 {
     (to - from).num_seconds() as f64 / 86_400.0
 }
 
+/// The lower middle value: the dashboard gives the range of days that holds it.
 fn median_here(mut v: Vec<f64>) -> Option<f64> {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n == 0 {
-        None
-    } else if n % 2 == 1 {
-        Some(v[n / 2])
-    } else {
-        Some((v[n / 2 - 1] + v[n / 2]) / 2.0)
-    }
+    (!v.is_empty()).then(|| v[(v.len() + 1) / 2 - 1])
+}
+
+/// Where the dashboard's range of days holding `v` starts (its `data-v`), computed here
+/// from the edges the page states.
+fn range_start(v: Option<f64>) -> String {
+    const EDGES: [i64; 13] = [0, 1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 90];
+    v.map(|v| EDGES.iter().rev().find(|e| v >= **e as f64).unwrap().to_string()).unwrap_or_default()
+}
+
+fn local_day(at: NaiveDateTime) -> chrono::NaiveDate {
+    (at - Duration::hours(3)).date()
 }
 
 fn p90_here(mut v: Vec<f64>) -> Option<f64> {
@@ -381,8 +390,10 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
         let now = app.state.clock.now();
         let html = app.page(&d.boss, &format!("/commissioner?days={period}")).await;
         assert!(html.contains(&format!("<strong aria-current=\"page\">Últimos {period} días</strong>")));
-        let start = now - Duration::days(period);
-        let today = (now - Duration::hours(3)).date();
+        // Whole local days: the period is its last `period` days, today included.
+        let today = local_day(now);
+        let first_day = today - Duration::days(period - 1);
+        let in_period = |at: NaiveDateTime| local_day(at) >= first_day;
         let mut far_seen = Vec::new();
         for g in &r.groups {
             let row = format!("<tr data-group=\"{g}\">");
@@ -395,7 +406,7 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
             assert_eq!(figure(&html, &row, "members"), members.to_string(), "{g} members");
             let decided: Vec<_> = mine
                 .iter()
-                .filter(|a| matches!(a.2.as_str(), "approved" | "rejected") && a.4.is_some_and(|at| at >= start))
+                .filter(|a| matches!(a.2.as_str(), "approved" | "rejected") && a.4.is_some_and(in_period))
                 .collect();
             let approved = decided.iter().filter(|a| a.2 == "approved").count();
             let rejected = decided.len() - approved;
@@ -403,8 +414,8 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
             assert_eq!(figure(&html, &row, "rejected"), rejected.to_string(), "{g} rejected in {period}");
             assert_eq!(figure(&html, &row, "rate"), one_decimal(rate(approved, rejected)));
             let times: Vec<f64> = decided.iter().map(|a| days(a.3, a.4.unwrap())).collect();
-            assert_eq!(figure(&html, &row, "median"), one_decimal(median_here(times.clone())), "{g} median {period}");
-            assert_eq!(figure(&html, &row, "p90"), one_decimal(p90_here(times)), "{g} p90 {period}");
+            assert_eq!(figure(&html, &row, "median"), range_start(median_here(times.clone())), "{g} median {period}");
+            assert_eq!(figure(&html, &row, "p90"), range_start(p90_here(times)), "{g} p90 {period}");
             let oldest = mine
                 .iter()
                 .filter(|a| matches!(a.2.as_str(), "submitted" | "in_review" | "needs_info" | "awaiting_second"))
@@ -416,7 +427,7 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
             let group_rate = rate(approved, rejected);
             let mut per: BTreeMap<&str, (usize, usize, Vec<f64>)> = BTreeMap::new();
             for (app_id, kind, officer, at) in &r.decisions {
-                if group_of[app_id.as_str()] != g || *at < start {
+                if group_of[app_id.as_str()] != g || !in_period(*at) {
                     continue;
                 }
                 let e = per.entry(officer.as_deref().unwrap()).or_default();
@@ -431,7 +442,7 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
                 let row = format!("<tr data-officer=\"{officer}\" data-group=\"{g}\"");
                 assert_eq!(figure(&html, &row, "decisions"), (a + rj).to_string(), "{officer} in {g}");
                 assert_eq!(figure(&html, &row, "rate"), one_decimal(rate(a, rj)));
-                assert_eq!(figure(&html, &row, "median"), one_decimal(median_here(times)));
+                assert_eq!(figure(&html, &row, "median"), range_start(median_here(times)));
                 let far = a + rj >= 5 && (rate(a, rj).unwrap() - group_rate.unwrap()).abs() > 25.0;
                 let start_tag = &html[html.find(&row).unwrap()..];
                 let tag = &start_tag[..start_tag.find('>').unwrap()];
@@ -454,11 +465,14 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
         let columns: Vec<_> = root.descendants().filter(|n| n.attribute("data-week").is_some()).collect();
         assert_eq!(columns.len() as i64, weeks);
         for (k, col) in columns.iter().enumerate() {
-            let end = now - Duration::weeks(weeks - 1 - k as i64);
-            let begin = end - Duration::weeks(1);
+            let last = today - Duration::weeks(weeks - 1 - k as i64);
+            let first = last - Duration::days(6);
             for outcome in ["approved", "rejected", "withdrawn"] {
-                let expected =
-                    r.apps.iter().filter(|a| a.2 == outcome && a.4.is_some_and(|t| t >= begin && t < end)).count();
+                let expected = r
+                    .apps
+                    .iter()
+                    .filter(|a| a.2 == outcome && a.4.is_some_and(|t| (first..=last).contains(&local_day(t))))
+                    .count();
                 let rect = col
                     .descendants()
                     .find(|n| n.has_tag_name("rect") && n.attribute("data-series") == Some(outcome))

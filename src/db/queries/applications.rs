@@ -21,6 +21,7 @@ pub struct StatusChange {
     pub first_approver: Option<Option<UserId>>,
     pub requested_kinds: Option<String>,
     pub decided_at: Option<Option<NaiveDateTime>>,
+    pub decided_by: Option<Option<UserId>>,
 }
 
 impl StatusChange {
@@ -32,6 +33,7 @@ impl StatusChange {
             first_approver: None,
             requested_kinds: None,
             decided_at: None,
+            decided_by: None,
         }
     }
 
@@ -59,4 +61,12 @@ pub fn change_status(
         .set((change, applications::version.eq(version + 1), applications::updated_at.eq(now)))
         .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// `table.status IN ('submitted', …)` with the open statuses written out, not bound: SQLite
+/// uses a partial index of open applications only when it can see at prepare time that the
+/// query's condition matches the index's.
+pub fn open_condition(table: &str) -> String {
+    let list: Vec<String> = Status::OPEN.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    format!("{table}.status IN ({})", list.join(", "))
 }

@@ -1,41 +1,26 @@
 //! The commissioners' dashboard: per group and per officer figures for a period, and the
 //! weekly outcomes for the chart.
 //!
-//! Counts are SQL aggregates (`COUNT(*) … GROUP BY`). Medians and percentiles need the
-//! single values, so for decisions in the period (and only those) the two timestamps and
-//! the group are loaded, never whole rows, and at most [`MAX_DECISION_ROWS`] of them.
+//! Periods and weeks are whole local days. Decision times are tallied per range of days
+//! (`stats::WAIT_EDGES_DAYS`), so medians and percentiles are given as the range that
+//! holds them.
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
-use diesel::dsl::{count_star, min};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::app::AppState;
 use crate::db::DbConn;
-use crate::db::schema::{application_events, applications, groups, memberships, users};
+use crate::db::schema::{groups, users};
+use crate::db::summary::{self, DecisionTotals};
 use crate::domain::application::{Status, local_today};
-use crate::domain::membership::MembershipStatus;
-use crate::domain::stats::{self, Period};
+use crate::domain::stats::{self, Period, WaitRange};
 use crate::domain::{GroupId, UserId};
 use crate::error::AppResult;
 
-/// Decision times loaded per dashboard view at most (three columns each). Far above a
-/// year of decisions for the city; past it the medians cover the newest decisions only.
-pub const MAX_DECISION_ROWS: i64 = 100_000;
 /// Groups shown at most.
 pub const MAX_GROUPS: i64 = 500;
-
-// Decisions per officer and group: the timeline event's officer and kind with the
-// application's group.
-diesel::allow_columns_to_appear_in_same_group_by_clause!(
-    application_events::actor_id,
-    application_events::kind,
-    applications::group_id,
-);
-
-/// The outcomes a decision can have, as the charts and counts name them.
-const DECIDED: [&str; 2] = ["approved", "rejected"];
 
 #[derive(Debug, Clone)]
 pub struct GroupFigures {
@@ -48,9 +33,10 @@ pub struct GroupFigures {
     pub active_members: i64,
     pub approved: i64,
     pub rejected: i64,
-    /// Days from submission to decision (approval or rejection) in the period.
-    pub median_days: Option<f64>,
-    pub p90_days: Option<f64>,
+    /// The ranges of days from submission to decision (approval or rejection) that hold
+    /// the median and the 90th percentile of the period's decisions.
+    pub median: Option<WaitRange>,
+    pub p90: Option<WaitRange>,
     /// Whole days since the oldest open application was submitted.
     pub oldest_waiting_days: Option<i64>,
 }
@@ -74,7 +60,7 @@ pub struct OfficerFigures {
     pub group_name: String,
     pub approved: i64,
     pub rejected: i64,
-    pub median_days: Option<f64>,
+    pub median: Option<WaitRange>,
     /// The group's approval rate in the period, the norm the officer is compared with.
     pub group_rate: Option<f64>,
 }
@@ -93,11 +79,11 @@ impl OfficerFigures {
     }
 }
 
-/// Applications closed in one week of the chart, by outcome.
+/// Applications closed in one week of the chart (local days, both included), by outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeekFigures {
-    pub start: NaiveDateTime,
-    pub end: NaiveDateTime,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
     pub approved: i64,
     pub rejected: i64,
     pub withdrawn: i64,
@@ -112,86 +98,58 @@ pub struct Dashboard {
     pub weeks: Vec<WeekFigures>,
 }
 
-fn count_of<K: std::hash::Hash + Eq>(map: &HashMap<K, i64>, key: &K) -> i64 {
-    map.get(key).copied().unwrap_or(0)
+/// Sums of decision totals, with the waits per range added up.
+#[derive(Default)]
+struct Tally {
+    approved: i64,
+    rejected: i64,
+    waits: [i64; 13],
 }
 
-pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, period: Period) -> QueryResult<Dashboard> {
-    let start = period.start(now);
-    let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
+impl Tally {
+    fn add(&mut self, t: &DecisionTotals) {
+        self.approved += t.approved;
+        self.rejected += t.rejected;
+        for (sum, n) in self.waits.iter_mut().zip(t.waits()) {
+            *sum += n;
+        }
+    }
+}
 
-    let group_rows: Vec<(String, String, bool)> = groups::table
-        .select((groups::id, groups::name, groups::active))
+/// Every figure comes from summary rows or an index, so the cost does not grow with the
+/// number of applications: counts per group and status, decisions per day, group and
+/// officer, and members per last valid day (see `db::summary`).
+pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, period: Period) -> QueryResult<Dashboard> {
+    let today = local_today(now);
+    let group_rows: Vec<(String, String, bool, Option<NaiveDateTime>)> = groups::table
+        .select((groups::id, groups::name, groups::active, oldest_open()))
         .order((groups::name.asc(), groups::id.asc()))
         .limit(MAX_GROUPS)
         .load(conn)?;
+    let counts: HashMap<(String, String), i64> =
+        summary::application_counts(conn)?.into_iter().map(|(g, s, n)| ((g, s), n)).collect();
+    let members: HashMap<String, i64> = summary::active_members(conn, today)?.into_iter().collect();
+    let decisions = summary::decisions_since(conn, period.first_day(today))?;
 
-    let open_counts: HashMap<(String, String), i64> = applications::table
-        .filter(applications::status.eq_any(&open))
-        .group_by((applications::group_id, applications::status))
-        .select((applications::group_id, applications::status, count_star()))
-        .load::<(String, String, i64)>(conn)?
-        .into_iter()
-        .map(|(g, s, n)| ((g, s), n))
-        .collect();
-
-    let oldest: HashMap<String, NaiveDateTime> = applications::table
-        .filter(applications::status.eq_any(&open))
-        .group_by(applications::group_id)
-        .select((applications::group_id, min(applications::submitted_at)))
-        .load::<(String, Option<NaiveDateTime>)>(conn)?
-        .into_iter()
-        .filter_map(|(g, at)| at.map(|at| (g, at)))
-        .collect();
-
-    let members: HashMap<String, i64> = memberships::table
-        .filter(memberships::status.eq(MembershipStatus::Active))
-        .filter(memberships::valid_until.ge(local_today(now)))
-        .group_by(memberships::group_id)
-        .select((memberships::group_id, count_star()))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
-
-    let decided_counts: HashMap<(String, String), i64> = applications::table
-        .filter(applications::status.eq_any(DECIDED))
-        .filter(applications::decided_at.ge(start))
-        .group_by((applications::group_id, applications::status))
-        .select((applications::group_id, applications::status, count_star()))
-        .load::<(String, String, i64)>(conn)?
-        .into_iter()
-        .map(|(g, s, n)| ((g, s), n))
-        .collect();
-
-    let mut durations: HashMap<String, Vec<f64>> = HashMap::new();
-    let rows: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = applications::table
-        .filter(applications::status.eq_any(DECIDED))
-        .filter(applications::decided_at.ge(start))
-        .select((applications::group_id, applications::submitted_at, applications::decided_at))
-        .order(applications::decided_at.desc())
-        .limit(MAX_DECISION_ROWS)
-        .load(conn)?;
-    for (g, submitted, decided) in rows {
-        if let Some(decided) = decided {
-            durations.entry(g).or_default().push(stats::days_between(submitted, decided));
-        }
+    let mut per_group: HashMap<&str, Tally> = HashMap::new();
+    for d in &decisions {
+        per_group.entry(&d.group_id).or_default().add(d);
     }
-
     let groups: Vec<GroupFigures> = group_rows
         .into_iter()
-        .map(|(id, name, active)| {
-            let times = durations.remove(&id).unwrap_or_default();
+        .map(|(id, name, active, oldest)| {
+            let tally = per_group.remove(id.as_str()).unwrap_or_default();
             GroupFigures {
                 open: Status::OPEN
                     .iter()
-                    .map(|s| (*s, count_of(&open_counts, &(id.clone(), s.as_str().into()))))
+                    .map(|s| (*s, counts.get(&(id.clone(), s.as_str().to_string())).copied().unwrap_or(0)))
                     .collect(),
-                active_members: count_of(&members, &id),
-                approved: count_of(&decided_counts, &(id.clone(), "approved".into())),
-                rejected: count_of(&decided_counts, &(id.clone(), "rejected".into())),
-                median_days: stats::median(&times),
-                p90_days: stats::percentile(&times, 90.0),
-                oldest_waiting_days: oldest.get(&id).map(|at| (now - *at).num_days()),
+                active_members: members.get(&id).copied().unwrap_or(0),
+                approved: tally.approved,
+                rejected: tally.rejected,
+                median: stats::median_range(&tally.waits),
+                p90: stats::percentile_range(&tally.waits, 90.0),
+                oldest_waiting_days: oldest.map(|at| (now - at).num_days()),
                 id,
                 name,
                 active,
@@ -199,58 +157,31 @@ pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, period: Period) -> Query
         })
         .collect();
 
-    let officers = officer_figures(conn, start, &groups)?;
-    let weeks =
-        stats::week_windows(now, period).into_iter().map(|(s, e)| week(conn, s, e)).collect::<QueryResult<Vec<_>>>()?;
+    let officers = officer_figures(conn, &decisions, &groups)?;
+    let weeks = weeks(conn, today, period)?;
     Ok(Dashboard { period, now, groups, officers, weeks })
 }
 
-/// Who decided is on the application's timeline: the officer of its `approved` or
-/// `rejected` event (in two-approval groups, the one who confirmed).
+/// When the group's oldest open application was submitted: the first entry of the group's
+/// open queue index (`applications_open_group`).
+fn oldest_open() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>> {
+    diesel::dsl::sql(&format!(
+        "(SELECT a.submitted_at FROM applications a WHERE a.group_id = groups.id AND {} \
+         ORDER BY a.submitted_at LIMIT 1)",
+        crate::db::queries::applications::open_condition("a")
+    ))
+}
+
+/// Who decided is the application's `decided_by`: the officer of its approval (in
+/// two-approval groups, the one who confirmed) or rejection.
 fn officer_figures(
     conn: &mut DbConn,
-    start: NaiveDateTime,
+    decisions: &[DecisionTotals],
     groups: &[GroupFigures],
 ) -> QueryResult<Vec<OfficerFigures>> {
-    let counts: Vec<(Option<String>, String, String, i64)> = application_events::table
-        .inner_join(applications::table)
-        .filter(application_events::kind.eq_any(DECIDED))
-        .filter(application_events::at.ge(start))
-        .filter(application_events::actor_id.is_not_null())
-        .group_by((application_events::actor_id, applications::group_id, application_events::kind))
-        .select((application_events::actor_id, applications::group_id, application_events::kind, count_star()))
-        .load(conn)?;
-    let times: Vec<(Option<String>, String, NaiveDateTime, NaiveDateTime)> = application_events::table
-        .inner_join(applications::table)
-        .filter(application_events::kind.eq_any(DECIDED))
-        .filter(application_events::at.ge(start))
-        .filter(application_events::actor_id.is_not_null())
-        .select((
-            application_events::actor_id,
-            applications::group_id,
-            applications::submitted_at,
-            application_events::at,
-        ))
-        .order(application_events::at.desc())
-        .limit(MAX_DECISION_ROWS)
-        .load(conn)?;
-    let mut durations: HashMap<(String, String), Vec<f64>> = HashMap::new();
-    for (officer, group, submitted, decided) in times {
-        if let Some(o) = officer {
-            durations.entry((o, group)).or_default().push(stats::days_between(submitted, decided));
-        }
-    }
-    let mut tally: HashMap<(String, String), (i64, i64)> = HashMap::new();
-    for (officer, group, kind, n) in counts {
-        let Some(o) = officer else { continue };
-        let t = tally.entry((o, group)).or_default();
-        if kind == "approved" {
-            t.0 += n;
-        } else {
-            t.1 += n;
-        }
-    }
-    let ids: Vec<String> = tally.keys().map(|(o, _)| o.clone()).collect();
+    let mine: Vec<&DecisionTotals> =
+        decisions.iter().filter(|d| !d.officer_id.is_empty() && d.approved + d.rejected > 0).collect();
+    let ids: Vec<&str> = mine.iter().map(|d| d.officer_id.as_str()).collect();
     let names: HashMap<String, String> = if ids.is_empty() {
         HashMap::new()
     } else {
@@ -261,20 +192,21 @@ fn officer_figures(
             .into_iter()
             .collect()
     };
-    let mut out: Vec<OfficerFigures> = tally
+    let mut out: Vec<OfficerFigures> = mine
         .into_iter()
-        .filter_map(|((officer_id, group_id), (approved, rejected))| {
-            let group = groups.iter().find(|g| g.id == group_id)?;
-            let times = durations.remove(&(officer_id.clone(), group_id.clone())).unwrap_or_default();
+        .filter_map(|d| {
+            let group = groups.iter().find(|g| g.id == d.group_id)?;
+            let mut tally = Tally::default();
+            tally.add(d);
             Some(OfficerFigures {
-                name: names.get(&officer_id).cloned().unwrap_or_default(),
+                name: names.get(&d.officer_id).cloned().unwrap_or_default(),
                 group_name: group.name.clone(),
                 group_rate: group.approval_rate(),
-                median_days: stats::median(&times),
-                officer_id: UserId::from_stored(officer_id),
-                group_id: GroupId::from_stored(group_id),
-                approved,
-                rejected,
+                median: stats::median_range(&tally.waits),
+                officer_id: UserId::from_stored(d.officer_id.clone()),
+                group_id: GroupId::from_stored(d.group_id.clone()),
+                approved: tally.approved,
+                rejected: tally.rejected,
             })
         })
         .collect();
@@ -282,23 +214,22 @@ fn officer_figures(
     Ok(out)
 }
 
-fn week(conn: &mut DbConn, start: NaiveDateTime, end: NaiveDateTime) -> QueryResult<WeekFigures> {
-    let counts: HashMap<String, i64> = applications::table
-        .filter(applications::status.eq_any(["approved", "rejected", "withdrawn"]))
-        .filter(applications::decided_at.ge(start))
-        .filter(applications::decided_at.lt(end))
-        .group_by(applications::status)
-        .select((applications::status, count_star()))
-        .load::<(String, i64)>(conn)?
+fn weeks(conn: &mut DbConn, today: NaiveDate, period: Period) -> QueryResult<Vec<WeekFigures>> {
+    let windows = stats::week_days(today, period);
+    let Some((from, _)) = windows.first() else { return Ok(Vec::new()) };
+    let days = summary::decisions_per_day(conn, *from)?;
+    Ok(windows
         .into_iter()
-        .collect();
-    Ok(WeekFigures {
-        start,
-        end,
-        approved: count_of(&counts, &"approved".to_string()),
-        rejected: count_of(&counts, &"rejected".to_string()),
-        withdrawn: count_of(&counts, &"withdrawn".to_string()),
-    })
+        .map(|(first, last)| {
+            let mut w = WeekFigures { first, last, approved: 0, rejected: 0, withdrawn: 0 };
+            for (_, t) in days.iter().filter(|(day, _)| (first..=last).contains(day)) {
+                w.approved += t.approved;
+                w.rejected += t.rejected;
+                w.withdrawn += t.withdrawn;
+            }
+            w
+        })
+        .collect())
 }
 
 /// The dashboard as of now.

@@ -83,6 +83,7 @@ pub const ACTIONS: &[&str] = &[
     "keys.rotation_started",
     "keys.rotation_finished",
     "database.backup_created",
+    "database.stats_rebuilt",
 ];
 
 /// What an entry can be about.

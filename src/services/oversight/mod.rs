@@ -7,3 +7,4 @@ pub mod dashboard;
 pub mod exports;
 pub mod log;
 pub mod records;
+pub mod summary;

@@ -6,14 +6,13 @@ use std::borrow::Borrow;
 use actix_web::web::{self, Data, Query};
 use actix_web::{HttpResponse, get};
 use askama::Template;
-use chrono::{Duration, NaiveDateTime};
 
 use super::PeriodQuery;
 use crate::app::AppState;
 use crate::domain::Locale;
-use crate::domain::application::{LOCAL_UTC_OFFSET_HOURS, Status};
+use crate::domain::application::Status;
 use crate::domain::chart::{self, HorizontalBars, StackedColumns};
-use crate::domain::stats::{self, PERIODS, Period};
+use crate::domain::stats::{self, PERIODS, Period, WaitRange};
 use crate::error::AppResult;
 use crate::services::oversight::dashboard::{self, Dashboard, WeekFigures};
 use crate::web::extract::Commissioner;
@@ -30,10 +29,6 @@ fn decimal(locale: Locale, v: f64) -> String {
         Locale::Es => s.replace('.', ","),
         Locale::En => s,
     }
-}
-
-fn local(at: NaiveDateTime) -> NaiveDateTime {
-    at + Duration::hours(LOCAL_UTC_OFFSET_HOURS)
 }
 
 #[derive(Template)]
@@ -54,9 +49,14 @@ impl DashboardPage {
         Status::OPEN
     }
 
-    /// A figure for people: one decimal in the page's language, or a dash.
-    fn num(&self, v: impl Borrow<Option<f64>>) -> String {
-        v.borrow().map(|v| decimal(self.ctx.locale, v)).unwrap_or_else(|| "—".into())
+    /// A range of days of waiting ("3–5", "90+"), or a dash.
+    fn days_range(&self, r: &Option<WaitRange>) -> String {
+        r.map(|r| r.to_string()).unwrap_or_else(|| "—".into())
+    }
+
+    /// The same for machines (`data-v`): where the range starts, or empty.
+    fn days_range_raw(&self, r: &Option<WaitRange>) -> String {
+        r.map(|r| r.from.to_string()).unwrap_or_default()
     }
 
     /// The same figure for machines (`data-v`): one decimal with a point, or empty.
@@ -82,13 +82,13 @@ impl DashboardPage {
 
     /// "03/11": the local day a week starts.
     fn week_short(&self, i: &usize) -> String {
-        local(self.d.weeks[*i].start).format("%d/%m").to_string()
+        self.d.weeks[*i].first.format("%d/%m").to_string()
     }
 
     fn week_long(&self, i: &usize) -> String {
         let w = &self.d.weeks[*i];
-        let from = local(w.start).format("%d/%m/%Y").to_string();
-        let to = local(w.end - Duration::seconds(1)).format("%d/%m/%Y").to_string();
+        let from = w.first.format("%d/%m/%Y").to_string();
+        let to = w.last.format("%d/%m/%Y").to_string();
         crate::i18n::format(self.ctx.locale, "oversight.chart.week_of", &[("from", &from), ("to", &to)])
     }
 

@@ -1,0 +1,11 @@
+DROP TRIGGER member_counts_change ON memberships;
+DROP FUNCTION count_membership_change();
+DROP FUNCTION count_membership(memberships, BIGINT);
+DROP TRIGGER application_counts_change ON applications;
+DROP FUNCTION count_application_change();
+DROP FUNCTION count_application(applications, BIGINT);
+DROP TABLE member_counts;
+DROP TABLE decision_counts;
+DROP TABLE application_counts;
+DROP INDEX applications_open_group;
+ALTER TABLE applications DROP COLUMN decided_by;

@@ -1,0 +1,11 @@
+DROP TRIGGER member_counts_delete;
+DROP TRIGGER member_counts_update;
+DROP TRIGGER member_counts_insert;
+DROP TRIGGER application_counts_delete;
+DROP TRIGGER application_counts_update;
+DROP TRIGGER application_counts_insert;
+DROP TABLE member_counts;
+DROP TABLE decision_counts;
+DROP TABLE application_counts;
+DROP INDEX applications_open_group;
+ALTER TABLE applications DROP COLUMN decided_by;

@@ -1,0 +1,249 @@
+//! Summary rows: the counts the queue and the dashboard read instead of scanning history.
+//! Triggers (migration `2026-11-30-000011_summary_counts`) keep them in the transaction of
+//! every change to the rows they count, whichever code or tool makes it; this module reads
+//! them, and rebuilds them from the rows for data loaded by other means or after a restore.
+//!
+//! - `application_counts`: applications per group and status.
+//! - `decision_counts`: per local day (UTC−3), group and deciding officer (`''` for none),
+//!   approvals, rejections and withdrawals, and the approvals and rejections by how long
+//!   they waited, in the ranges of [`WAIT_BUCKET_DAYS`].
+//! - `member_counts`: active memberships per group and last valid day.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text};
+
+use crate::db::DbConn;
+use crate::db::schema::{application_counts, member_counts};
+
+/// The waiting-time ranges; the migration's triggers use the same edges.
+use crate::domain::stats::WAIT_EDGES_DAYS as WAIT_BUCKET_DAYS;
+
+/// Decisions of one group and officer (or of one day), summed over a range of days.
+#[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
+pub struct DecisionTotals {
+    #[diesel(sql_type = Text)]
+    pub group_id: String,
+    /// `''` for withdrawals and decisions without an officer.
+    #[diesel(sql_type = Text)]
+    pub officer_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub approved: i64,
+    #[diesel(sql_type = BigInt)]
+    pub rejected: i64,
+    #[diesel(sql_type = BigInt)]
+    pub withdrawn: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_0: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_1: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_2: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_3: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_4: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_5: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_6: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_7: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_8: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_9: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_10: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_11: i64,
+    #[diesel(sql_type = BigInt)]
+    wait_12: i64,
+}
+
+impl DecisionTotals {
+    /// Approvals and rejections per waiting range of [`WAIT_BUCKET_DAYS`].
+    pub fn waits(&self) -> [i64; 13] {
+        [
+            self.wait_0,
+            self.wait_1,
+            self.wait_2,
+            self.wait_3,
+            self.wait_4,
+            self.wait_5,
+            self.wait_6,
+            self.wait_7,
+            self.wait_8,
+            self.wait_9,
+            self.wait_10,
+            self.wait_11,
+            self.wait_12,
+        ]
+    }
+}
+
+/// `SUM(col)` of every count column, cast so both backends return BIGINT (PostgreSQL sums
+/// BIGINT to NUMERIC).
+fn sums() -> String {
+    ["approved", "rejected", "withdrawn"]
+        .into_iter()
+        .map(String::from)
+        .chain((0..WAIT_BUCKET_DAYS.len()).map(|k| format!("wait_{k}")))
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Decisions from day `from` on, per group and officer.
+pub fn decisions_since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<DecisionTotals>> {
+    let sql = format!(
+        "SELECT group_id, officer_id, {} FROM decision_counts WHERE day >= $1 GROUP BY group_id, officer_id",
+        sums()
+    );
+    diesel::sql_query(&sql).bind::<Date, _>(from).load(conn)
+}
+
+/// Decisions per day from day `from` on, every group and officer together (`group_id`
+/// holds the day as `YYYY-MM-DD`, `officer_id` is empty).
+pub fn decisions_per_day(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(NaiveDate, DecisionTotals)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Date)]
+        day: NaiveDate,
+        #[diesel(embed)]
+        totals: DecisionTotals,
+    }
+    let sql = format!(
+        "SELECT day, '' AS group_id, '' AS officer_id, {} FROM decision_counts WHERE day >= $1 GROUP BY day",
+        sums()
+    );
+    let rows: Vec<Row> = diesel::sql_query(&sql).bind::<Date, _>(from).load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.day, r.totals)).collect())
+}
+
+/// Applications per group and status, for the groups `groups` selects (all when `None`).
+pub fn application_counts(conn: &mut DbConn) -> QueryResult<Vec<(String, String, i64)>> {
+    application_counts::table
+        .select((application_counts::group_id, application_counts::status, application_counts::n))
+        .filter(application_counts::n.ne(0))
+        .load(conn)
+}
+
+/// Active memberships per group still valid on `today`.
+pub fn active_members(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = member_counts::table
+        .filter(member_counts::valid_until.ge(today))
+        .select((member_counts::group_id, member_counts::n))
+        .load(conn)?;
+    let mut totals: Vec<(String, i64)> = Vec::new();
+    for (group, n) in rows {
+        match totals.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, total)) => *total += n,
+            None => totals.push((group, n)),
+        }
+    }
+    Ok(totals)
+}
+
+/// Every non-zero summary row, in a fixed order: what [`rebuild`] compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub applications: Vec<(String, String, i64)>,
+    pub decisions: Vec<(NaiveDate, DecisionTotals)>,
+    pub members: Vec<(String, NaiveDate, i64)>,
+}
+
+impl Snapshot {
+    /// Rows present in one snapshot and not, or not the same, in the other.
+    pub fn differences(&self, other: &Snapshot) -> usize {
+        fn diff<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+            a.iter().filter(|x| !b.contains(x)).count() + b.iter().filter(|x| !a.contains(x)).count()
+        }
+        diff(&self.applications, &other.applications)
+            + diff(&self.decisions, &other.decisions)
+            + diff(&self.members, &other.members)
+    }
+}
+
+pub fn snapshot(conn: &mut DbConn) -> QueryResult<Snapshot> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Date)]
+        day: NaiveDate,
+        #[diesel(embed)]
+        totals: DecisionTotals,
+    }
+    let mut applications = application_counts(conn)?;
+    applications.sort();
+    let columns = ["approved", "rejected", "withdrawn"]
+        .into_iter()
+        .map(String::from)
+        .chain((0..WAIT_BUCKET_DAYS.len()).map(|k| format!("wait_{k}")))
+        .collect::<Vec<_>>();
+    let sql = format!(
+        "SELECT day, group_id, officer_id, {} FROM decision_counts WHERE {} ORDER BY day, group_id, officer_id",
+        columns.join(", "),
+        columns.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ")
+    );
+    let rows: Vec<Row> = diesel::sql_query(&sql).load(conn)?;
+    let members = member_counts::table
+        .filter(member_counts::n.ne(0))
+        .select((member_counts::group_id, member_counts::valid_until, member_counts::n))
+        .order((member_counts::group_id, member_counts::valid_until))
+        .load(conn)?;
+    Ok(Snapshot { applications, decisions: rows.into_iter().map(|r| (r.day, r.totals)).collect(), members })
+}
+
+/// Recomputes every summary row from the rows they count and returns how many rows were
+/// wrong before (0 when the triggers had kept them right). Run it inside a write
+/// transaction: it replaces the tables' contents.
+pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
+    let before = snapshot(conn)?;
+    let (day, wait) = match conn {
+        DbConn::Sqlite(_) => {
+            ("date(decided_at, '-3 hours')", "strftime('%s', decided_at) - strftime('%s', submitted_at)")
+        }
+        DbConn::Pg(_) => ("(decided_at - INTERVAL '3 hours')::date", "EXTRACT(EPOCH FROM decided_at - submitted_at)"),
+    };
+    let bucket = WAIT_BUCKET_DAYS
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(k, edge)| format!("WHEN w < {} THEN {}", edge * 86_400, k - 1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let waits = (0..WAIT_BUCKET_DAYS.len())
+        .map(|k| format!("SUM(CASE WHEN b = {k} THEN 1 ELSE 0 END)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let columns = (0..WAIT_BUCKET_DAYS.len()).map(|k| format!("wait_{k}")).collect::<Vec<_>>().join(", ");
+    let last = WAIT_BUCKET_DAYS.len() - 1;
+    let statements = [
+        "DELETE FROM application_counts".to_string(),
+        "INSERT INTO application_counts (group_id, status, n) \
+         SELECT group_id, status, COUNT(*) FROM applications GROUP BY group_id, status"
+            .to_string(),
+        "DELETE FROM member_counts".to_string(),
+        "INSERT INTO member_counts (group_id, valid_until, n) \
+         SELECT group_id, valid_until, COUNT(*) FROM memberships WHERE status = 'active' \
+         GROUP BY group_id, valid_until"
+            .to_string(),
+        "DELETE FROM decision_counts".to_string(),
+        format!(
+            "INSERT INTO decision_counts (day, group_id, officer_id, approved, rejected, withdrawn, {columns}) \
+             SELECT day, group_id, officer_id, \
+                    SUM(CASE WHEN status = 'approved' THEN 1 ELSE 0 END), \
+                    SUM(CASE WHEN status = 'rejected' THEN 1 ELSE 0 END), \
+                    SUM(CASE WHEN status = 'withdrawn' THEN 1 ELSE 0 END), {waits} \
+             FROM (SELECT {day} AS day, group_id, COALESCE(decided_by, '') AS officer_id, status, \
+                          CASE WHEN status = 'withdrawn' THEN -1 ELSE CASE {bucket} ELSE {last} END END AS b \
+                   FROM (SELECT a.*, {wait} AS w FROM applications a \
+                         WHERE decided_at IS NOT NULL AND status IN ('approved', 'rejected', 'withdrawn')) aw) d \
+             GROUP BY day, group_id, officer_id"
+        ),
+    ];
+    for sql in statements {
+        diesel::sql_query(&sql).execute(conn)?;
+    }
+    Ok(before.differences(&snapshot(conn)?))
+}
