@@ -154,14 +154,25 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Rows present in one snapshot and not, or not the same, in the other.
+    /// How many summary rows differ between the two: present in one only, or with other
+    /// counts.
     pub fn differences(&self, other: &Snapshot) -> usize {
-        fn diff<T: PartialEq>(a: &[T], b: &[T]) -> usize {
-            a.iter().filter(|x| !b.contains(x)).count() + b.iter().filter(|x| !a.contains(x)).count()
+        use std::collections::BTreeMap;
+        fn diff<K: Ord, V: PartialEq>(a: BTreeMap<K, V>, mut b: BTreeMap<K, V>) -> usize {
+            let mut n = 0;
+            for (k, v) in a {
+                n += usize::from(b.remove(&k).is_none_or(|w| w != v));
+            }
+            n + b.len()
         }
-        diff(&self.applications, &other.applications)
-            + diff(&self.decisions, &other.decisions)
-            + diff(&self.members, &other.members)
+        let apps = |s: &Snapshot| s.applications.iter().map(|(g, st, n)| ((g.clone(), st.clone()), *n)).collect();
+        let decisions = |s: &Snapshot| {
+            s.decisions.iter().map(|(d, t)| ((*d, t.group_id.clone(), t.officer_id.clone()), t.clone())).collect()
+        };
+        let members = |s: &Snapshot| s.members.iter().map(|(g, d, n)| ((g.clone(), *d), *n)).collect();
+        diff::<_, i64>(apps(self), apps(other))
+            + diff::<_, DecisionTotals>(decisions(self), decisions(other))
+            + diff::<_, i64>(members(self), members(other))
     }
 }
 

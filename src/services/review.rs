@@ -84,9 +84,8 @@ pub struct QueuePage {
 /// The plan is chosen here, not left to chance (a test checks it on both backends): with a
 /// group named, the group's open queue index (`applications_open_group`) is walked in
 /// order; without, the open queue index (`applications_open_queue`) is walked in order and
-/// each entry is checked against the officer's groups. The group test is written as an
-/// expression (`group_id || ''`) so no planner takes an index on `group_id` instead and then
-/// sorts every open application of the officer's groups for each page.
+/// each entry is checked against the officer's groups (on SQLite written so that no index
+/// on `group_id` is taken instead, see `dialect::not_indexed`).
 pub fn queue(
     conn: &mut DbConn,
     officer_id: &UserId,
@@ -108,13 +107,14 @@ pub fn queue(
         Some(g) => q
             .filter(applications::group_id.eq(g.clone()))
             .filter(applications::group_id.eq_any(assigned_groups(officer_id))),
-        None => q.filter(
-            sql::<Bool>(
-                "(applications.group_id || '') IN (SELECT group_id FROM officer_assignments WHERE officer_id = ",
+        None => {
+            let group = crate::db::dialect::not_indexed(conn, "applications.group_id");
+            q.filter(
+                sql::<Bool>(&format!("{group} IN (SELECT group_id FROM officer_assignments WHERE officer_id = "))
+                    .bind::<Text, _>(officer_id.to_string())
+                    .sql(")"),
             )
-            .bind::<Text, _>(officer_id.to_string())
-            .sql(")"),
-        ),
+        }
     };
     if let Some(s) = filter.status {
         q = q.filter(applications::status.eq(s));

@@ -18,6 +18,7 @@ mod migrations;
 mod oversight;
 mod review;
 mod robustness;
+mod scale;
 mod security;
 mod sessions;
 mod tls;

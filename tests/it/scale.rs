@@ -1,0 +1,400 @@
+//! The queue and the dashboard on a database shaped like a large one (many decided
+//! applications, few open, bursts of equal submission times, officers with some of the
+//! groups): the query plans the speed depends on, checked with `EXPLAIN` on the SQL the
+//! service sends, and paging that returns every open application exactly once whatever the
+//! filters.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use reqwest::Client;
+use vecinal::db::models::Application;
+use vecinal::db::schema::applications;
+use vecinal::db::{self, DbConn};
+use vecinal::domain::application::Status;
+use vecinal::domain::stats::Period;
+use vecinal::domain::{ApplicationId, GroupId, UserId};
+use vecinal::services::oversight::dashboard;
+use vecinal::services::review::{self, Cursor, QueueFilter};
+
+use crate::helpers::*;
+
+const DECIDED: usize = 12_000;
+const OPEN_PER_GROUP: usize = 150;
+
+/// An open application: (submitted_at, id, group, status).
+type Open = (NaiveDateTime, String, String, Status);
+
+struct World {
+    officer: Client,
+    officer_id: UserId,
+    /// The officer's two groups, and one that is not theirs.
+    mine: [String; 2],
+    other: String,
+    /// Open applications of the officer's groups, in queue order.
+    open: Vec<Open>,
+}
+
+/// Decided applications over three years and open ones from the last weeks, submitted in
+/// bursts of ten at the same instant, then statistics gathered as the service gathers them.
+async fn world(app: &TestApp) -> World {
+    let groups = [app.group("norte").await, app.group("sur").await, app.group("oeste").await];
+    let officer = app.officer("oficial@policia.example", &groups[0]).await;
+    let officer_id = UserId::from_stored(app.user_id("oficial@policia.example").await);
+    app.assign(&officer_id, &groups[1]).await;
+    let now = app.state.clock.now();
+    let gs = groups.clone();
+    let open = app
+        .state
+        .db(move |c| {
+            let mut open = Vec::new();
+            let mut rows = Vec::new();
+            let mut resident_rows = Vec::new();
+            let total = DECIDED + OPEN_PER_GROUP * gs.len();
+            for i in 0..total {
+                let resident = format!("00000000-0000-4000-9000-{i:012}");
+                resident_rows.push((resident.clone(), format!("r{i}@vecinos.example")));
+                let decided = i < DECIDED;
+                let group = &gs[i % gs.len()];
+                let submitted_at = if decided {
+                    now - Duration::days(1095) + Duration::seconds((i / 10) as i64 * 7_800)
+                } else {
+                    now - Duration::days(40) + Duration::seconds(((i - DECIDED) / 10) as i64 * 3_600)
+                };
+                let status = if decided {
+                    [Status::Approved, Status::Rejected, Status::Withdrawn][i % 7 % 3]
+                } else {
+                    [Status::Submitted, Status::NeedsInfo, Status::Submitted, Status::InReview][i % 4]
+                };
+                let id = ApplicationId::generate();
+                if !decided && group != &gs[2] {
+                    open.push((submitted_at, id.to_string(), group.clone(), status));
+                }
+                rows.push(Application {
+                    id,
+                    resident_id: UserId::from_stored(resident),
+                    group_id: GroupId::from_stored(group.clone()),
+                    status,
+                    street_address: "Calle 1".into(),
+                    dni: "30123456".into(),
+                    phone: None,
+                    certificate_issued_on: submitted_at.date(),
+                    requested_kinds: String::new(),
+                    version: 1,
+                    claimed_by: None,
+                    claimed_at: None,
+                    first_approver: None,
+                    consented_at: submitted_at,
+                    submitted_at,
+                    decided_at: decided.then(|| submitted_at + Duration::hours(30 + (i % 200) as i64)),
+                    created_at: submitted_at,
+                    updated_at: submitted_at,
+                    renewal_of: None,
+                    decided_by: None,
+                });
+            }
+            c.write_tx(|c| -> QueryResult<()> {
+                for chunk in resident_rows.chunks(500) {
+                    let values: Vec<String> = chunk
+                        .iter()
+                        .map(|(id, email)| {
+                            format!(
+                                "('{id}', '{email}', 'Vecino', 'resident', 'es', TRUE, '2024-01-01 00:00:00', '2024-01-01 00:00:00')"
+                            )
+                        })
+                        .collect();
+                    diesel::sql_query(format!(
+                        "INSERT INTO users (id, email, full_name, role, locale, active, created_at, updated_at) VALUES {}",
+                        values.join(", ")
+                    ))
+                    .execute(c)?;
+                }
+                for chunk in rows.chunks(500) {
+                    // Multi-row inserts exist per backend only.
+                    match c {
+                        DbConn::Sqlite(c) => diesel::insert_into(applications::table).values(chunk).execute(c)?,
+                        DbConn::Pg(c) => diesel::insert_into(applications::table).values(chunk).execute(c)?,
+                    };
+                }
+                Ok(())
+            })?;
+            match c {
+                DbConn::Sqlite(_) => db::dialect::optimize(c)?,
+                // Autovacuum's ANALYZE, which would follow such a load on its own.
+                DbConn::Pg(_) => {
+                    diesel::sql_query("ANALYZE").execute(c)?;
+                }
+            }
+            open.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            Ok(open)
+        })
+        .await
+        .unwrap();
+    World { officer, officer_id, mine: [groups[0].clone(), groups[1].clone()], other: groups[2].clone(), open }
+}
+
+// ----- plans --------------------------------------------------------------------------------
+
+/// Every statement `f` sends, with its bind values as diesel prints them.
+fn statements_of(conn: &mut DbConn, f: impl FnOnce(&mut DbConn)) -> Vec<(String, String)> {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = seen.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            sink.lock().unwrap().push(query.to_string());
+        }
+    });
+    f(conn);
+    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
+    let out = seen.lock().unwrap().clone();
+    out.into_iter()
+        .map(|q| match q.split_once(" -- binds: ") {
+            Some((sql, binds)) => (sql.to_string(), binds.to_string()),
+            None => (q, "[]".into()),
+        })
+        .collect()
+}
+
+/// `["abc", 2026-01-01T00:00:00, 51]` → `'abc'`, `'2026-01-01T00:00:00'`, `'51'`: literals
+/// PostgreSQL casts to each parameter's type.
+fn literals(binds: &str) -> Vec<String> {
+    let inner = binds.trim().trim_start_matches('[').trim_end_matches(']');
+    let mut out = Vec::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            ' ' | ',' => {}
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => s.extend(chars.next()),
+                        '"' => break,
+                        c => s.push(c),
+                    }
+                }
+                out.push(format!("'{}'", s.replace('\'', "''")));
+            }
+            c => {
+                let mut s = String::from(c);
+                while let Some(c) = chars.peek().filter(|c| **c != ',') {
+                    s.push(*c);
+                    chars.next();
+                }
+                // Enums print their variant (`NeedsInfo`); the database holds `needs_info`.
+                let s = s.trim();
+                let s = if s.starts_with(char::is_uppercase) && s.chars().all(char::is_alphabetic) {
+                    s.chars().fold(String::new(), |mut out, c| {
+                        if c.is_uppercase() && !out.is_empty() {
+                            out.push('_');
+                        }
+                        out.push(c.to_ascii_lowercase());
+                        out
+                    })
+                } else {
+                    s.to_string()
+                };
+                out.push(format!("'{s}'"));
+            }
+        }
+    }
+    out
+}
+
+#[derive(QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(QueryableByName)]
+struct PgPlanRow {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The plan of a statement with its own values, one line per step.
+fn plan(conn: &mut DbConn, sql: &str, binds: &str) -> Vec<String> {
+    match conn {
+        DbConn::Sqlite(_) => {
+            // SQLite plans at prepare time; unbound parameters do not change the plan.
+            let rows: Vec<SqlitePlanRow> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(conn).unwrap();
+            rows.into_iter().map(|r| r.detail).collect()
+        }
+        DbConn::Pg(_) => {
+            diesel::sql_query(format!("PREPARE plan_check AS {sql}")).execute(conn).unwrap();
+            let args = literals(binds);
+            let sql = if args.is_empty() {
+                "EXPLAIN EXECUTE plan_check".to_string()
+            } else {
+                format!("EXPLAIN EXECUTE plan_check({})", args.join(", "))
+            };
+            let rows: Vec<PgPlanRow> = diesel::sql_query(sql).load(conn).unwrap();
+            diesel::sql_query("DEALLOCATE plan_check").execute(conn).unwrap();
+            rows.into_iter().map(|r| r.line).collect()
+        }
+    }
+}
+
+/// The plan of the one statement `f` sends that reads `table`.
+fn plan_reading(conn: &mut DbConn, table: &str, f: impl FnOnce(&mut DbConn)) -> Vec<String> {
+    let statements = statements_of(conn, f);
+    let (sql, binds) = statements
+        .iter()
+        .find(|(sql, _)| {
+            sql.split(" FROM ").nth(1).is_some_and(|from| {
+                let from = from.trim_start_matches('(');
+                from.starts_with(&format!("`{table}`")) || from.starts_with(&format!("\"{table}\""))
+            })
+        })
+        .unwrap_or_else(|| panic!("no statement reads {table}: {statements:?}"));
+    plan(conn, sql, binds)
+}
+
+fn sorts(plan: &[String]) -> bool {
+    plan.iter().any(|l| l.contains("TEMP B-TREE") || l.trim_start().trim_start_matches("->  ").starts_with("Sort"))
+}
+
+fn uses(plan: &[String], index: &str) -> bool {
+    plan.iter().any(|l| l.contains(index))
+}
+
+#[tokio::test]
+async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_history() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let mut conn = db::establish(&app.state.settings.database_url).unwrap();
+    let officer = w.officer_id.clone();
+    let queue = |filter: QueueFilter, after: Option<Cursor>| {
+        let officer = officer.clone();
+        move |c: &mut DbConn| {
+            review::queue(c, &officer, &filter, after.as_ref()).unwrap();
+        }
+    };
+    let (at, id, _, _) = w.open[w.open.len() / 2].clone();
+    let deep = Cursor { at, id: ApplicationId::from_stored(id) };
+    // (what, the query, the index it must walk in order).
+    let mut cases = vec![
+        ("first page", queue(QueueFilter::default(), None), "applications_open_queue"),
+        ("a deep page", queue(QueueFilter::default(), Some(deep.clone())), "applications_open_queue"),
+        (
+            "one group",
+            queue(QueueFilter { group_id: Some(w.mine[1].clone()), ..Default::default() }, None),
+            "applications_open_group",
+        ),
+        (
+            "one group, deep",
+            queue(QueueFilter { group_id: Some(w.mine[1].clone()), ..Default::default() }, Some(deep)),
+            "applications_open_group",
+        ),
+    ];
+    // One status: SQLite is told to walk the queue in order; PostgreSQL, knowing how many
+    // rows of that status the officer's groups hold, may rightly sort those few instead.
+    if conn.is_sqlite() {
+        let filter = QueueFilter { status: Some(Status::NeedsInfo), ..Default::default() };
+        cases.push(("one status", queue(filter, None), "applications_open_queue"));
+    }
+    for (name, f, index) in cases {
+        let p = plan_reading(&mut conn, "applications", f);
+        assert!(uses(&p, index), "{name}: {p:#?}");
+        assert!(!sorts(&p), "{name} must not sort: {p:#?}");
+    }
+
+    // The dashboard: nothing reads the applications but the one seek per group for the
+    // oldest open application; everything else comes from the summary rows.
+    let now = app.state.clock.now();
+    for days in ["30", "365"] {
+        let statements =
+            statements_of(&mut conn, |c| drop(dashboard::dashboard(c, now, Period::parse(Some(days))).unwrap()));
+        assert!(statements.len() <= 8, "{statements:#?}");
+        for (sql, binds) in &statements {
+            let p = plan(&mut conn, sql, binds);
+            let reads_applications = p.iter().any(|l| l.contains("applications") && !l.contains("application_counts"));
+            if reads_applications {
+                assert!(uses(&p, "applications_open_group"), "{sql}\n{p:#?}");
+                assert!(
+                    !p.iter().any(|l| l.contains("SCAN applications") || l.contains("Seq Scan on applications")),
+                    "{p:#?}"
+                );
+            }
+            assert!(!p.iter().any(|l| l.contains("memberships ") || l.contains("application_events")), "{sql}\n{p:#?}");
+        }
+    }
+    let _ = (&w.officer, &w.other);
+}
+
+// ----- paging ---------------------------------------------------------------------------------
+
+/// The ids of the applications listed on a queue page, and the next page's link.
+fn listed(html: &str) -> (Vec<String>, Option<String>) {
+    let mut ids = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("/officer/applications/") {
+        rest = &rest[i + "/officer/applications/".len()..];
+        ids.push(rest[..36].to_string());
+    }
+    let next = html.find("/officer?").and_then(|_| {
+        html.match_indices("href=\"/officer?").find_map(|(i, _)| {
+            let tail = &html[i + 6..];
+            let link = tail[..tail.find('"').unwrap()].replace("&amp;", "&").replace("&#38;", "&");
+            link.contains("after=").then_some(link)
+        })
+    });
+    (ids, next)
+}
+
+async fn every_page(app: &TestApp, c: &Client, first: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut path = Some(first.to_string());
+    let mut pages = 0;
+    while let Some(p) = path {
+        let html = app.page(c, &p).await;
+        let (ids, next) = listed(&html);
+        seen.extend(ids);
+        path = next;
+        pages += 1;
+        assert!(pages < 50, "paging ends");
+    }
+    seen
+}
+
+#[tokio::test]
+async fn paging_lists_every_open_application_once_in_order_across_equal_times_and_filters() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let ids = |keep: &dyn Fn(&Open) -> bool| -> Vec<String> {
+        w.open.iter().filter(|a| keep(a)).map(|a| a.1.clone()).collect()
+    };
+    assert!(w.open.windows(2).any(|p| p[0].0 == p[1].0), "the data has equal submission times");
+
+    assert_eq!(every_page(&app, &w.officer, "/officer").await, ids(&|_| true), "all open, oldest first");
+    for g in &w.mine {
+        let path = format!("/officer?group={g}");
+        assert_eq!(every_page(&app, &w.officer, &path).await, ids(&|a| &a.2 == g), "group {g}");
+    }
+    let path = "/officer?status=needs_info";
+    assert_eq!(every_page(&app, &w.officer, path).await, ids(&|a| a.3 == Status::NeedsInfo));
+    // A group that is not the officer's lists nothing, however it is asked for.
+    assert!(every_page(&app, &w.officer, &format!("/officer?group={}", w.other)).await.is_empty());
+
+    // A cursor taken in one listing continues another: the group's open applications after
+    // that position, none skipped or repeated.
+    let first = app.page(&w.officer, "/officer").await;
+    let (page_one, next) = listed(&first);
+    let next = next.expect("more than one page");
+    let cursor = next.split("after=").nth(1).unwrap().to_string();
+    let last_seen = w.open.iter().position(|a| a.1 == *page_one.last().unwrap()).unwrap();
+    let g = &w.mine[1];
+    let expected: Vec<String> = w.open[last_seen + 1..].iter().filter(|a| &a.2 == g).map(|a| a.1.clone()).collect();
+    assert_eq!(every_page(&app, &w.officer, &format!("/officer?group={g}&after={cursor}")).await, expected);
+
+    // The counts beside the queue agree with the rows.
+    let html = app.page(&w.officer, "/officer").await;
+    for s in [Status::Submitted, Status::NeedsInfo, Status::InReview] {
+        let n = w.open.iter().filter(|a| a.3 == s).count();
+        assert!(html.contains(&format!("data-count=\"{}\" data-n=\"{n}\"", s.as_str())), "{s:?} {n}");
+    }
+}
