@@ -157,7 +157,11 @@ impl DbConn {
 
     /// Runs `f` in a write transaction. On SQLite this is `BEGIN IMMEDIATE`, which takes the
     /// write lock up front: a deferred transaction that reads and then writes fails with
-    /// SQLITE_BUSY instead of waiting when another writer got there first.
+    /// SQLITE_BUSY instead of waiting when another writer got there first. On PostgreSQL the
+    /// transaction takes the audit chain's lock first, which every change needs anyway for
+    /// its audit entry: writers queue for it before they lock any row, so two changes cannot
+    /// deadlock over the summary rows both update (one moving an application from status a
+    /// to b, the other from b to a).
     pub fn write_tx<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E>,
@@ -166,6 +170,10 @@ impl DbConn {
         match self {
             DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
             DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+        }
+        if let Err(e) = dialect::lock_audit_chain(self) {
+            let _ = <DbConn as TransactionManager<DbConn>>::rollback_transaction(self);
+            return Err(e.into());
         }
         match f(self) {
             Ok(value) => {
