@@ -6,6 +6,7 @@
 //! so a PostgreSQL URL with a typo would silently become a local file.
 
 pub mod dialect;
+pub mod fragment;
 pub mod models;
 pub mod queries;
 pub mod schema;

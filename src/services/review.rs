@@ -92,13 +92,12 @@ pub fn queue(
     filter: &QueueFilter,
     after: Option<&Cursor>,
 ) -> QueryResult<QueuePage> {
-    use diesel::dsl::sql;
-    use diesel::sql_types::{Bool, Text, Timestamp};
+    use crate::db::fragment::{After, Fixed, WithText};
 
     let mut q = applications::table
         .inner_join(groups::table)
         .inner_join(users::table.on(users::id.eq(applications::resident_id)))
-        .filter(sql::<Bool>(&open_condition("applications")))
+        .filter(Fixed::<diesel::sql_types::Bool>::new(open_condition("applications")))
         .select((Application::as_select(), groups::name, users::full_name))
         .order((applications::submitted_at.asc(), applications::id.asc()))
         .limit(PAGE_SIZE + 1)
@@ -109,11 +108,11 @@ pub fn queue(
             .filter(applications::group_id.eq_any(assigned_groups(officer_id))),
         None => {
             let group = crate::db::dialect::not_indexed(conn, "applications.group_id");
-            q.filter(
-                sql::<Bool>(&format!("{group} IN (SELECT group_id FROM officer_assignments WHERE officer_id = "))
-                    .bind::<Text, _>(officer_id.to_string())
-                    .sql(")"),
-            )
+            q.filter(WithText::new(
+                format!("{group} IN (SELECT group_id FROM officer_assignments WHERE officer_id = "),
+                officer_id.to_string(),
+                ")",
+            ))
         }
     };
     if let Some(s) = filter.status {
@@ -124,13 +123,7 @@ pub fn queue(
     }
     if let Some(c) = after {
         // A row value, so both backends seek straight to the cursor in the index.
-        q = q.filter(
-            sql::<Bool>("(applications.submitted_at, applications.id) > (")
-                .bind::<Timestamp, _>(c.at)
-                .sql(", ")
-                .bind::<Text, _>(c.id.to_string())
-                .sql(")"),
-        );
+        q = q.filter(After::new("applications", c.at, c.id.to_string()));
     }
     let mut found: Vec<(Application, String, String)> = q.load(conn)?;
     let next = if found.len() as i64 > PAGE_SIZE {

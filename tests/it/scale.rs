@@ -158,6 +158,20 @@ fn statements_of(conn: &mut DbConn, f: impl FnOnce(&mut DbConn)) -> Vec<(String,
         .collect()
 }
 
+/// The statements `f` sends that diesel keeps prepared for the next call.
+fn cached_by(conn: &mut DbConn, f: impl FnOnce(&mut DbConn)) -> Vec<String> {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink = seen.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+            sink.lock().unwrap().push(sql.to_string());
+        }
+    });
+    f(conn);
+    conn.set_instrumentation(None::<Box<dyn Instrumentation>>);
+    seen.lock().unwrap().clone()
+}
+
 /// `["abc", 2026-01-01T00:00:00, 51]` → `'abc'`, `'2026-01-01T00:00:00'`, `'51'`: literals
 /// PostgreSQL casts to each parameter's type.
 fn literals(binds: &str) -> Vec<String> {
@@ -297,6 +311,10 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
         let filter = QueueFilter { status: Some(Status::NeedsInfo), ..Default::default() };
         cases.push(("one status", queue(filter, None), "applications_open_queue"));
     }
+    // Each shape of the queue's statement is parsed and planned once per connection, then
+    // reused (the SQL pieces diesel cannot write keep it cacheable).
+    let cached = cached_by(&mut conn, queue(QueueFilter::default(), None));
+    assert!(cached.iter().any(|sql| sql.contains("officer_assignments") && sql.contains("ORDER BY")), "{cached:#?}");
     for (name, f, index) in cases {
         let p = plan_reading(&mut conn, "applications", f);
         assert!(uses(&p, index), "{name}: {p:#?}");

@@ -12,6 +12,7 @@ use diesel::prelude::*;
 
 use crate::app::AppState;
 use crate::db::DbConn;
+use crate::db::fragment::Fixed;
 use crate::db::schema::{groups, users};
 use crate::db::summary::{self, DecisionTotals};
 use crate::domain::application::{Status, local_today};
@@ -164,8 +165,8 @@ pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, period: Period) -> Query
 
 /// When the group's oldest open application was submitted: the first entry of the group's
 /// open queue index (`applications_open_group`).
-fn oldest_open() -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>> {
-    diesel::dsl::sql(&format!(
+fn oldest_open() -> Fixed<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>> {
+    Fixed::new(format!(
         "(SELECT a.submitted_at FROM applications a WHERE a.group_id = groups.id AND {} \
          ORDER BY a.submitted_at LIMIT 1)",
         crate::db::queries::applications::open_condition("a")

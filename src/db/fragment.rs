@@ -1,0 +1,134 @@
+//! SQL pieces diesel's query language cannot write (constants a partial index must see, a
+//! row-value comparison, a column kept away from an index), as expressions that keep their
+//! statements in diesel's prepared-statement cache. A `sql()` literal would opt the whole
+//! statement out of it, so it would be parsed and planned again on every request.
+
+use std::marker::PhantomData;
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{Bool, HasSqlType, Text, Timestamp};
+
+/// SQL text fixed by the program (never user input), of SQL type `ST`.
+#[derive(Debug, Clone)]
+pub struct Fixed<ST = Bool> {
+    sql: String,
+    _type: PhantomData<ST>,
+}
+
+impl<ST> Fixed<ST> {
+    /// `sql` must come from the program itself: it is sent as it is.
+    pub fn new(sql: String) -> Self {
+        Self { sql, _type: PhantomData }
+    }
+}
+
+/// `(submitted_at, id) > (at, id)` on `table`: a row value, which both backends turn into
+/// one seek in an index on those two columns.
+#[derive(Debug, Clone)]
+pub struct After {
+    table: &'static str,
+    at: NaiveDateTime,
+    id: String,
+}
+
+impl After {
+    pub fn new(table: &'static str, at: NaiveDateTime, id: String) -> Self {
+        Self { table, at, id }
+    }
+}
+
+/// `<fixed SQL> = <bound text>` or any other fixed SQL around one text parameter: the SQL
+/// before the parameter and after it.
+#[derive(Debug, Clone)]
+pub struct WithText {
+    before: String,
+    value: String,
+    after: &'static str,
+}
+
+impl WithText {
+    pub fn new(before: String, value: String, after: &'static str) -> Self {
+        Self { before, value, after }
+    }
+}
+
+impl<ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> Expression for Fixed<ST> {
+    type SqlType = ST;
+}
+
+impl Expression for After {
+    type SqlType = Bool;
+}
+
+impl Expression for WithText {
+    type SqlType = Bool;
+}
+
+macro_rules! plain_expression {
+    ($($t:ty),*) => {$(
+        impl<QS> AppearsOnTable<QS> for $t {}
+        impl<QS> SelectableExpression<QS> for $t {}
+        impl ValidGrouping<()> for $t {
+            type IsAggregate = is_aggregate::Never;
+        }
+        // The text differs between values of the same type: the statement cache must key
+        // on the SQL, never on the type.
+        impl QueryId for $t {
+            type QueryId = ();
+            const HAS_STATIC_QUERY_ID: bool = false;
+        }
+    )*};
+}
+
+plain_expression!(After, WithText);
+
+impl<QS, ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> AppearsOnTable<QS> for Fixed<ST> {}
+impl<QS, ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> SelectableExpression<QS> for Fixed<ST> {}
+impl<ST> ValidGrouping<()> for Fixed<ST> {
+    type IsAggregate = is_aggregate::Never;
+}
+impl<ST> QueryId for Fixed<ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<DB: Backend, ST> QueryFragment<DB> for Fixed<ST> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(&self.sql);
+        Ok(())
+    }
+}
+
+impl<DB> QueryFragment<DB> for After
+where
+    DB: Backend + HasSqlType<Timestamp> + HasSqlType<Text>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+    String: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(&format!("({t}.submitted_at, {t}.id) > (", t = self.table));
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.id)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<DB> QueryFragment<DB> for WithText
+where
+    DB: Backend + HasSqlType<Text>,
+    String: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(&self.before);
+        out.push_bind_param::<Text, _>(&self.value)?;
+        out.push_sql(self.after);
+        Ok(())
+    }
+}
