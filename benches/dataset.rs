@@ -126,6 +126,15 @@ struct Staff {
     role: &'static str,
 }
 
+/// The groups and who works them.
+struct Setup {
+    group_ids: Vec<String>,
+    /// Officer ids per group.
+    officers: Vec<Vec<String>>,
+    /// The commissioner first, then the officers.
+    staff: Vec<Staff>,
+}
+
 /// Runs the same diesel statement on whichever backend the connection is: the
 /// multi-backend connection has no batch insert, the concrete ones do.
 macro_rules! insert_rows {
@@ -504,7 +513,7 @@ fn staff_and_groups(
     plans: &[Plan],
     now: NaiveDateTime,
     password_hash: &str,
-) -> QueryResult<(Vec<String>, Vec<Vec<String>>, Vec<Staff>)> {
+) -> QueryResult<Setup> {
     let since = now - Duration::days(365 * YEARS + 30);
     let mut staff = vec![Staff {
         id: uuid(rng),
@@ -575,7 +584,7 @@ fn staff_and_groups(
                 .execute(conn)?;
         }
     }
-    Ok((group_ids, officers, staff))
+    Ok(Setup { group_ids, officers, staff })
 }
 
 fn main() -> anyhow::Result<()> {
@@ -608,7 +617,8 @@ fn main() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .to_string()
     };
-    let (group_ids, officers, staff) = conn.write_tx(|c| staff_and_groups(c, &mut rng, &plans, now, &password_hash))?;
+    let Setup { group_ids, officers, staff } =
+        conn.write_tx(|c| staff_and_groups(c, &mut rng, &plans, now, &password_hash))?;
 
     let key = DocumentKey::from_bytes(DOCUMENT_KEY);
     let mut w = Writer { rng, now, group_ids, officers, key, buf: Buffers::default(), counts: [0; 4] };
