@@ -375,6 +375,13 @@ impl Writer {
                 _ => decided,
             },
             renewal_of: None,
+            // Who closed it, as the review records it: the confirming officer of a
+            // two-approval group, otherwise the one who approved or rejected.
+            decided_by: match p.status {
+                Status::Approved if two_step => Some(UserId::from_stored(second.clone())),
+                Status::Approved | Status::Rejected => Some(UserId::from_stored(first.clone())),
+                _ => None,
+            },
         });
 
         let checklist = json!({ "address": true, "identity": true, "certificate_date": true, "no_record": true });
