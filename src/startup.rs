@@ -25,6 +25,7 @@ use crate::error::AppError;
 use crate::mail::Mailer;
 use crate::services::accounts;
 use crate::web as routes;
+use crate::web::upload::UploadBudget;
 
 // The server's own timeouts, chosen rather than left to actix-web's defaults. Request
 // bodies have their deadline in `web::body` (`VECINAL_BODY_TIMEOUT_SECS`).
@@ -168,7 +169,8 @@ pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppStat
         "prepared"
     );
     let hasher = PasswordHasher::new()?;
-    Ok(AppState { settings, pool, clock, hasher, mailer, csrf, keys })
+    let uploads = UploadBudget::new(crate::web::resident::applications::max_form_bytes(settings.max_upload_bytes));
+    Ok(AppState { settings, pool, clock, hasher, mailer, csrf, keys, uploads })
 }
 
 /// A 32-byte secret shared by every instance through the database, created on first use.

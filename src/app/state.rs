@@ -9,6 +9,7 @@ use crate::db::{DbConn, Pool};
 use crate::documents::keys::KeyRing;
 use crate::error::AppResult;
 use crate::mail::Mailer;
+use crate::web::upload::UploadBudget;
 
 /// Shared by every request and job.
 pub struct AppState {
@@ -19,6 +20,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub csrf: CsrfKey,
     pub keys: KeyRing,
+    /// Upload bodies in memory at once.
+    pub uploads: UploadBudget,
 }
 
 impl AppState {

@@ -1,13 +1,62 @@
 //! Reading multipart forms with limits. Files are read into memory only (never to disk),
 //! each up to the configured size; a larger one ends the request with 413 before anything
 //! is stored. The CSRF token, the first field, was checked by the middleware.
+//!
+//! The bodies held in memory at once are bounded by an [`UploadBudget`]: a form reserves
+//! its declared length (the largest form when it declares none) before its body is read,
+//! and keeps the reservation until it is dropped, after its files were checked, encrypted
+//! and stored. Eight residents sending three 10 MiB files at once would otherwise hold
+//! 240 MiB of bodies plus their copies; the others wait, their bodies still in the
+//! kernel's socket buffers, under the same body deadline as any request.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_multipart::Multipart;
+use actix_web::HttpRequest;
+use actix_web::http::header;
 use futures_util::StreamExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::AppError;
+
+/// Bytes of upload bodies the process holds at once, at least: two forms of three 10 MiB
+/// files (the default largest upload). With three, 8 parallel applications peaked at
+/// 268 MiB (docs/PERFORMANCE.md).
+pub const UPLOAD_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+
+/// How many bytes of upload bodies may be in memory at once (see the module's comment),
+/// counted in KiB.
+pub struct UploadBudget {
+    permits: Arc<Semaphore>,
+    /// The largest reservation: one whole form of the largest size.
+    max_form_kib: u32,
+}
+
+impl UploadBudget {
+    /// A budget that holds `UPLOAD_MEMORY_BYTES`, and at least one form of
+    /// `max_form_bytes`.
+    pub fn new(max_form_bytes: usize) -> Self {
+        let max_form_kib = kib(max_form_bytes);
+        let total = kib(UPLOAD_MEMORY_BYTES).max(max_form_kib);
+        Self { permits: Arc::new(Semaphore::new(total as usize)), max_form_kib }
+    }
+
+    /// What a form of `declared` bytes reserves: its length, or the largest form's when it
+    /// declares none (a chunked body) or more.
+    fn reservation(&self, declared: Option<usize>) -> u32 {
+        declared.map_or(self.max_form_kib, |n| kib(n).clamp(1, self.max_form_kib))
+    }
+
+    /// KiB free now, for tests.
+    pub fn available_kib(&self) -> usize {
+        self.permits.available_permits()
+    }
+}
+
+fn kib(bytes: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
+}
 
 /// Text fields are short: addresses, dates, messages.
 const MAX_TEXT_BYTES: usize = 8 * 1024;
@@ -22,6 +71,8 @@ pub struct UploadedFile {
 pub struct MultipartForm {
     texts: HashMap<String, Vec<String>>,
     files: HashMap<String, UploadedFile>,
+    /// This form's share of the upload budget, given back when the form is dropped.
+    _reserved: Option<OwnedSemaphorePermit>,
 }
 
 impl MultipartForm {
@@ -40,27 +91,47 @@ impl MultipartForm {
         self.files.get(name).filter(|f| !f.bytes.is_empty())
     }
 
+    /// Takes a non-empty file out of the form, so its bytes move on without a copy.
+    pub fn take_file(&mut self, name: &str) -> Option<UploadedFile> {
+        self.file(name)?;
+        self.files.remove(name)
+    }
+
     /// Whether the field was sent with an empty file (chosen but empty).
     pub fn empty_file(&self, name: &str) -> bool {
         self.files.get(name).is_some_and(|f| f.bytes.is_empty() && f.filename.as_deref().is_some_and(|n| !n.is_empty()))
     }
 }
 
-/// Reads the whole form. `file_fields` names the fields that may carry files; each file is
-/// capped at `max_file_bytes`. The reading as a whole is bounded by the request's body
-/// deadline (`web::body`): 408 once it passes, whatever the parser is waiting for.
+/// Reads the whole form, once `budget` has room for its declared length. `file_fields`
+/// names the fields that may carry files; each file is capped at `max_file_bytes`. The
+/// wait and the reading together are bounded by the request's body deadline
+/// (`web::body`): 408 once it passes, whatever the parser is waiting for.
 pub async fn read(
+    budget: &UploadBudget,
+    req: &HttpRequest,
     multipart: Multipart,
     file_fields: &[&str],
     max_file_bytes: usize,
 ) -> Result<MultipartForm, AppError> {
-    crate::web::body::bound(read_all(multipart, file_fields, max_file_bytes)).await
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let permits = budget.permits.clone();
+    let wanted = budget.reservation(declared);
+    crate::web::body::bound(async move {
+        let reserved = permits.acquire_many_owned(wanted).await.map_err(AppError::internal)?;
+        let mut form = read_all(multipart, file_fields, max_file_bytes, declared).await?;
+        form._reserved = Some(reserved);
+        Ok(form)
+    })
+    .await
 }
 
 async fn read_all(
     mut multipart: Multipart,
     file_fields: &[&str],
     max_file_bytes: usize,
+    declared: Option<usize>,
 ) -> Result<MultipartForm, AppError> {
     let mut form = MultipartForm::default();
     let mut count = 0;
@@ -80,6 +151,12 @@ async fn read_all(
             if bytes.len() + chunk.len() > limit {
                 return Err(AppError::PayloadTooLarge);
             }
+            if is_file && bytes.is_empty() {
+                // Room for the largest file the body can hold (and the 16-byte tag its
+                // encryption appends) at once: no reallocation copies it while it grows.
+                // Pages never written to cost no memory.
+                bytes.reserve_exact(limit.min(declared.unwrap_or(limit)).max(chunk.len()) + 16);
+            }
             bytes.extend_from_slice(&chunk);
         }
         if is_file {
@@ -92,4 +169,33 @@ async fn read_all(
         }
     }
     Ok(form)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_reserves_its_declared_length_and_at_most_the_largest_form() {
+        let max_form = 3 * 10 * 1024 * 1024 + 256 * 1024;
+        let budget = UploadBudget::new(max_form);
+        assert_eq!(budget.available_kib(), UPLOAD_MEMORY_BYTES / 1024);
+        assert_eq!(budget.reservation(Some(0)), 1);
+        assert_eq!(budget.reservation(Some(1)), 1);
+        assert_eq!(budget.reservation(Some(1025)), 2);
+        assert_eq!(budget.reservation(Some(5 * 1024 * 1024)), 5 * 1024);
+        assert_eq!(budget.reservation(None), kib(max_form), "a chunked body counts as the largest");
+        assert_eq!(budget.reservation(Some(usize::MAX)), kib(max_form));
+        // Two of the largest forms fit at once, a third waits.
+        assert!(budget.available_kib() >= 2 * kib(max_form) as usize);
+        assert!(budget.available_kib() < 3 * kib(max_form) as usize);
+    }
+
+    #[test]
+    fn the_budget_always_holds_one_largest_form() {
+        let huge = 3 * 100 * 1024 * 1024 + 256 * 1024;
+        let budget = UploadBudget::new(huge);
+        assert_eq!(budget.available_kib(), kib(huge) as usize);
+        assert_eq!(budget.reservation(None), kib(huge));
+    }
 }
