@@ -553,6 +553,18 @@ pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) 
     let mut sent = 0;
     for officer in officers {
         let since = officer.last_digest_at.unwrap_or(due_before);
+        // Counted before the write transaction, which only claims the digest and queues
+        // the mail: at 1 M applications the counts take longer than a write may hold the lock.
+        let new: i64 = applications::table
+            .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
+            .filter(applications::submitted_at.gt(since))
+            .count()
+            .get_result(conn)?;
+        let waiting: i64 = applications::table
+            .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
+            .filter(applications::status.eq_any(Status::OPEN))
+            .count()
+            .get_result(conn)?;
         let done = Tx::run(conn, now, |tx| -> AppResult<bool> {
             let target = users::table.find(&officer.id);
             let claimed = match officer.last_digest_at {
@@ -563,20 +575,7 @@ pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) 
                     .set(users::last_digest_at.eq(Some(now)))
                     .execute(tx.conn)?,
             };
-            if claimed != 1 {
-                return Ok(false);
-            }
-            let new: i64 = applications::table
-                .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
-                .filter(applications::submitted_at.gt(since))
-                .count()
-                .get_result(tx.conn)?;
-            let waiting: i64 = applications::table
-                .filter(applications::group_id.eq_any(assigned_groups(&officer.id)))
-                .filter(applications::status.eq_any(Status::OPEN))
-                .count()
-                .get_result(tx.conn)?;
-            if new == 0 {
+            if claimed != 1 || new == 0 {
                 return Ok(false);
             }
             let mail = Digest { name: &officer.full_name, new, open: waiting, link: &settings.link("/officer") }
