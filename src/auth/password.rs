@@ -25,7 +25,8 @@ use crate::error::{AppError, AppResult};
 /// Verified against when no account matches, so an unknown email takes as long as a wrong
 /// password. Made once with the parameters new hashes get (a test keeps it so); no password
 /// matches it that matters, and the answer with it is always `false` anyway.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$dmVjaW5hbC1kdW1teS1zYWx0$fN609/nYLSPmvWVT8D4OX7DUwq65YvCT8gRlmgdMwPw";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$dmVjaW5hbC1kdW1teS1zYWx0$fN609/nYLSPmvWVT8D4OX7DUwq65YvCT8gRlmgdMwPw";
 
 /// Working memory for one hash at a time, kept between hashes.
 type Memory = Vec<Block>;
@@ -131,7 +132,10 @@ fn verify_with(plain: &[u8], stored: &str, memory: &mut Memory) -> bool {
     let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else { return false };
     let mut out = vec![0u8; expected.len()];
     sized(memory, &params);
-    if Argon2::new(algorithm, version, params).hash_password_into_with_memory(plain, salt_bytes, &mut out, &mut memory[..]).is_err() {
+    if Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(plain, salt_bytes, &mut out, &mut memory[..])
+        .is_err()
+    {
         return false;
     }
     out.ct_eq(expected.as_bytes()).into()
@@ -231,7 +235,9 @@ mod tests {
         let answers = futures_util::future::join_all((0..6).map(|i| {
             let hasher = hasher.clone();
             let stored = stored.clone();
-            async move { hasher.verify(if i % 2 == 0 { "glaciar tortuga bandoneon mate" } else { "otra" }, Some(stored)).await }
+            async move {
+                hasher.verify(if i % 2 == 0 { "glaciar tortuga bandoneon mate" } else { "otra" }, Some(stored)).await
+            }
         }))
         .await;
         let answers: Vec<bool> = answers.into_iter().map(Result::unwrap).collect();
