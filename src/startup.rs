@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 use crate::app::AppState;
 use crate::app::clock::Clock;
 use crate::app::config::Settings;
+use crate::app::upload_budget::UploadBudget;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::password::PasswordHasher;
 use crate::db::schema::server_secrets;
@@ -25,7 +26,6 @@ use crate::error::AppError;
 use crate::mail::Mailer;
 use crate::services::accounts;
 use crate::web as routes;
-use crate::web::upload::UploadBudget;
 
 // The server's own timeouts, chosen rather than left to actix-web's defaults. Request
 // bodies have their deadline in `web::body` (`VECINAL_BODY_TIMEOUT_SECS`).

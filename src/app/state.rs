@@ -3,13 +3,13 @@
 use crate::app::clock::Clock;
 use crate::app::config::Settings;
 use crate::app::tx::Tx;
+use crate::app::upload_budget::UploadBudget;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::password::PasswordHasher;
 use crate::db::{DbConn, Pool};
 use crate::documents::keys::KeyRing;
 use crate::error::AppResult;
 use crate::mail::Mailer;
-use crate::web::upload::UploadBudget;
 
 /// Shared by every request and job.
 pub struct AppState {

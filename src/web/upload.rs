@@ -9,54 +9,15 @@
 //! 240 MiB of bodies plus their copies; the others wait, their bodies still in the
 //! kernel's socket buffers, under the same body deadline as any request.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
 use actix_multipart::Multipart;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use futures_util::StreamExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use std::collections::HashMap;
+use tokio::sync::OwnedSemaphorePermit;
 
+use crate::app::upload_budget::UploadBudget;
 use crate::error::AppError;
-
-/// Bytes of upload bodies the process holds at once, at least: two forms of three 10 MiB
-/// files (the default largest upload). With three, 8 parallel applications peaked at
-/// 268 MiB (docs/PERFORMANCE.md).
-pub const UPLOAD_MEMORY_BYTES: usize = 64 * 1024 * 1024;
-
-/// How many bytes of upload bodies may be in memory at once (see the module's comment),
-/// counted in KiB.
-pub struct UploadBudget {
-    permits: Arc<Semaphore>,
-    /// The largest reservation: one whole form of the largest size.
-    max_form_kib: u32,
-}
-
-impl UploadBudget {
-    /// A budget that holds `UPLOAD_MEMORY_BYTES`, and at least one form of
-    /// `max_form_bytes`.
-    pub fn new(max_form_bytes: usize) -> Self {
-        let max_form_kib = kib(max_form_bytes);
-        let total = kib(UPLOAD_MEMORY_BYTES).max(max_form_kib);
-        Self { permits: Arc::new(Semaphore::new(total as usize)), max_form_kib }
-    }
-
-    /// What a form of `declared` bytes reserves: its length, or the largest form's when it
-    /// declares none (a chunked body) or more.
-    fn reservation(&self, declared: Option<usize>) -> u32 {
-        declared.map_or(self.max_form_kib, |n| kib(n).clamp(1, self.max_form_kib))
-    }
-
-    /// KiB free now, for tests.
-    pub fn available_kib(&self) -> usize {
-        self.permits.available_permits()
-    }
-}
-
-fn kib(bytes: usize) -> u32 {
-    u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
-}
 
 /// Text fields are short: addresses, dates, messages.
 const MAX_TEXT_BYTES: usize = 8 * 1024;
@@ -116,7 +77,7 @@ pub async fn read(
 ) -> Result<MultipartForm, AppError> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    let permits = budget.permits.clone();
+    let permits = budget.permits();
     let wanted = budget.reservation(declared);
     crate::web::body::bound(async move {
         let reserved = permits.acquire_many_owned(wanted).await.map_err(AppError::internal)?;
@@ -169,33 +130,4 @@ async fn read_all(
         }
     }
     Ok(form)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_form_reserves_its_declared_length_and_at_most_the_largest_form() {
-        let max_form = 3 * 10 * 1024 * 1024 + 256 * 1024;
-        let budget = UploadBudget::new(max_form);
-        assert_eq!(budget.available_kib(), UPLOAD_MEMORY_BYTES / 1024);
-        assert_eq!(budget.reservation(Some(0)), 1);
-        assert_eq!(budget.reservation(Some(1)), 1);
-        assert_eq!(budget.reservation(Some(1025)), 2);
-        assert_eq!(budget.reservation(Some(5 * 1024 * 1024)), 5 * 1024);
-        assert_eq!(budget.reservation(None), kib(max_form), "a chunked body counts as the largest");
-        assert_eq!(budget.reservation(Some(usize::MAX)), kib(max_form));
-        // Two of the largest forms fit at once, a third waits.
-        assert!(budget.available_kib() >= 2 * kib(max_form) as usize);
-        assert!(budget.available_kib() < 3 * kib(max_form) as usize);
-    }
-
-    #[test]
-    fn the_budget_always_holds_one_largest_form() {
-        let huge = 3 * 100 * 1024 * 1024 + 256 * 1024;
-        let budget = UploadBudget::new(huge);
-        assert_eq!(budget.available_kib(), kib(huge) as usize);
-        assert_eq!(budget.reservation(None), kib(huge));
-    }
 }
