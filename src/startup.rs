@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 use crate::app::AppState;
 use crate::app::clock::Clock;
 use crate::app::config::Settings;
+use crate::app::upload_budget::UploadBudget;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::password::PasswordHasher;
 use crate::db::schema::server_secrets;
@@ -168,7 +169,8 @@ pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppStat
         "prepared"
     );
     let hasher = PasswordHasher::new()?;
-    Ok(AppState { settings, pool, clock, hasher, mailer, csrf, keys })
+    let uploads = UploadBudget::new(crate::web::resident::applications::max_form_bytes(settings.max_upload_bytes));
+    Ok(AppState { settings, pool, clock, hasher, mailer, csrf, keys, uploads })
 }
 
 /// A 32-byte secret shared by every instance through the database, created on first use.

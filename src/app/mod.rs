@@ -6,6 +6,7 @@ pub mod config;
 pub mod state;
 pub mod telemetry;
 pub mod tx;
+pub mod upload_budget;
 
 pub use state::AppState;
 pub use tx::Tx;

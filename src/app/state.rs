@@ -3,6 +3,7 @@
 use crate::app::clock::Clock;
 use crate::app::config::Settings;
 use crate::app::tx::Tx;
+use crate::app::upload_budget::UploadBudget;
 use crate::auth::csrf::CsrfKey;
 use crate::auth::password::PasswordHasher;
 use crate::db::{DbConn, Pool};
@@ -19,6 +20,8 @@ pub struct AppState {
     pub mailer: Mailer,
     pub csrf: CsrfKey,
     pub keys: KeyRing,
+    /// Upload bodies in memory at once.
+    pub uploads: UploadBudget,
 }
 
 impl AppState {

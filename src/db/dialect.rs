@@ -92,14 +92,3 @@ pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
     }
     Ok(())
 }
-
-/// `column` as a term no index is chosen for. SQLite otherwise prefers an index on the
-/// officer's groups and sorts every open application in them for each page of the queue;
-/// a unary `+` is its documented way to rule that out. PostgreSQL estimates the plain column
-/// well, and an expression there would spoil its row estimate (and make it sort instead).
-pub fn not_indexed(conn: &DbConn, column: &str) -> String {
-    match conn {
-        DbConn::Sqlite(_) => format!("+{column}"),
-        DbConn::Pg(_) => column.to_string(),
-    }
-}

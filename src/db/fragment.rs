@@ -1,5 +1,5 @@
 //! SQL pieces diesel's query language cannot write (constants a partial index must see, a
-//! row-value comparison, a column kept away from an index), as expressions that keep their
+//! row-value comparison), as expressions that keep their
 //! statements in diesel's prepared-statement cache. A `sql()` literal would opt the whole
 //! statement out of it, so it would be parsed and planned again on every request.
 
@@ -27,8 +27,11 @@ impl<ST> Fixed<ST> {
     }
 }
 
-/// `(submitted_at, id) > (at, id)` on `table`: a row value, which both backends turn into
-/// one seek in an index on those two columns.
+/// After `(at, id)` in `(submitted_at, id)` order on `table`, written as
+/// `submitted_at >= at AND (submitted_at > at OR id > id)`: the first term is an index range
+/// both backends seek to and PostgreSQL estimates from its histogram (it guesses a row-value
+/// comparison at a few rows and then sorts the group's whole remaining queue); the second
+/// only skips the ties before the cursor.
 #[derive(Debug, Clone)]
 pub struct After {
     table: &'static str,
@@ -42,30 +45,11 @@ impl After {
     }
 }
 
-/// `<fixed SQL> = <bound text>` or any other fixed SQL around one text parameter: the SQL
-/// before the parameter and after it.
-#[derive(Debug, Clone)]
-pub struct WithText {
-    before: String,
-    value: String,
-    after: &'static str,
-}
-
-impl WithText {
-    pub fn new(before: String, value: String, after: &'static str) -> Self {
-        Self { before, value, after }
-    }
-}
-
 impl<ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> Expression for Fixed<ST> {
     type SqlType = ST;
 }
 
 impl Expression for After {
-    type SqlType = Bool;
-}
-
-impl Expression for WithText {
     type SqlType = Bool;
 }
 
@@ -85,7 +69,7 @@ macro_rules! plain_expression {
     )*};
 }
 
-plain_expression!(After, WithText);
+plain_expression!(After);
 
 impl<QS, ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> AppearsOnTable<QS> for Fixed<ST> {}
 impl<QS, ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> SelectableExpression<QS> for Fixed<ST> {}
@@ -111,24 +95,14 @@ where
     String: ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(&format!("({t}.submitted_at, {t}.id) > (", t = self.table));
+        let t = self.table;
+        out.push_sql(&format!("({t}.submitted_at >= "));
         out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(", ");
+        out.push_sql(&format!(" AND ({t}.submitted_at > "));
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(&format!(" OR {t}.id > "));
         out.push_bind_param::<Text, _>(&self.id)?;
-        out.push_sql(")");
-        Ok(())
-    }
-}
-
-impl<DB> QueryFragment<DB> for WithText
-where
-    DB: Backend + HasSqlType<Text>,
-    String: ToSql<Text, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(&self.before);
-        out.push_bind_param::<Text, _>(&self.value)?;
-        out.push_sql(self.after);
+        out.push_sql("))");
         Ok(())
     }
 }

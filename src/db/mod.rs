@@ -176,6 +176,9 @@ impl DbConn {
             let _ = <DbConn as TransactionManager<DbConn>>::rollback_transaction(self);
             return Err(e.into());
         }
+        // How long the write lock is held (`RUST_LOG=vecinal::db=debug`): no job may hold
+        // it for more than a few milliseconds (docs/PERFORMANCE.md).
+        let started = std::time::Instant::now();
         match f(self) {
             Ok(value) => {
                 if let Err(commit_err) = <DbConn as TransactionManager<DbConn>>::commit_transaction(self) {
@@ -184,6 +187,7 @@ impl DbConn {
                     let _ = <DbConn as TransactionManager<DbConn>>::rollback_transaction(self);
                     return Err(commit_err.into());
                 }
+                tracing::debug!(held_us = started.elapsed().as_micros() as u64, "write transaction committed");
                 Ok(value)
             }
             Err(e) => {

@@ -1,5 +1,5 @@
-//! Residents' documents: checked by content, hashed, encrypted, stored in the database in
-//! the transaction of the application they belong to, and served only to the people
+//! Residents' documents: checked by content, hashed and encrypted before any transaction,
+//! stored in the database in the transaction of the application they belong to, and served only to the people
 //! allowed to see them, each view audited.
 
 pub mod crypto;
@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::models::{Document, DocumentBlob};
+use crate::db::models::Document;
 use crate::db::schema::{document_blobs, documents};
 use crate::db::{DbConn, dialect};
 use crate::domain::application::DocumentKind;
@@ -33,41 +33,98 @@ impl std::fmt::Debug for Upload {
     }
 }
 
-/// Encrypts and inserts a document. Call inside the transaction of its application.
+/// An upload hashed and encrypted, ready to insert: the file work is done before the
+/// transaction that stores it, so no write lock is held while 30 MiB are hashed and
+/// encrypted.
+pub struct SealedUpload {
+    id: DocumentId,
+    kind: DocumentKind,
+    media: MediaType,
+    display_name: String,
+    size_bytes: i64,
+    sha256: String,
+    /// The key it was encrypted with: [`insert`] checks it is still the current one.
+    key: keys::DocumentKey,
+    sealed: crypto::Sealed,
+}
+
+impl std::fmt::Debug for SealedUpload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SealedUpload({}, {:?}, {} bytes)", self.id, self.kind, self.size_bytes)
+    }
+}
+
+/// Hashes `upload` and encrypts it in its own buffer under the current key (the key file
+/// read again). CPU work: call it on the blocking pool ([`seal_all`]).
+pub fn seal(keys: &KeyRing, upload: Upload) -> anyhow::Result<SealedUpload> {
+    let id = DocumentId::generate();
+    let key = keys.current_fresh()?;
+    let size_bytes = upload.bytes.len() as i64;
+    let sha256 = hex::encode(Sha256::digest(&upload.bytes));
+    let sealed = crypto::seal_in_place(&key, &id, upload.kind.as_str(), upload.bytes)?;
+    Ok(SealedUpload {
+        id,
+        kind: upload.kind,
+        media: upload.media,
+        display_name: upload.display_name,
+        size_bytes,
+        sha256,
+        key,
+        sealed,
+    })
+}
+
+/// [`seal`] for each upload, on the blocking pool.
+pub async fn seal_all(keys: &KeyRing, uploads: Vec<Upload>) -> anyhow::Result<Vec<SealedUpload>> {
+    let keys = keys.clone();
+    tokio::task::spawn_blocking(move || uploads.into_iter().map(|u| seal(&keys, u)).collect()).await?
+}
+
+/// Inserts a sealed document. Call inside the transaction of its application.
 ///
-/// The key is read from the key file inside the transaction, under the lock a key rotation
-/// waits for (see `rotation`), so no document is ever encrypted under a key the rotation
-/// already moved away from.
-pub fn store(
+/// The current key is read from the key file again here, under the lock a key rotation
+/// waits for (see `rotation`): a document sealed before a rotation began, under a key the
+/// rotation is moving away from, is re-encrypted under the new key here (the rare case
+/// where file work happens inside the transaction), so no document is ever stored under a
+/// key the rotation already left behind.
+pub fn insert(
     conn: &mut DbConn,
     keys: &KeyRing,
     application_id: &ApplicationId,
-    upload: &Upload,
+    upload: &mut SealedUpload,
     now: NaiveDateTime,
 ) -> anyhow::Result<DocumentId> {
-    let id = DocumentId::generate();
     dialect::lock_document_keys_shared(conn)?;
-    let key = keys.current_fresh()?;
-    let sealed = crypto::seal(&key, &id, upload.kind.as_str(), &upload.bytes)?;
+    let current = keys.current_fresh()?;
+    if current.id != upload.key.id {
+        let kind = upload.kind.as_str();
+        let plain = crypto::open(&upload.key, &upload.id, kind, &upload.sealed.nonce, &upload.sealed.ciphertext)?;
+        upload.sealed = crypto::seal_in_place(&current, &upload.id, kind, plain)?;
+        upload.key = current;
+    }
     diesel::insert_into(documents::table)
         .values(Document {
-            id: id.clone(),
+            id: upload.id.clone(),
             application_id: application_id.clone(),
             kind: upload.kind.as_str().to_string(),
             media_type: upload.media.as_str().to_string(),
-            size_bytes: upload.bytes.len() as i64,
-            sha256: hex::encode(Sha256::digest(&upload.bytes)),
+            size_bytes: upload.size_bytes,
+            sha256: upload.sha256.clone(),
             original_name: upload.display_name.clone(),
-            key_id: key.id.clone(),
+            key_id: upload.key.id.clone(),
             uploaded_at: now,
             replaced_at: None,
             purged_at: None,
         })
         .execute(conn)?;
     diesel::insert_into(document_blobs::table)
-        .values(DocumentBlob { document_id: id.to_string(), nonce: sealed.nonce, ciphertext: sealed.ciphertext })
+        .values((
+            document_blobs::document_id.eq(upload.id.as_str()),
+            document_blobs::nonce.eq(upload.sealed.nonce.as_slice()),
+            document_blobs::ciphertext.eq(upload.sealed.ciphertext.as_slice()),
+        ))
         .execute(conn)?;
-    Ok(id)
+    Ok(upload.id.clone())
 }
 
 /// The current documents of an application (not replaced), by kind.

@@ -108,11 +108,14 @@ pub async fn submit(
     state: &AppState,
     resident_id: UserId,
     ip: Option<String>,
-    new: NewApplication,
+    mut new: NewApplication,
 ) -> AppResult<SubmitOutcome> {
-    let now = state.clock.now();
     let settings = state.settings.clone();
     let keys = state.keys.clone();
+    // The files are hashed and encrypted before the transaction, not under its write lock.
+    let NewApplication { uploads, .. } = &mut new;
+    let mut sealed = documents::seal_all(&keys, std::mem::take(uploads)).await.map_err(AppError::Internal)?;
+    let now = state.clock.now();
     state
         .db(move |conn| {
             let result = Tx::run(conn, now, |tx| -> AppResult<SubmitOutcome> {
@@ -167,8 +170,8 @@ pub async fn submit(
                     })
                     .execute(tx.conn)?;
                 let mut doc_ids = Vec::new();
-                for upload in &new.uploads {
-                    doc_ids.push(documents::store(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
+                for upload in &mut sealed {
+                    doc_ids.push(documents::insert(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
                 }
                 add_event(tx.conn, &id, now, Event::new("submitted", Some(&resident_id)))?;
                 tx.audit(
@@ -360,16 +363,19 @@ pub async fn resubmit(
     answer: Resubmission,
 ) -> AppResult<()> {
     let keys = state.keys.clone();
+    let kinds: Vec<DocumentKind> = answer.uploads.iter().map(|u| u.kind).collect();
+    // The files are hashed and encrypted before the transaction, not under its write lock.
+    let mut sealed = documents::seal_all(&keys, answer.uploads).await.map_err(AppError::Internal)?;
+    let message = answer.message;
     state
         .write(move |tx| {
             let now = tx.now;
             let app = own_application(tx.conn, &id, &resident_id)?;
             let next = applicant_transition(&app, version, Action::Resubmit)?;
-            let kinds: Vec<DocumentKind> = answer.uploads.iter().map(|u| u.kind).collect();
             documents::mark_replaced(tx.conn, &id, &kinds, now)?;
             let mut doc_ids = Vec::new();
-            for upload in &answer.uploads {
-                doc_ids.push(documents::store(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
+            for upload in &mut sealed {
+                doc_ids.push(documents::insert(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
             }
             if !change_status(
                 tx.conn,
@@ -385,7 +391,7 @@ pub async fn resubmit(
                 &id,
                 now,
                 Event {
-                    message: answer.message.as_deref(),
+                    message: message.as_deref(),
                     details: json!({ "kinds": kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>() }),
                     ..Event::new("resubmitted", Some(&resident_id))
                 },

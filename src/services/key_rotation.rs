@@ -9,7 +9,7 @@
 //!    they do not hold, and before encrypting each new document.
 //! 2. **Barrier.** One write transaction that waits for every transaction encrypting a
 //!    document with a key read before step 1 (PostgreSQL: an exclusive advisory lock against
-//!    the shared one `documents::store` holds; SQLite: the write lock). After it, every new
+//!    the shared one `documents::insert` holds; SQLite: the write lock). After it, every new
 //!    document is encrypted under the new key, and every older one is visible here.
 //! 3. **Re-encrypt in batches**: documents with a file whose `key_id` is not the current
 //!    key, each batch one transaction (decrypt with the old key, encrypt with the new one

@@ -403,34 +403,44 @@ pub fn expire_and_remind(
     let today = local_today(now);
     let mut expired = 0;
     loop {
-        let batch: Vec<String> = memberships::table
+        // Read outside the write transaction (index `memberships_due`); each batch of 10
+        // (an update and an audit entry each) is a short write of its own.
+        let due: Vec<String> = memberships::table
             .filter(memberships::status.eq(MembershipStatus::Active))
             .filter(memberships::valid_until.lt(today))
             .select(memberships::id)
-            .limit(200)
+            .limit(500)
             .load(conn)?;
-        if batch.is_empty() {
+        let before = expired;
+        for batch in due.chunks(10) {
+            Tx::run(conn, now, |tx| -> AppResult<()> {
+                for id in batch {
+                    let n = diesel::update(
+                        memberships::table
+                            .find(id)
+                            .filter(memberships::status.eq(MembershipStatus::Active))
+                            .filter(memberships::valid_until.lt(today)),
+                    )
+                    .set((memberships::status.eq(MembershipStatus::Expired), memberships::updated_at.eq(now)))
+                    .execute(tx.conn)?;
+                    if n == 1 {
+                        expired += 1;
+                        tx.audit(
+                            &Actor::system("jobs"),
+                            "membership.expired",
+                            Some(Subject { kind: "membership", id }),
+                            json!({}),
+                        )?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        // A short read was the last; a pass that expired nothing (all changed since the
+        // read) ends rather than reading them again.
+        if due.len() < 500 || expired == before {
             break;
         }
-        Tx::run(conn, now, |tx| -> AppResult<()> {
-            for id in &batch {
-                let n = diesel::update(
-                    memberships::table.find(id).filter(memberships::status.eq(MembershipStatus::Active)),
-                )
-                .set((memberships::status.eq(MembershipStatus::Expired), memberships::updated_at.eq(now)))
-                .execute(tx.conn)?;
-                if n == 1 {
-                    expired += 1;
-                    tx.audit(
-                        &Actor::system("jobs"),
-                        "membership.expired",
-                        Some(Subject { kind: "membership", id }),
-                        json!({}),
-                    )?;
-                }
-            }
-            Ok(())
-        })?;
     }
 
     let horizon = today + chrono::Duration::days(membership::RENEWAL_WINDOW_DAYS);

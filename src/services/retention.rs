@@ -8,9 +8,11 @@
 //! - dead sessions (past their absolute or idle limit), used or expired tokens, throttle
 //!   rows whose window is over, and mails sent or given up 30 days ago.
 //!
-//! Safe to run twice and on several instances at once: every statement deletes by a
-//! condition that is still true when it runs (so a row deleted by another instance is not
-//! counted here), in batches, each batch its own short write transaction. The audit log is
+//! Safe to run twice and on several instances at once: what is due is read outside any
+//! write transaction, in id order, then deleted in batches, each batch its own short write
+//! transaction whose statements repeat the condition (so a row deleted by another instance,
+//! or kept alive in the meantime, is not counted here). No write transaction scans: at
+//! 1 M applications each holds the write lock for a few milliseconds. The audit log is
 //! never touched: its entries name accounts by id only.
 //!
 //! One audit entry (`retention.purged`, with the counts) per run that removed something;
@@ -36,8 +38,15 @@ use crate::domain::application::Status;
 use crate::domain::retention as rules;
 use crate::error::AppResult;
 
-/// Rows per transaction: short enough that no request waits long for the write lock.
-const BATCH: i64 = 500;
+/// Ids read per query, outside any write transaction.
+const READ_BATCH: i64 = 1000;
+/// Small rows (sessions, tokens, throttle rows, mails) deleted per write transaction.
+const BATCH: usize = 200;
+/// Documents whose files are deleted per write transaction (one application's): a file is
+/// up to 10 MiB of pages to free.
+const DOCUMENT_BATCH: usize = 3;
+/// Accounts deleted per write transaction (each with its sessions, tokens and mails).
+const ACCOUNT_BATCH: usize = 10;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct PurgeReport {
@@ -72,34 +81,69 @@ pub fn purge(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime, trigger
         documents: purge_documents(conn, now, settings.document_retention_days)?,
         unconfirmed_accounts: purge_unconfirmed_accounts(conn, now)?,
         sessions: purge_sessions(conn, now)?,
-        tokens: repeat(conn, |c| {
-            let dead: Vec<String> = tokens::table
-                .select(tokens::id)
-                .filter(tokens::used_at.is_not_null().or(tokens::expires_at.le(now)))
-                .limit(BATCH)
-                .load(c)?;
-            diesel::delete(tokens::table.filter(tokens::id.eq_any(&dead))).execute(c)
-        })?,
-        throttle_rows: repeat(conn, |c| {
+        tokens: in_batches(
+            conn,
+            BATCH,
+            |c, after| {
+                tokens::table
+                    .select(tokens::id)
+                    .filter(tokens::id.gt(after))
+                    .filter(tokens::used_at.is_not_null().or(tokens::expires_at.le(now)))
+                    .order(tokens::id.asc())
+                    .limit(READ_BATCH)
+                    .load(c)
+            },
+            |c, ids| {
+                diesel::delete(
+                    tokens::table
+                        .filter(tokens::id.eq_any(ids))
+                        .filter(tokens::used_at.is_not_null().or(tokens::expires_at.le(now))),
+                )
+                .execute(c)
+            },
+        )?,
+        throttle_rows: {
             let cutoff = rules::throttle_window_cutoff(now);
             let stale_when = login_throttle::window_started_at
                 .le(cutoff)
                 .and(login_throttle::blocked_until.is_null().or(login_throttle::blocked_until.le(now)));
-            let stale: Vec<String> =
-                login_throttle::table.select(login_throttle::key).filter(stale_when).limit(BATCH).load(c)?;
-            // The condition again: a failure counted since the select keeps its row.
-            diesel::delete(login_throttle::table.filter(login_throttle::key.eq_any(&stale)).filter(stale_when))
-                .execute(c)
-        })?,
-        mails: repeat(conn, |c| {
+            in_batches(
+                conn,
+                BATCH,
+                |c, after| {
+                    login_throttle::table
+                        .select(login_throttle::key)
+                        .filter(login_throttle::key.gt(after))
+                        .filter(stale_when)
+                        .order(login_throttle::key.asc())
+                        .limit(READ_BATCH)
+                        .load(c)
+                },
+                // The condition again: a failure counted since the read keeps its row.
+                |c, keys| {
+                    diesel::delete(login_throttle::table.filter(login_throttle::key.eq_any(keys)).filter(stale_when))
+                        .execute(c)
+                },
+            )?
+        },
+        mails: {
             let cutoff = rules::mail_cutoff(now);
-            let old: Vec<String> = mail_outbox::table
-                .select(mail_outbox::id)
-                .filter(mail_outbox::sent_at.le(cutoff).or(mail_outbox::failed_at.le(cutoff)))
-                .limit(BATCH)
-                .load(c)?;
-            diesel::delete(mail_outbox::table.filter(mail_outbox::id.eq_any(&old))).execute(c)
-        })?,
+            let old = mail_outbox::sent_at.le(cutoff).or(mail_outbox::failed_at.le(cutoff));
+            in_batches(
+                conn,
+                BATCH,
+                |c, after| {
+                    mail_outbox::table
+                        .select(mail_outbox::id)
+                        .filter(mail_outbox::id.gt(after))
+                        .filter(old)
+                        .order(mail_outbox::id.asc())
+                        .limit(READ_BATCH)
+                        .load(c)
+                },
+                |c, ids| diesel::delete(mail_outbox::table.filter(mail_outbox::id.eq_any(ids)).filter(old)).execute(c),
+            )?
+        },
     };
     if report.total() > 0 {
         conn.write_tx(|c| {
@@ -121,43 +165,60 @@ pub fn purge(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime, trigger
     Ok(report)
 }
 
-/// Runs `step` (which deletes at most `BATCH` rows) in its own write transaction until a
-/// pass deletes fewer than a full batch.
-fn repeat(conn: &mut DbConn, mut step: impl FnMut(&mut DbConn) -> QueryResult<usize>) -> QueryResult<usize> {
+/// Reads what is due with `find` (up to `READ_BATCH` keys after the given one, in key
+/// order, outside any write transaction), then removes it `per_tx` keys per write
+/// transaction with `remove`, which must repeat the condition. Returns what `remove`
+/// counted. Every key is read once: the next read starts after the last key seen.
+fn in_batches(
+    conn: &mut DbConn,
+    per_tx: usize,
+    mut find: impl FnMut(&mut DbConn, &str) -> QueryResult<Vec<String>>,
+    mut remove: impl FnMut(&mut DbConn, &[String]) -> QueryResult<usize>,
+) -> QueryResult<usize> {
     let mut total = 0;
+    let mut after = String::new();
     loop {
-        let n = conn.write_tx(|c| step(c))?;
-        total += n;
-        if n < BATCH as usize {
-            return Ok(total);
+        let due = find(conn, &after)?;
+        for batch in due.chunks(per_tx) {
+            total += conn.write_tx(|c| remove(c, batch))?;
+        }
+        match due.last() {
+            Some(last) if due.len() == READ_BATCH as usize => after = last.clone(),
+            _ => return Ok(total),
         }
     }
 }
 
 /// The files of applications whose final decision is older than the retention period.
+/// The documents still holding a file are read through the index of unpurged documents.
 fn purge_documents(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) -> QueryResult<usize> {
     let cutoff = rules::documents_cutoff(now, retention_days);
     let closed: Vec<&str> = Status::ALL.iter().filter(|s| !s.is_open()).map(|s| s.as_str()).collect();
-    let mut total = 0;
-    loop {
-        let (found, deleted) = conn.write_tx(|c| -> QueryResult<(usize, usize)> {
-            let ids: Vec<String> = documents::table
-                .inner_join(document_blobs::table)
-                .inner_join(applications::table)
-                .filter(applications::decided_at.le(cutoff))
-                .filter(applications::status.eq_any(&closed))
+    let due = || {
+        documents::table
+            .inner_join(document_blobs::table)
+            .inner_join(applications::table)
+            .filter(documents::purged_at.is_null())
+            .filter(applications::decided_at.le(cutoff))
+            .filter(applications::status.eq_any(closed.clone()))
+    };
+    in_batches(
+        conn,
+        DOCUMENT_BATCH,
+        |c, after| {
+            due()
+                .filter(documents::id.gt(after))
                 .select(documents::id)
                 .order(documents::id.asc())
-                .limit(BATCH)
-                .load(c)?;
-            let deleted = if ids.is_empty() { 0 } else { files::delete_files(c, &ids, now)? };
-            Ok((ids.len(), deleted))
-        })?;
-        total += deleted;
-        if found < BATCH as usize {
-            return Ok(total);
-        }
-    }
+                .limit(READ_BATCH)
+                .load(c)
+        },
+        |c, ids| {
+            // The condition again, for these documents only (by their primary keys).
+            let still: Vec<String> = due().filter(documents::id.eq_any(ids)).select(documents::id).load(c)?;
+            if still.is_empty() { Ok(0) } else { files::delete_files(c, &still, now) }
+        },
+    )
 }
 
 /// Residents who never confirmed their address within the grace period and never got as
@@ -178,23 +239,30 @@ fn purge_unconfirmed_accounts(conn: &mut DbConn, now: NaiveDateTime) -> QueryRes
             )))
     };
     let mut total = 0;
+    let mut after = String::new();
     loop {
-        let candidates: Vec<(String, String)> =
-            due().select((users::id, users::email)).order(users::id.asc()).limit(BATCH).load(conn)?;
-        let deleted = conn.write_tx(|c| -> QueryResult<usize> {
-            let mut n = 0;
-            for (id, email) in &candidates {
-                // Sessions and tokens go by cascade; the audit log keeps the id only.
-                if diesel::delete(due().filter(users::id.eq(id))).execute(c)? == 1 {
-                    diesel::delete(mail_outbox::table.filter(mail_outbox::to_address.eq(email))).execute(c)?;
-                    n += 1;
+        let candidates: Vec<(String, String)> = due()
+            .filter(users::id.gt(&after))
+            .select((users::id, users::email))
+            .order(users::id.asc())
+            .limit(READ_BATCH)
+            .load(conn)?;
+        for batch in candidates.chunks(ACCOUNT_BATCH) {
+            total += conn.write_tx(|c| -> QueryResult<usize> {
+                let mut n = 0;
+                for (id, email) in batch {
+                    // Sessions and tokens go by cascade; the audit log keeps the id only.
+                    if diesel::delete(due().filter(users::id.eq(id))).execute(c)? == 1 {
+                        diesel::delete(mail_outbox::table.filter(mail_outbox::to_address.eq(email))).execute(c)?;
+                        n += 1;
+                    }
                 }
-            }
-            Ok(n)
-        })?;
-        total += deleted;
-        if candidates.len() < BATCH as usize {
-            return Ok(total);
+                Ok(n)
+            })?;
+        }
+        match candidates.last() {
+            Some((last, _)) if candidates.len() == READ_BATCH as usize => after = last.clone(),
+            _ => return Ok(total),
         }
     }
 }
@@ -202,20 +270,42 @@ fn purge_unconfirmed_accounts(conn: &mut DbConn, now: NaiveDateTime) -> QueryRes
 /// Sessions past their absolute expiry, or idle for longer than their own idle timeout
 /// (fixed when each session started, so it is read per timeout value).
 fn purge_sessions(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
-    let mut total = repeat(conn, |c| {
-        let expired: Vec<String> =
-            sessions::table.select(sessions::id).filter(sessions::expires_at.le(now)).limit(BATCH).load(c)?;
-        diesel::delete(sessions::table.filter(sessions::id.eq_any(&expired))).execute(c)
-    })?;
+    let mut total = in_batches(
+        conn,
+        BATCH,
+        |c, after| {
+            sessions::table
+                .select(sessions::id)
+                .filter(sessions::id.gt(after))
+                .filter(sessions::expires_at.le(now))
+                .order(sessions::id.asc())
+                .limit(READ_BATCH)
+                .load(c)
+        },
+        |c, ids| {
+            diesel::delete(sessions::table.filter(sessions::id.eq_any(ids)).filter(sessions::expires_at.le(now)))
+                .execute(c)
+        },
+    )?;
     let idle_values: Vec<i32> = sessions::table.select(sessions::idle_timeout_secs).distinct().load(conn)?;
     for idle in idle_values {
         let cutoff = rules::session_idle_cutoff(now, Duration::seconds(idle.into()));
-        total += repeat(conn, |c| {
-            let idle_dead = sessions::idle_timeout_secs.eq(idle).and(sessions::last_seen_at.le(cutoff));
-            let ids: Vec<String> = sessions::table.select(sessions::id).filter(idle_dead).limit(BATCH).load(c)?;
+        let idle_dead = sessions::idle_timeout_secs.eq(idle).and(sessions::last_seen_at.le(cutoff));
+        total += in_batches(
+            conn,
+            BATCH,
+            |c, after| {
+                sessions::table
+                    .select(sessions::id)
+                    .filter(sessions::id.gt(after))
+                    .filter(idle_dead)
+                    .order(sessions::id.asc())
+                    .limit(READ_BATCH)
+                    .load(c)
+            },
             // The condition again: a request in the meantime kept the session alive.
-            diesel::delete(sessions::table.filter(sessions::id.eq_any(&ids)).filter(idle_dead)).execute(c)
-        })?;
+            |c, ids| diesel::delete(sessions::table.filter(sessions::id.eq_any(ids)).filter(idle_dead)).execute(c),
+        )?;
     }
     Ok(total)
 }

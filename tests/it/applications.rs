@@ -392,3 +392,34 @@ async fn only_confirmed_residents_of_active_groups_apply() {
     assert_eq!(Submission::valid(&app, "centro").send(&app, &c).await.status(), StatusCode::NOT_FOUND);
     assert_nothing_stored(&app).await;
 }
+
+#[tokio::test]
+async fn uploads_give_back_their_share_of_the_memory_budget_whatever_the_outcome() {
+    let app = TestApp::spawn_with(|s| s.max_upload_bytes = 64 * 1024).await;
+    app.group("centro").await;
+    let full = app.state.uploads.available_kib();
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    // Refused by content, refused by size, then accepted.
+    let html = b"<!doctype html><html></html>".to_vec();
+    let res = Submission::valid(&app, "centro").file("residency_proof", "x.pdf", html).send(&app, &c).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut big = PDF.to_vec();
+    big.resize(64 * 1024 + 1, b' ');
+    let res = Submission::valid(&app, "centro").file("criminal_record", "grande.pdf", big).send(&app, &c).await;
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_nothing_stored(&app).await;
+    // Several at once, each from its own resident, all stored.
+    let app = &app;
+    let clients = futures_util::future::join_all(
+        (0..6).map(|i| async move { app.signed_in(Role::Resident, &format!("v{i}@example.com")).await }),
+    )
+    .await;
+    let sent = futures_util::future::join_all(
+        clients.iter().map(|c| async { Submission::valid(app, "centro").send(app, c).await.status() }),
+    )
+    .await;
+    assert!(sent.iter().all(|s| *s == StatusCode::SEE_OTHER), "{sent:?}");
+    assert_eq!(app.count("documents").await, 18);
+    assert_eq!(app.state.uploads.available_kib(), full, "every reservation returned");
+    drop(clients);
+}

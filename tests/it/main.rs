@@ -7,6 +7,7 @@ mod accounts;
 mod applications;
 mod architecture;
 mod audit;
+mod batches;
 mod dates;
 mod deadlines;
 mod groups;

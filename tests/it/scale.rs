@@ -122,7 +122,10 @@ async fn world(app: &TestApp) -> World {
                 Ok(())
             })?;
             match c {
-                DbConn::Sqlite(_) => db::dialect::optimize(c)?,
+                DbConn::Sqlite(_) => {
+                    db::dialect::optimize(c)?;
+                    million_statistics(c)?;
+                }
                 // Autovacuum's ANALYZE, which would follow such a load on its own.
                 DbConn::Pg(_) => {
                     diesel::sql_query("ANALYZE").execute(c)?;
@@ -134,6 +137,47 @@ async fn world(app: &TestApp) -> World {
         .await
         .unwrap();
     World { officer, officer_id, mine: [groups[0].clone(), groups[1].clone()], other: groups[2].clone(), open }
+}
+
+/// SQLite plans from the statistics in `sqlite_stat1`. These are the ones the service's own
+/// `PRAGMA optimize` gathered on the load script's database of 1 M applications (six groups,
+/// 5 % open), so the planner here chooses as it would there: at that size, and not at this
+/// one, it once preferred an index on the group and sorted every open application.
+fn million_statistics(c: &mut DbConn) -> QueryResult<()> {
+    const STATS: [(&str, &str, &str); 18] = [
+        ("applications", "applications_claimed", "1000000 667 667"),
+        ("applications", "applications_decided", "1000000 1001 1001"),
+        ("applications", "applications_decided_at", "1000000 3"),
+        ("applications", "applications_one_open", "49992 1 1"),
+        ("applications", "applications_open_group", "49992 1001 1 1"),
+        ("applications", "applications_open_queue", "49992 3 1"),
+        ("applications", "applications_queue", "1000000 1001 1001 1 1"),
+        ("applications", "applications_resident", "1000000 1 1"),
+        ("applications", "sqlite_autoindex_applications_1", "1000000 1"),
+        ("groups", "groups_active", "6 6 1"),
+        ("groups", "sqlite_autoindex_groups_1", "6 1"),
+        ("groups", "sqlite_autoindex_groups_2", "6 1"),
+        ("officer_assignments", "officer_assignments_group", "18 3"),
+        ("officer_assignments", "sqlite_autoindex_officer_assignments_1", "18 2 1"),
+        ("users", "sqlite_autoindex_users_1", "1000017 1"),
+        ("users", "sqlite_autoindex_users_2", "1000017 1"),
+        ("users", "users_role", "1000017 334 334"),
+        ("users", "users_unconfirmed", "0 0"),
+    ];
+    for (table, index, stat) in STATS {
+        diesel::sql_query("DELETE FROM sqlite_stat1 WHERE tbl = $1 AND idx = $2")
+            .bind::<Text, _>(table)
+            .bind::<Text, _>(index)
+            .execute(c)?;
+        diesel::sql_query("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ($1, $2, $3)")
+            .bind::<Text, _>(table)
+            .bind::<Text, _>(index)
+            .bind::<Text, _>(stat)
+            .execute(c)?;
+    }
+    // Makes the connections read the statistics again.
+    diesel::sql_query("ANALYZE sqlite_schema").execute(c)?;
+    Ok(())
 }
 
 // ----- plans --------------------------------------------------------------------------------
@@ -290,35 +334,36 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
     };
     let (at, id, _, _) = w.open[w.open.len() / 2].clone();
     let deep = Cursor { at, id: ApplicationId::from_stored(id) };
-    // (what, the query, the index it must walk in order).
-    let mut cases = vec![
-        ("first page", queue(QueueFilter::default(), None), "applications_open_queue"),
-        ("a deep page", queue(QueueFilter::default(), Some(deep.clone())), "applications_open_queue"),
-        (
-            "one group",
-            queue(QueueFilter { group_id: Some(w.mine[1].clone()), ..Default::default() }, None),
-            "applications_open_group",
-        ),
-        (
-            "one group, deep",
-            queue(QueueFilter { group_id: Some(w.mine[1].clone()), ..Default::default() }, Some(deep)),
-            "applications_open_group",
-        ),
+    // (what, the query): each reads its groups' queues in order from an index that starts
+    // with the group, without sorting.
+    let cases = vec![
+        ("first page", queue(QueueFilter::default(), None)),
+        ("a deep page", queue(QueueFilter::default(), Some(deep.clone()))),
+        ("one group", queue(QueueFilter { group_id: Some(w.mine[1].clone()), ..Default::default() }, None)),
+        ("one group, deep", queue(QueueFilter { group_id: Some(w.mine[1].clone()), ..Default::default() }, Some(deep))),
+        ("one status", queue(QueueFilter { status: Some(Status::NeedsInfo), ..Default::default() }, None)),
     ];
-    // One status: SQLite is told to walk the queue in order; PostgreSQL, knowing how many
-    // rows of that status the officer's groups hold, may rightly sort those few instead.
-    if conn.is_sqlite() {
-        let filter = QueueFilter { status: Some(Status::NeedsInfo), ..Default::default() };
-        cases.push(("one status", queue(filter, None), "applications_open_queue"));
-    }
-    // Each shape of the queue's statement is parsed and planned once per connection, then
-    // reused (the SQL pieces diesel cannot write keep it cacheable).
+    // Each group's statement is parsed and planned once per connection, then reused (the
+    // SQL pieces diesel cannot write keep it cacheable).
     let cached = cached_by(&mut conn, queue(QueueFilter::default(), None));
-    assert!(cached.iter().any(|sql| sql.contains("officer_assignments") && sql.contains("ORDER BY")), "{cached:#?}");
-    for (name, f, index) in cases {
+    assert!(cached.iter().any(|sql| sql.contains("group_id") && sql.contains("ORDER BY")), "{cached:#?}");
+    for (name, f) in cases {
         let p = plan_reading(&mut conn, "applications", f);
-        assert!(uses(&p, index), "{name}: {p:#?}");
-        assert!(!sorts(&p), "{name} must not sort: {p:#?}");
+        assert!(uses(&p, "applications_open_group") || uses(&p, "applications_queue"), "{name}: {p:#?}");
+        if conn.is_sqlite() {
+            assert!(!sorts(&p), "{name} must not sort: {p:#?}");
+        } else {
+            // PostgreSQL sorts when it expects few rows (one status of one group, or the
+            // rows after a cursor, which it underestimates: it takes open and recent to be
+            // independent, and every open application is recent). The scan must still be
+            // bounded by the group, and by the cursor on deep pages.
+            assert!(p.iter().any(|l| l.contains("Cond: (") && l.contains("group_id = ")), "{name}: {p:#?}");
+            if name.contains("deep") {
+                assert!(p.iter().any(|l| l.contains("Cond:") && l.contains("submitted_at >=")), "{name}: {p:#?}");
+            } else if name == "first page" || name == "one group" {
+                assert!(!sorts(&p), "{name} must not sort: {p:#?}");
+            }
+        }
     }
 
     // The dashboard: nothing reads the applications but the one seek per group for the

@@ -113,12 +113,17 @@ async fn new_form(
     ok(&page)
 }
 
+/// The largest body a form with files may have: three files and their form.
+pub fn max_form_bytes(max_file: usize) -> usize {
+    FILE_FIELDS.len() * max_file + 256 * 1024
+}
+
 /// Rejects a body larger than three files and their form could be, before reading it.
 pub(crate) fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResult<()> {
     let declared =
         req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     match declared {
-        Some(n) if n > FILE_FIELDS.len() * max_file + 256 * 1024 => Err(AppError::PayloadTooLarge),
+        Some(n) if n > max_form_bytes(max_file) => Err(AppError::PayloadTooLarge),
         _ => Ok(()),
     }
 }
@@ -158,7 +163,7 @@ pub(crate) fn parse_certificate_date(
 /// a PDF, JPEG or PNG (read as that type on the blocking pool, see `documents::sniff`).
 /// `None` where the field got an error.
 pub(crate) async fn take_uploads(
-    form: &MultipartForm,
+    form: &mut MultipartForm,
     kinds: &[DocumentKind],
     errors: &mut FormErrors,
 ) -> Vec<Option<Upload>> {
@@ -169,7 +174,7 @@ pub(crate) async fn take_uploads(
     uploads
 }
 
-async fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
+async fn take_upload(form: &mut MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
     let field = kind.as_str();
     let key: &'static str = match kind {
         DocumentKind::ResidencyProof => "residency_proof",
@@ -180,11 +185,11 @@ async fn take_upload(form: &MultipartForm, kind: DocumentKind, errors: &mut Form
         errors.add(key, "apply.error.empty_file");
         return None;
     }
-    let Some(file) = form.file(field) else {
+    let Some(file) = form.take_file(field) else {
         errors.add(key, "apply.error.missing_file");
         return None;
     };
-    let (checked, bytes) = sniff::check_off_thread(file.bytes.clone()).await;
+    let (checked, bytes) = sniff::check_off_thread(file.bytes).await;
     let media = match checked {
         Ok(media) => media,
         Err(ContentProblem::NotAccepted) => {
@@ -208,7 +213,7 @@ async fn submit(
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
     check_request_size(&req, state.settings.max_upload_bytes)?;
-    let form = upload::read(multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
+    let mut form = upload::read(&state.uploads, &req, multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
     let group = active_group(&state, form.text("group").to_string()).await?;
     let now = state.clock.now();
 
@@ -227,7 +232,7 @@ async fn submit(
     }
     let issued_on =
         parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, &mut errors);
-    let uploads = take_uploads(&form, &DocumentKind::ALL, &mut errors).await;
+    let uploads = take_uploads(&mut form, &DocumentKind::ALL, &mut errors).await;
     let consent = form.text("consent") == "yes";
     if !consent {
         errors.add("consent", "apply.error.consent");
@@ -391,7 +396,7 @@ async fn resubmit(
 ) -> AppResult<HttpResponse> {
     check_request_size(&req, state.settings.max_upload_bytes)?;
     let id = id.into_inner();
-    let form = upload::read(multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
+    let mut form = upload::read(&state.uploads, &req, multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
     let mut page = load_page(&state, ctx, id.clone(), user.user_id.clone()).await?;
     if page.status != Status::NeedsInfo {
         return Err(AppError::Conflict);
@@ -402,7 +407,7 @@ async fn resubmit(
     if message.chars().count() > 2000 {
         errors.add("message", "resubmit.error.message_too_long");
     }
-    let uploads = take_uploads(&form, &page.requested, &mut errors).await;
+    let uploads = take_uploads(&mut form, &page.requested, &mut errors).await;
     if !errors.is_empty() {
         page.errors = errors;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);

@@ -125,7 +125,7 @@ async fn renew_submit(
     multipart: Multipart,
 ) -> AppResult<HttpResponse> {
     check_request_size(&req, state.settings.max_upload_bytes)?;
-    let form = upload::read(multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
+    let mut form = upload::read(&state.uploads, &req, multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
     let (m, group, previous) = renewable(&state, id.into_inner(), user.user_id.clone()).await?;
     let now = state.clock.now();
     let mut errors = FormErrors::default();
@@ -140,7 +140,7 @@ async fn renew_submit(
     if moved || form.file("residency_proof").is_some() {
         kinds.push(DocumentKind::ResidencyProof);
     }
-    let uploads = take_uploads(&form, &kinds, &mut errors).await;
+    let uploads = take_uploads(&mut form, &kinds, &mut errors).await;
     let consent = form.text("consent") == "yes";
     if !consent {
         errors.add("consent", "apply.error.consent");
