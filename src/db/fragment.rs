@@ -27,21 +27,23 @@ impl<ST> Fixed<ST> {
     }
 }
 
-/// After `(at, id)` in `(submitted_at, id)` order on `table`, written as
-/// `submitted_at >= at AND (submitted_at > at OR id > id)`: the first term is an index range
-/// both backends seek to and PostgreSQL estimates from its histogram (it guesses a row-value
-/// comparison at a few rows and then sorts the group's whole remaining queue); the second
-/// only skips the ties before the cursor.
+/// After `(at, id)` in `(submitted_at, id)` order on `table`. SQLite gets a row value,
+/// `(submitted_at, id) > (at, id)`, which it seeks to in the index that has those columns
+/// after the group (a plain `submitted_at >= at` would let it take the group-and-status
+/// index instead and sort). PostgreSQL gets `submitted_at >= at AND (submitted_at > at OR
+/// id > id)`: a range it estimates from its histogram (it guesses a row value at a few rows
+/// and sorts the group's whole remaining queue); the second term only skips the ties.
 #[derive(Debug, Clone)]
 pub struct After {
     table: &'static str,
     at: NaiveDateTime,
     id: String,
+    row_value: bool,
 }
 
 impl After {
-    pub fn new(table: &'static str, at: NaiveDateTime, id: String) -> Self {
-        Self { table, at, id }
+    pub fn new(conn: &crate::db::DbConn, table: &'static str, at: NaiveDateTime, id: String) -> Self {
+        Self { table, at, id, row_value: conn.is_sqlite() }
     }
 }
 
@@ -96,6 +98,14 @@ where
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         let t = self.table;
+        if self.row_value {
+            out.push_sql(&format!("({t}.submitted_at, {t}.id) > ("));
+            out.push_bind_param::<Timestamp, _>(&self.at)?;
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(&self.id)?;
+            out.push_sql(")");
+            return Ok(());
+        }
         out.push_sql(&format!("({t}.submitted_at >= "));
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(&format!(" AND ({t}.submitted_at > "));

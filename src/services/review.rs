@@ -124,7 +124,7 @@ pub fn queue(
             q = q.filter(applications::claimed_by.eq(officer_id.to_string()));
         }
         if let Some(c) = after {
-            q = q.filter(After::new("applications", c.at, c.id.to_string()));
+            q = q.filter(After::new(conn, "applications", c.at, c.id.to_string()));
         }
         keys.extend(q.load::<(NaiveDateTime, String)>(conn)?);
     }
