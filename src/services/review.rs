@@ -95,16 +95,22 @@ pub fn queue(
     filter: &QueueFilter,
     after: Option<&Cursor>,
 ) -> QueryResult<QueuePage> {
-    use crate::db::fragment::{After, Fixed};
-    use crate::db::schema::officer_assignments;
+    let groups = groups_of(conn, officer_id)?;
+    queue_of(conn, officer_id, &groups, filter, after)
+}
 
-    let mut group_ids: Vec<String> = officer_assignments::table
-        .filter(officer_assignments::officer_id.eq(officer_id.to_string()))
-        .select(officer_assignments::group_id)
-        .load(conn)?;
-    if let Some(g) = &filter.group_id {
-        group_ids.retain(|id| id == g);
-    }
+/// [`queue`] for an officer whose groups (`groups_of`) the caller has already read.
+fn queue_of(
+    conn: &mut DbConn,
+    officer_id: &UserId,
+    groups: &[Group],
+    filter: &QueueFilter,
+    after: Option<&Cursor>,
+) -> QueryResult<QueuePage> {
+    use crate::db::fragment::{After, Fixed};
+
+    let group_ids =
+        groups.iter().map(|g| g.id.to_string()).filter(|id| filter.group_id.as_ref().is_none_or(|g| g == id));
     let mut keys: Vec<(NaiveDateTime, String)> = Vec::new();
     for group_id in group_ids {
         let mut q = applications::table
@@ -563,10 +569,11 @@ pub async fn queue_page(
 ) -> AppResult<QueueHome> {
     state
         .db(move |c| {
+            let groups = groups_of(c, &officer_id)?;
             Ok(QueueHome {
-                groups: groups_of(c, &officer_id)?,
                 counts: counts(c, &officer_id)?,
-                page: queue(c, &officer_id, &filter, after.as_ref())?,
+                page: queue_of(c, &officer_id, &groups, &filter, after.as_ref())?,
+                groups,
             })
         })
         .await
