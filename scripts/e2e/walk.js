@@ -570,10 +570,12 @@ async function measurePass(browser) {
     const page = s.page;
     await s.goto(`/applications/new?group=${group}`);
     await s.fill({ '#street_address': 'Belgrano 1234', '#dni': '30.123.456', '#certificate_issued_on': localToday() });
-    for (const field of ['#residency_proof', '#criminal_record', '#identity_document']) await page.setInputFiles(field, photo);
     await page.check('input[name=consent]');
+    const chosen = Date.now();
+    for (const field of ['#residency_proof', '#criminal_record', '#identity_document']) await page.setInputFiles(field, photo);
     if (js) {
       await page.waitForFunction(() => document.querySelectorAll('.upload-note.reduced').length === 3, null, { timeout: 60000 });
+      console.log(`measure: the three photos made small in ${((Date.now() - chosen) / 1000).toFixed(1)} s`);
       await page.evaluate(() => {
         const send = XMLHttpRequest.prototype.send;
         XMLHttpRequest.prototype.send = function (body) {
@@ -585,7 +587,7 @@ async function measurePass(browser) {
     const cdp = await s.context.newCDPSession(page);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, uploadThroughput: 200000, downloadThroughput: 500000 });
     const started = Date.now();
-    await Promise.all([page.waitForURL(/\/applications\/[0-9a-f-]+$/, { timeout: 300000 }), page.click('form[action="/applications"] button[type=submit]')]);
+    await Promise.all([page.waitForURL(/\/applications\/[0-9a-f-]+$/, { timeout: 300000 }), page.click('form[action="/applications"] button[type=submit]', { noWaitAfter: true })]);
     const seconds = (Date.now() - started) / 1000;
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, uploadThroughput: -1, downloadThroughput: -1 });
     const bytes = js ? await page.evaluate(() => window.__sent) : 3 * fs.statSync(photo).size;
