@@ -205,6 +205,8 @@
             }
           });
         });
+        // A file the browser cannot read goes as it is: the server has the last word.
+        check = check.catch(function () {});
         pending.set(input, check);
         check.then(function () { if (pending.get(input) === check) pending.delete(input); });
       });
@@ -293,6 +295,9 @@
       });
       request.upload.addEventListener('load', function () {
         show(100);
+        // The server has the whole form now and may already have stored it: too late to
+        // take it back.
+        cancel.hidden = true;
         status.textContent = text.msgWaiting;
       });
       request.addEventListener('load', function () {
@@ -305,6 +310,7 @@
       request.addEventListener('timeout', function () { finish(text.msgFailed, true); });
       request.addEventListener('abort', function () { finish(text.msgCancelled, false); });
       if (submit) submit.disabled = true;
+      cancel.hidden = false;
       show(0);
       box.hidden = false;
       status.textContent = text.msgSending;

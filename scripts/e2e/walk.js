@@ -171,7 +171,8 @@ function matches(url, pattern) {
 // The last link starting with `prefix` in a mail to `to` (mails are .eml files).
 async function mailLink(to, prefix) {
   const dir = path.join(DATA, 'mail');
-  for (let i = 0; i < 50; i++) {
+  // The server's mail worker writes due mails every 5 seconds.
+  for (let i = 0; i < 150; i++) {
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).map((f) => path.join(dir, f)) : [];
     files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
     for (const f of files) {
@@ -304,6 +305,18 @@ async function applyWithScript(s, group, { throttle }) {
       uploadThroughput: 200000,
       downloadThroughput: 500000,
     });
+  }
+  if (cdp) {
+    // Cancelled half-way (slower still, so the cancel surely comes first): the form stays.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, uploadThroughput: 20000, downloadThroughput: 500000 });
+    await page.click('form[data-upload] button[type=submit]');
+    await page.waitForSelector('.upload-progress:not([hidden])');
+    await page.click('.upload-progress button');
+    await page.waitForSelector('.upload-progress', { state: 'hidden' });
+    if ((await page.textContent('.upload-status')) !== texts.msgCancelled) fail(s.where('apply'), 'no cancel message');
+    if ((await page.inputValue('#dni')) !== '30.123.456') fail(s.where('apply'), 'the form lost its DNI on cancel');
+    await s.check('apply-cancelled', { path: `/applications/new?group=${group}`, status: 422 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, uploadThroughput: 200000, downloadThroughput: 500000 });
   }
   const started = Date.now();
   await page.click('form[data-upload] button[type=submit]');
