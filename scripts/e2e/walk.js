@@ -123,6 +123,13 @@ class Session {
       window: window.innerWidth,
     }));
     if (width.page > width.window) fail(where, `page is ${width.page}px wide in a ${width.window}px window`);
+    // Nothing may run out of its box either (a long e-mail address in a card, say).
+    const spill = await checked.evaluate(() =>
+      Array.from(document.querySelectorAll('.card, .narrow, .hero, .member-card, section.note'))
+        .filter((e) => e.scrollWidth > e.clientWidth + 1)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className.replace(/ /g, '.')} (${e.scrollWidth}px in ${e.clientWidth}px)`),
+    );
+    for (const box of spill) fail(where, `content runs out of ${box}`);
     for (const e of this.consoleErrors.splice(0)) {
       // Chromium logs an error status of the page itself; the step expected that status.
       const own = /^Failed to load resource: the server responded with a status of (\d+)/.exec(e);
@@ -377,7 +384,8 @@ async function approve(o, id) {
 }
 
 async function fullPass(browser, pass) {
-  const email = `juana.${pass}@example.org`;
+  // A long address, as some people have: it must wrap wherever it is shown.
+  const email = `juana.maria.de.los.angeles.${pass}@barrio-chacra-ii.rio-grande.example.org`;
   const v = await Session.open(browser, pass, 'visitor');
   await visitor(v);
   await v.close();
