@@ -63,6 +63,8 @@ struct ApplyPage {
     consent: bool,
     errors: FormErrors,
     max_mb: String,
+    /// The largest file the server takes, for the script's early size check.
+    max_bytes: usize,
     existing: Option<ApplicationId>,
 }
 
@@ -78,6 +80,7 @@ impl ApplyPage {
             consent: false,
             errors: FormErrors::default(),
             max_mb: megabytes(max_upload_bytes),
+            max_bytes: max_upload_bytes,
             existing: None,
         }
     }
@@ -295,6 +298,8 @@ struct ApplicationPage {
     info_request: Option<String>,
     errors: FormErrors,
     max_mb: String,
+    /// The largest file the server takes, for the script's early size check.
+    max_bytes: usize,
     /// When a decided application's files are (or were) deleted, `dd/mm/yyyy`.
     files_deleted_on: Option<String>,
 }
@@ -352,6 +357,7 @@ async fn load_page(
         info_request: if status == Status::NeedsInfo { info_request } else { None },
         errors: FormErrors::default(),
         max_mb: megabytes(state.settings.max_upload_bytes),
+        max_bytes: state.settings.max_upload_bytes,
         files_deleted_on,
     })
 }
