@@ -89,6 +89,7 @@ impl Seed<'_> {
                     .and_then(|(_, officer)| officer)
                     .filter(|_| matches!(status, "approved" | "rejected"))
                     .map(|o| UserId::from_stored(o.to_string())),
+                taken_by: None,
             })
             .execute(self.c)
             .unwrap();
