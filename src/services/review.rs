@@ -202,6 +202,8 @@ pub struct Review {
     pub applicant: User,
     pub documents: Vec<Document>,
     pub events: Vec<(ApplicationEvent, Option<String>)>,
+    /// The officer who took it at the police station's desk, for a desk application.
+    pub taken_by_name: Option<String>,
 }
 
 /// The application if it belongs to one of the officer's groups; otherwise, as for any
@@ -241,7 +243,11 @@ pub fn load_review(conn: &mut DbConn, id: &ApplicationId, officer_id: Option<&Us
             (e, name)
         })
         .collect();
-    Ok(Some(Review { application, group, applicant, documents, events }))
+    let taken_by_name = match &application.taken_by {
+        Some(t) => users::table.find(t).select(users::full_name).first(conn).optional()?,
+        None => None,
+    };
+    Ok(Some(Review { application, group, applicant, documents, events, taken_by_name }))
 }
 
 /// The four checks an officer confirms before approving.
