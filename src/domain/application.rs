@@ -358,7 +358,10 @@ mod tests {
         use Action::*;
         use Status::*;
         for two_approvals in [false, true] {
-            assert_eq!(transition(InReview, DESK_TAKER_CLAIMER, Approve { two_approvals }), Err(TransitionError::NotYours));
+            assert_eq!(
+                transition(InReview, DESK_TAKER_CLAIMER, Approve { two_approvals }),
+                Err(TransitionError::NotYours)
+            );
         }
         assert_eq!(transition(AwaitingSecond, DESK_TAKER, Confirm), Err(TransitionError::NotYours));
         // Everything else stays open to them: claiming, asking, rejecting, letting go.

@@ -74,7 +74,9 @@ pub async fn take(state: &AppState, officer: Reviewer, mut entry: DeskEntry) -> 
                     let new = &entry.application;
                     let group = officer_group(tx.conn, &officer.user_id, &new.group_id)?.ok_or(AppError::NotFound)?;
                     if let Some(person) = existing_person(tx.conn, &new.dni, entry.email.as_ref())? {
-                        return Ok(TakeOutcome::Existing { link: link_for_officer(tx.conn, &person, &officer.user_id)? });
+                        return Ok(TakeOutcome::Existing {
+                            link: link_for_officer(tx.conn, &person, &officer.user_id)?,
+                        });
                     }
                     let user_id = UserId::generate();
                     let address = entry.email.as_ref().map(|e| e.as_str().to_string());
@@ -377,10 +379,14 @@ pub async fn mark_told(state: &AppState, notice_id: String, officer: Reviewer) -
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimCheck {
     /// DNI and code match a live claim.
-    Valid { user_id: UserId },
+    Valid {
+        user_id: UserId,
+    },
     /// Unknown DNI, wrong, used or expired code: one answer for all.
     Invalid,
-    Throttled { retry_at: NaiveDateTime },
+    Throttled {
+        retry_at: NaiveDateTime,
+    },
 }
 
 /// The claim a DNI leads to (through its desk application), whatever its state.
@@ -454,7 +460,9 @@ pub enum ClaimOutcome {
     /// The account has its address and password; the address's confirmation link is mailed.
     Claimed,
     Invalid,
-    Throttled { retry_at: NaiveDateTime },
+    Throttled {
+        retry_at: NaiveDateTime,
+    },
     /// The address belongs to another account; nothing changed.
     EmailTaken,
 }

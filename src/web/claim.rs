@@ -71,7 +71,12 @@ async fn claim_form(ctx: PageContext) -> AppResult<HttpResponse> {
 }
 
 /// The one answer to a wrong DNI or code, and the one to too many of them.
-fn refused(state: &AppState, ctx: PageContext, dni: &str, throttled_until: Option<chrono::NaiveDateTime>) -> AppResult<HttpResponse> {
+fn refused(
+    state: &AppState,
+    ctx: PageContext,
+    dni: &str,
+    throttled_until: Option<chrono::NaiveDateTime>,
+) -> AppResult<HttpResponse> {
     let mut page = ClaimPage::first(ctx, dni);
     match throttled_until {
         None => {
@@ -97,7 +102,8 @@ async fn check(
 ) -> AppResult<HttpResponse> {
     match desk::check_claim(&state, &form.dni, &form.code, rctx.client_ip.clone()).await? {
         ClaimCheck::Valid { .. } => {
-            let page = ClaimPage { code: form.code.trim().to_string(), second: true, ..ClaimPage::first(ctx, &form.dni) };
+            let page =
+                ClaimPage { code: form.code.trim().to_string(), second: true, ..ClaimPage::first(ctx, &form.dni) };
             ok(&page)
         }
         ClaimCheck::Invalid => refused(&state, ctx, &form.dni, None),

@@ -10,6 +10,7 @@ mod audit;
 mod batches;
 mod dates;
 mod deadlines;
+mod desk;
 mod groups;
 mod head;
 mod lifecycle;

@@ -60,7 +60,12 @@ pub fn figures(conn: &mut DbConn, from: NaiveDate, groups: &[(String, String)]) 
     let names: HashMap<String, String> = if ids.is_empty() {
         HashMap::new()
     } else {
-        users::table.filter(users::id.eq_any(ids)).select((users::id, users::full_name)).load(conn)?.into_iter().collect()
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::full_name))
+            .load(conn)?
+            .into_iter()
+            .collect()
     };
     let mut officers: Vec<OfficerChannels> = staff
         .into_iter()

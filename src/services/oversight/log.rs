@@ -449,7 +449,11 @@ pub fn describe(locale: Locale, e: &AuditEntry, details: &Value, names: &Names) 
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // An application taken at the police station's desk says so, and by whom (the actor).
     let desk = e.action == "application.submitted" && details.get("desk") == Some(&Value::Bool(true));
-    let key = if desk { "oversight.say.application.submitted_desk".to_string() } else { format!("oversight.say.{}", e.action) };
+    let key = if desk {
+        "oversight.say.application.submitted_desk".to_string()
+    } else {
+        format!("oversight.say.{}", e.action)
+    };
     if Catalog::get().has(locale, &key) {
         i18n::format(locale, &key, &args)
     } else {

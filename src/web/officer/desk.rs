@@ -89,9 +89,7 @@ impl DeskPage {
 
 async fn active_groups(state: &AppState, user: &Officer) -> AppResult<Vec<Group>> {
     let officer_id = user.user_id.clone();
-    state
-        .db(move |c| Ok(review::groups_of(c, &officer_id)?.into_iter().filter(|g| g.active).collect()))
-        .await
+    state.db(move |c| Ok(review::groups_of(c, &officer_id)?.into_iter().filter(|g| g.active).collect())).await
 }
 
 #[get("/officer/desk")]
@@ -242,7 +240,12 @@ async fn new_code(state: Data<AppState>, user: Officer, id: Path<ApplicationId>)
 // ----- the card -----
 
 #[get("/officer/desk/{id}/card")]
-async fn card(state: Data<AppState>, ctx: PageContext, user: Officer, id: Path<ApplicationId>) -> AppResult<HttpResponse> {
+async fn card(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Officer,
+    id: Path<ApplicationId>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let (m, group, member) = desk::card(&state, id.clone(), user.user_id.clone()).await?;
     let verify_link = verification_link(&state, &m);

@@ -253,7 +253,8 @@ pub(crate) async fn take_application_fields(
     if phone.is_err() {
         errors.add("phone", "apply.error.phone");
     }
-    let issued_on = parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, errors);
+    let issued_on =
+        parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, errors);
     let uploads = take_uploads(form, &DocumentKind::ALL, errors).await;
     let (Some(street_address), Some(dni), Ok(phone), Some(certificate_issued_on)) =
         (street_address, dni, phone, issued_on)
