@@ -144,6 +144,13 @@ pub async fn take(state: &AppState, officer: Reviewer, mut entry: DeskEntry) -> 
         .await
 }
 
+/// The officer's active groups, the ones the desk form offers.
+pub async fn groups(state: &AppState, officer_id: UserId) -> AppResult<Vec<Group>> {
+    state
+        .db(move |c| Ok(crate::services::review::groups_of(c, &officer_id)?.into_iter().filter(|g| g.active).collect()))
+        .await
+}
+
 /// The group, if it is active and assigned to the officer.
 fn officer_group(conn: &mut DbConn, officer_id: &UserId, group_id: &str) -> QueryResult<Option<Group>> {
     groups::table

@@ -15,7 +15,7 @@ use crate::domain::application::{Dni, Status};
 use crate::domain::{ApplicationId, Email};
 use crate::error::{AppError, AppResult};
 use crate::services::desk::{self, DeskEntry, NoticeRow, Receipt, TakeOutcome};
-use crate::services::review::{self, Reviewer};
+use crate::services::review::Reviewer;
 use crate::web::auth::{parse_email, parse_name};
 use crate::web::cookies;
 use crate::web::extract::Officer;
@@ -88,8 +88,7 @@ impl DeskPage {
 }
 
 async fn active_groups(state: &AppState, user: &Officer) -> AppResult<Vec<Group>> {
-    let officer_id = user.user_id.clone();
-    state.db(move |c| Ok(review::groups_of(c, &officer_id)?.into_iter().filter(|g| g.active).collect())).await
+    desk::groups(state, user.user_id.clone()).await
 }
 
 #[get("/officer/desk")]
@@ -212,7 +211,7 @@ async fn receipt(
     let name = cookies::names(&state.settings).desk_code;
     let carried = req.cookie(name).map(|c| c.value().to_string());
     let code = carried.as_deref().and_then(|v| v.split_once(':')).and_then(|(for_id, code)| {
-        (for_id == id.as_str() && !r.claim.as_ref().is_some_and(|c| c.used_at.is_some()))
+        (for_id == id.as_str() && r.claim.as_ref().is_none_or(|c| c.used_at.is_none()))
             .then(|| crate::domain::claim_code::ClaimCode::parse(code))
             .flatten()
             .map(|c| c.display())
