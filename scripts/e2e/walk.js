@@ -7,18 +7,20 @@ const DIR = process.env.E2E_DIR || '/tmp/demo';
 const SHOTS = process.env.E2E_SHOTS || '/tmp/shots';
 const [, , cPass, oPass] = process.argv;
 
-async function mailLink(prefix) {
+async function mailLink(prefix, to) {
   for (let i = 0; i < 40; i++) {
-    try { return latestMailLink(prefix); } catch (e) { await new Promise(r => setTimeout(r, 500)); }
+    try { return latestMailLink(prefix, to); } catch (e) { await new Promise(r => setTimeout(r, 500)); }
   }
-  return latestMailLink(prefix);
+  return latestMailLink(prefix, to);
 }
 
-function latestMailLink(prefix) {
+// The newest mailed link starting with `prefix` (in a mail to `to`, when given).
+function latestMailLink(prefix, to) {
   const dir = DIR + '/data/mail';
   const files = fs.readdirSync(dir).map(f => path.join(dir, f)).sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs);
   for (const f of files.reverse()) {
     const text = fs.readFileSync(f, 'utf8').replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+    if (to && !text.includes('To: ' + to)) continue;
     const m = text.match(new RegExp(BASE.replace(/[.]/g, '\\.') + prefix + '[A-Za-z0-9_-]+'));
     if (m) return m[0];
   }
@@ -96,11 +98,11 @@ async function fits(page, name, errors) {
   await cp.fill('#full_name', 'Segunda Oficial'); await cp.fill('#email', 'segunda.oficial@example.org');
   await cp.selectOption('#role', 'officer');
   for (const box of await cp.$$('input[name=groups]')) await box.check();
-  await cp.click('button:has-text("Invite"), button:has-text("Invitar")');
+  await cp.click('form[action="/commissioner/staff"] button[type=submit]');
   const second = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-AR' });
   const sp = await second.newPage();
-  await sp.goto(await mailLink('/invite/')); await sp.fill('#password', 'lenga ñire calafate guanaco');
-  await sp.click('button[type=submit]:not(.link)');
+  await sp.goto(await mailLink('/invite/', 'segunda.oficial@example.org')); await sp.fill('#password', 'lenga ñire calafate guanaco');
+  await sp.click('form[action^="/invite/"] button[type=submit]');
   await sp.goto(BASE + '/login'); await sp.fill('#email', 'segunda.oficial@example.org'); await sp.fill('#password', 'lenga ñire calafate guanaco'); await sp.click('button:has-text("Ingresar")');
 
   // The desk, on a phone-sized screen: the form, the receipt and its print view.
@@ -146,7 +148,7 @@ async function fits(page, name, errors) {
   await axeCheck(rp, 'claim account', errors); await fits(rp, 'claim account', errors); await shot(rp, '24-claim-account');
   await rp.fill('#email', 'rosa@example.org'); await rp.fill('#password', 'cormorán faro estepa viento');
   await rp.click('button:has-text("Guardar")');
-  await rp.goto(await mailLink('/email/confirm/')); await rp.click('button:has-text("Confirmar")');
+  await rp.goto(await mailLink('/email/confirm/', 'rosa@example.org')); await rp.click('button:has-text("Confirmar")');
   await rp.fill('#email', 'rosa@example.org'); await rp.fill('#password', 'cormorán faro estepa viento'); await rp.click('button:has-text("Ingresar")');
   if (!rp.url().endsWith('/me')) errors.push('claim: sign-in did not land on /me: ' + rp.url());
   await shot(rp, '25-claimed-me');
