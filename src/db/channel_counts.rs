@@ -1,7 +1,7 @@
 //! Summary rows for the dashboard's desk and online figures: per local day (UTC−3), group
 //! and officer, the applications received online and at the desk (under the officer who
 //! took them, `''` for online ones) and the approvals and rejections of each kind (under
-//! the deciding officer). Triggers (migration `2026-11-30-000030_desk_enrollment`) keep
+//! the deciding officer). Triggers (migration `2026-11-30-000031_desk_enrollment`) keep
 //! them in the transaction of every change to `applications`; [`rebuild`] recomputes them
 //! with the same definitions, for `vecinal stats rebuild`.
 

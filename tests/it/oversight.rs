@@ -560,6 +560,7 @@ async fn summary_rows_always_agree_with_the_rows_they_count() {
     app.claim_and_approve(&bruno_desk, &desk_app).await;
     let kept = summary_snapshot(&app).await;
     assert!(!kept.rows.decisions.is_empty() && !kept.rows.members.is_empty() && !kept.rows.applications.is_empty());
+    assert!(!kept.rows.months.is_empty() && !kept.rows.days.is_empty());
     assert!(kept.channels.iter().any(|(_, t)| t.received_desk == 2 && t.officer_id == d.ana));
     assert!(kept.channels.iter().any(|(_, t)| t.decided_desk == 1 && t.decided_online > 0));
     assert!(stats_rebuild(&app).contains("they were already right"));
@@ -637,9 +638,13 @@ async fn summary_rows_always_agree_with_the_rows_they_count() {
         .db(|c| {
             let counts = diesel::sql_query("UPDATE application_counts SET n = n + 7").execute(c)?;
             diesel::sql_query("DELETE FROM member_counts WHERE n <> 0").execute(c)?;
+            let months = diesel::sql_query("UPDATE decision_months SET rejected = rejected + 1 WHERE approved <> 0")
+                .execute(c)?;
+            let days = diesel::sql_query("DELETE FROM decision_days WHERE withdrawn <> 0").execute(c)?;
+            assert!(months > 0 && days > 0, "the dataset has decisions in whole months and withdrawals");
             let channels =
                 diesel::sql_query("UPDATE channel_counts SET received_desk = received_desk + 1").execute(c)?;
-            Ok(counts + channels)
+            Ok(counts + months + days + channels)
         })
         .await
         .unwrap();
