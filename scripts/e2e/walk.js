@@ -135,7 +135,7 @@ async function fits(page, name, errors) {
   await axeCheck(dp, 'card', errors); await fits(dp, 'card', errors);
   await dp.emulateMedia({ media: 'print' }); await shot(dp, '20-card-print'); await dp.emulateMedia({ media: 'screen' });
   await dp.click('nav a:has-text("Avisos a dar")');
-  await axeCheck(dp, 'desk notices', errors); await shot(dp, '21-desk-notices');
+  await axeCheck(dp, 'desk notices', errors); await fits(dp, 'desk notices', errors); await shot(dp, '21-desk-notices');
   await dp.click('button:has-text("Ya le avisé") >> nth=0'); await shot(dp, '22-notice-told');
 
   // The resident claims the account later, on a phone.
