@@ -347,10 +347,16 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
         ("one status", queue(QueueFilter { status: Some(Status::NeedsInfo), ..Default::default() }, None)),
         ("claimed by me", queue(QueueFilter { claimed_by_me: true, ..Default::default() }, None)),
     ];
-    // Each group's statement is parsed and planned once per connection, then reused (the
-    // SQL pieces diesel cannot write keep it cacheable).
-    let cached = cached_by(&mut conn, queue(QueueFilter::default(), None));
+    // Every statement of a queue page is parsed and planned once per connection, then
+    // reused (the SQL pieces diesel cannot write keep them cacheable): each group's read,
+    // the page's rows, the counts.
+    let cached = cached_by(&mut conn, |c| {
+        review::queue(c, &officer, &QueueFilter::default(), None).unwrap();
+        review::counts(c, &officer).unwrap();
+    });
     assert!(cached.iter().any(|sql| sql.contains("`submitted_at`") || sql.contains("\"submitted_at\"")), "{cached:#?}");
+    assert!(cached.iter().any(|sql| sql.contains("full_name")), "the page's rows: {cached:#?}");
+    assert!(cached.iter().any(|sql| sql.contains("application_counts")), "the counts: {cached:#?}");
     for (name, f) in cases {
         let p = plan_reading(&mut conn, "applications", f);
         let by_group = ["applications_open_group", "applications_queue", "applications_claimed_queue"];

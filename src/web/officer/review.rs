@@ -43,7 +43,7 @@ impl HomePage {
     }
 
     fn age_days(&self, row: &QueueRow) -> i64 {
-        (self.today - row.application.submitted_at).num_days()
+        (self.today - row.submitted_at).num_days()
     }
 
     fn overdue(&self, row: &QueueRow) -> bool {
