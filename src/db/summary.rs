@@ -147,20 +147,22 @@ pub fn application_counts(conn: &mut DbConn) -> QueryResult<Vec<(String, String,
         .load(conn)
 }
 
-/// Active memberships per group still valid on `today`.
+/// Active memberships per group still valid on `today`, summed by the database (a year
+/// of last valid days per group would otherwise come back as rows).
 pub fn active_members(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<(String, i64)>> {
-    let rows: Vec<(String, i64)> = member_counts::table
-        .filter(member_counts::valid_until.ge(today))
-        .select((member_counts::group_id, member_counts::n))
-        .load(conn)?;
-    let mut totals: Vec<(String, i64)> = Vec::new();
-    for (group, n) in rows {
-        match totals.iter_mut().find(|(g, _)| *g == group) {
-            Some((_, total)) => *total += n,
-            None => totals.push((group, n)),
-        }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        group_id: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
     }
-    Ok(totals)
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT group_id, CAST(SUM(n) AS BIGINT) AS n FROM member_counts WHERE valid_until >= $1 GROUP BY group_id",
+    )
+    .bind::<Date, _>(today)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.group_id, r.n)).collect())
 }
 
 /// Every non-zero summary row, in a fixed order: what [`rebuild`] compares.
