@@ -50,22 +50,26 @@ pub fn create(
     Ok(token)
 }
 
+/// A session's last use, absolute expiry and idle limit in seconds.
+type SessionTimes = (NaiveDateTime, NaiveDateTime, i32);
+/// What a request needs of the session's account: id, role, name, e-mail, language, active.
+type SessionAccount = (UserId, Role, String, String, Locale, bool);
+
 /// The account of a live session. Dead sessions (idle, expired, deactivated account) are
 /// deleted on sight.
 pub fn load(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> QueryResult<Option<SessionUser>> {
     let id = token.hash();
     // Only what a request needs: this runs on every request (and the password hash stays
     // where it is).
-    let found: Option<((NaiveDateTime, NaiveDateTime, i32), (UserId, Role, String, String, Locale, bool))> =
-        sessions::table
-            .inner_join(users::table)
-            .filter(sessions::id.eq(&id))
-            .select((
-                (sessions::last_seen_at, sessions::expires_at, sessions::idle_timeout_secs),
-                (users::id, users::role, users::full_name, users::email, users::locale, users::active),
-            ))
-            .first(conn)
-            .optional()?;
+    let found: Option<(SessionTimes, SessionAccount)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(&id))
+        .select((
+            (sessions::last_seen_at, sessions::expires_at, sessions::idle_timeout_secs),
+            (users::id, users::role, users::full_name, users::email, users::locale, users::active),
+        ))
+        .first(conn)
+        .optional()?;
     let Some(((last_seen_at, expires_at, idle_secs), (user_id, role, full_name, email, locale, active))) = found else {
         return Ok(None);
     };
