@@ -50,10 +50,8 @@ pub fn create(
     Ok(token)
 }
 
-/// A session's last use, absolute expiry and idle limit in seconds.
-type SessionTimes = (NaiveDateTime, NaiveDateTime, i32);
-/// What a request needs of the session's account: id, role, name, e-mail, language, active.
-type SessionAccount = (UserId, Role, String, String, Locale, bool);
+/// What `load` reads of a session (last seen, expiry, idle seconds) and of its account.
+type SessionRow = ((NaiveDateTime, NaiveDateTime, i32), (UserId, Role, String, String, Locale, bool));
 
 /// The account of a live session. Dead sessions (idle, expired, deactivated account) are
 /// deleted on sight.
@@ -61,7 +59,7 @@ pub fn load(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> Query
     let id = token.hash();
     // Only what a request needs: this runs on every request (and the password hash stays
     // where it is).
-    let found: Option<(SessionTimes, SessionAccount)> = sessions::table
+    let found: Option<SessionRow> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(&id))
         .select((
