@@ -382,6 +382,7 @@ impl Writer {
                 Status::Approved | Status::Rejected => Some(UserId::from_stored(first.clone())),
                 _ => None,
             },
+            taken_by: None,
         });
 
         let checklist = json!({ "address": true, "identity": true, "certificate_date": true, "no_record": true });

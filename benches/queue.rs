@@ -104,6 +104,7 @@ fn seed(conn: &mut DbConn, now: NaiveDateTime) -> String {
             updated_at: at,
             renewal_of: None,
             decided_by: None,
+            taken_by: None,
         });
         if batch_apps.len() == 1000 || i + 1 == APPLICATIONS {
             conn.write_tx(|c| -> QueryResult<()> {

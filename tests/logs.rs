@@ -2,7 +2,7 @@
 //! (text and JSON, `vecinal::app::telemetry`) as the process-wide subscriber, writing to a
 //! buffer, so every line the server writes from any of its threads is captured; it then runs
 //! people's journeys through HTTP and fails on any DNI, e-mail address, name, street address,
-//! phone, message, token, password or file name of its own test data in the output.
+//! phone, message, token, claim code, password or file name of its own test data in the output.
 //!
 //! A binary of its own (not a module of `tests/it`) so that no other test's server writes
 //! into the buffer: the subscriber is global to the process.
@@ -58,6 +58,11 @@ const DNI: &str = "27.845.613";
 const DNI_DIGITS: &str = "27845613";
 const ADDRESS: &str = "Pasaje Los Ñires 4471";
 const PHONE: &str = "+54 2964 558812";
+const DESK_NAME: &str = "Teodora Quiroga Paillalef";
+const DESK_DNI: &str = "31.777.888";
+const DESK_ADDRESS: &str = "Calle Los Calafates 120";
+const DESK_PHONE: &str = "2964 447120";
+const DESK_EMAIL: &str = "teodora.quiroga@correo.example";
 const NEW_PASSWORD: &str = "cormorán lenga turba escarcha";
 const OFFICER_EMAIL: &str = "brigida.zarate@policia.example";
 const OFFICER_NAME: &str = "Brígida Zárate Ocampo";
@@ -176,6 +181,34 @@ async fn journeys_leave_no_personal_data_in_the_log() {
     secrets.push(token_of(&link));
     assert_eq!(app.choose_password(&client(), &link, NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER);
 
+    // At the desk: a form mistake, an application for a person without e-mail, the receipt
+    // with its code, a wrong and a right claim, the address and password, the notice told.
+    let desk = || {
+        Submission::desk(&app, "centro", DESK_DNI, DESK_NAME)
+            .set("street_address", DESK_ADDRESS)
+            .set("phone", DESK_PHONE)
+            .file("residency_proof", "boleta-quiroga.pdf", PDF.to_vec())
+    };
+    let res = desk().set("email", "teodora(at)correo").send_to(&app, &officer, "/officer/desk").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (desk_id, code) = app.take_at_desk(&officer, "centro", DESK_DNI, DESK_NAME).await;
+    secrets.push(code.clone());
+    secrets.push(code.replace('-', ""));
+    let claimer = client();
+    let wrong = app.post(&claimer, "/claim", &[("dni", DESK_DNI), ("code", "AAAAA-BBBBB")]).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post(&claimer, "/claim", &[("dni", DESK_DNI), ("code", &code)]).await.status(), StatusCode::OK);
+    let fields = [("dni", DESK_DNI), ("code", code.as_str()), ("email", DESK_EMAIL), ("password", PASSWORD)];
+    assert_eq!(app.post(&claimer, "/claim/account", &fields).await.status(), StatusCode::SEE_OTHER);
+    let (second, second_id) = app.person(Role::Officer, "segundo.oficial@policia.example", "Segundo Oficial").await;
+    app.assign(&second_id, &group).await;
+    app.claim(&second, &desk_id).await;
+    app.request_info(&second, &desk_id, OFFICER_MESSAGE, "residency_proof").await;
+    let notices = app.page(&officer, "/officer/desk/notices").await;
+    let notice = notices.split("data-notice=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+    let told = app.post(&officer, &format!("/officer/desk/notices/{notice}/told"), &[]).await;
+    assert_eq!(told.status(), StatusCode::SEE_OTHER);
+
     // Refused and unknown requests that carry personal data in the body, path or query.
     let no_token = client().post(app.url("/login")).form(&[("email", RESIDENT_EMAIL), ("password", NEW_PASSWORD)]);
     assert_eq!(no_token.send().await.unwrap().status(), StatusCode::FORBIDDEN);
@@ -227,6 +260,19 @@ async fn journeys_leave_no_personal_data_in_the_log() {
         RESIDENT_MESSAGE,
         PASSWORD,
         NEW_PASSWORD,
+        DESK_NAME,
+        "Teodora",
+        "Quiroga",
+        DESK_DNI,
+        "31777888",
+        DESK_ADDRESS,
+        "Calafates",
+        DESK_PHONE,
+        "447120",
+        "555123",
+        "Paillalef",
+        DESK_EMAIL,
+        "boleta-quiroga",
     ]
     .iter()
     .map(|s| s.to_string())

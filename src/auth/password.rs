@@ -45,7 +45,12 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &Password) -> AppResult<String> {
-        let plain = password.expose().to_string();
+        self.hash_secret(password.expose()).await
+    }
+
+    /// The same argon2id hash of any other secret a person types (the desk's claim codes).
+    pub async fn hash_secret(&self, plain: &str) -> AppResult<String> {
+        let plain = plain.to_string();
         self.with_memory(move |memory| hash_with(plain.as_bytes(), memory)).await?.map_err(AppError::Internal)
     }
 

@@ -25,6 +25,18 @@ impl ThrottleKeys {
         Self { keys }
     }
 
+    /// The keys of a claim at `/claim`, counted as sign-in attempts are: under the DNI
+    /// (digits only, as typed) as the account, and under the client address, which it
+    /// shares with sign-in so guesses on either form add up.
+    pub fn claim(dni_as_typed: &str, client_ip: Option<&str>) -> Self {
+        let digits: String = dni_as_typed.chars().filter(char::is_ascii_digit).take(16).collect();
+        let mut keys = vec![(ThrottleScope::Account, format!("claim:{digits}"))];
+        if let Some(ip) = client_ip {
+            keys.push((ThrottleScope::Client, format!("client:{ip}")));
+        }
+        Self { keys }
+    }
+
     fn account_key(&self) -> &str {
         &self.keys[0].1
     }

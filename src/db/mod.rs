@@ -5,6 +5,7 @@
 //! `MultiConnection::establish` tries each backend in turn, and SQLite accepts any string,
 //! so a PostgreSQL URL with a typo would silently become a local file.
 
+pub mod channel_counts;
 pub mod dialect;
 pub mod fragment;
 pub mod models;

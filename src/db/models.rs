@@ -190,6 +190,8 @@ pub struct Application {
     pub renewal_of: Option<MembershipId>,
     /// The officer whose decision closed it (approval or rejection); `None` otherwise.
     pub decided_by: Option<UserId>,
+    /// The officer who took it at the police station's desk; `None` for online ones.
+    pub taken_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -248,4 +250,29 @@ pub struct Membership {
     pub reminded_7_at: Option<NaiveDateTime>,
     pub removed_from_chat_at: Option<NaiveDateTime>,
     pub removed_from_chat_by: Option<String>,
+}
+
+/// The one-time claim code of an account created at the desk (argon2id of the code).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = desk_claims)]
+pub struct DeskClaim {
+    pub user_id: UserId,
+    pub application_id: ApplicationId,
+    pub code_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// A decision to tell a resident without a confirmed e-mail address by phone or at the desk.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = desk_notices)]
+pub struct DeskNotice {
+    pub id: String,
+    pub application_id: ApplicationId,
+    pub group_id: GroupId,
+    pub kind: String,
+    pub created_at: NaiveDateTime,
+    pub told_at: Option<NaiveDateTime>,
+    pub told_by: Option<UserId>,
 }

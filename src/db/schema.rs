@@ -162,6 +162,7 @@ diesel::table! {
         updated_at -> Timestamp,
         renewal_of -> Nullable<Text>,
         decided_by -> Nullable<Text>,
+        taken_by -> Nullable<Text>,
     }
 }
 
@@ -277,7 +278,45 @@ diesel::table! {
     }
 }
 
+// Enrollment at the desk (migration 2026-11-30-000031_desk_enrollment).
+diesel::table! {
+    desk_claims (user_id) {
+        user_id -> Text,
+        application_id -> Text,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    desk_notices (id) {
+        id -> Text,
+        application_id -> Text,
+        group_id -> Text,
+        kind -> Text,
+        created_at -> Timestamp,
+        told_at -> Nullable<Timestamp>,
+        told_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    channel_counts (day, group_id, officer_id) {
+        day -> Date,
+        group_id -> Text,
+        officer_id -> Text,
+        received_online -> BigInt,
+        received_desk -> BigInt,
+        decided_online -> BigInt,
+        decided_desk -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(desk_notices -> applications (application_id));
+diesel::joinable!(desk_claims -> applications (application_id));
 diesel::joinable!(officer_assignments -> groups (group_id));
 diesel::joinable!(officer_assignments -> users (officer_id));
 diesel::joinable!(applications -> groups (group_id));
@@ -308,4 +347,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     decision_months,
     decision_days,
     member_counts,
+    desk_claims,
+    desk_notices,
+    channel_counts,
 );

@@ -81,6 +81,9 @@ pub enum Actor {
         is_claimer: bool,
         /// Gave the first of two approvals.
         is_first_approver: bool,
+        /// Took the application at the police station's desk: entering a person and
+        /// admitting them are never one officer's act, whatever the group's rule.
+        took_it_at_desk: bool,
     },
 }
 
@@ -120,8 +123,10 @@ pub fn transition(status: Status, actor: Actor, action: Action) -> Result<Status
 
         (Actor::Officer { .. }, Withdraw | Resubmit) => Err(NotYours),
         (Actor::Officer { .. }, Claim) if status == Submitted => Ok(InReview),
-        (Actor::Officer { is_claimer, .. }, Release | Approve { .. } | Reject | RequestInfo) if status == InReview => {
-            if !is_claimer {
+        (Actor::Officer { is_claimer, took_it_at_desk, .. }, Release | Approve { .. } | Reject | RequestInfo)
+            if status == InReview =>
+        {
+            if !is_claimer || (took_it_at_desk && matches!(action, Approve { .. })) {
                 return Err(NotYours);
             }
             Ok(match action {
@@ -132,8 +137,8 @@ pub fn transition(status: Status, actor: Actor, action: Action) -> Result<Status
                 _ => NeedsInfo,
             })
         }
-        (Actor::Officer { is_first_approver, .. }, Confirm | Reject) if status == AwaitingSecond => {
-            if is_first_approver {
+        (Actor::Officer { is_first_approver, took_it_at_desk, .. }, Confirm | Reject) if status == AwaitingSecond => {
+            if is_first_approver || (took_it_at_desk && action == Confirm) {
                 Err(NotYours)
             } else if action == Confirm {
                 Ok(Approved)
@@ -301,9 +306,12 @@ pub fn check_certificate_date(
 mod tests {
     use super::*;
 
-    const OFFICER: Actor = Actor::Officer { is_claimer: false, is_first_approver: false };
-    const CLAIMER: Actor = Actor::Officer { is_claimer: true, is_first_approver: false };
-    const FIRST_APPROVER: Actor = Actor::Officer { is_claimer: true, is_first_approver: true };
+    const OFFICER: Actor = Actor::Officer { is_claimer: false, is_first_approver: false, took_it_at_desk: false };
+    const CLAIMER: Actor = Actor::Officer { is_claimer: true, is_first_approver: false, took_it_at_desk: false };
+    const FIRST_APPROVER: Actor = Actor::Officer { is_claimer: true, is_first_approver: true, took_it_at_desk: false };
+    const DESK_TAKER: Actor = Actor::Officer { is_claimer: false, is_first_approver: false, took_it_at_desk: true };
+    const DESK_TAKER_CLAIMER: Actor =
+        Actor::Officer { is_claimer: true, is_first_approver: false, took_it_at_desk: true };
 
     #[test]
     fn the_happy_paths() {
@@ -346,6 +354,25 @@ mod tests {
     }
 
     #[test]
+    fn the_officer_who_took_it_at_the_desk_never_approves_it() {
+        use Action::*;
+        use Status::*;
+        for two_approvals in [false, true] {
+            assert_eq!(
+                transition(InReview, DESK_TAKER_CLAIMER, Approve { two_approvals }),
+                Err(TransitionError::NotYours)
+            );
+        }
+        assert_eq!(transition(AwaitingSecond, DESK_TAKER, Confirm), Err(TransitionError::NotYours));
+        // Everything else stays open to them: claiming, asking, rejecting, letting go.
+        assert_eq!(transition(Submitted, DESK_TAKER, Claim), Ok(InReview));
+        assert_eq!(transition(InReview, DESK_TAKER_CLAIMER, RequestInfo), Ok(NeedsInfo));
+        assert_eq!(transition(InReview, DESK_TAKER_CLAIMER, Reject), Ok(Rejected));
+        assert_eq!(transition(InReview, DESK_TAKER_CLAIMER, Release), Ok(Submitted));
+        assert_eq!(transition(AwaitingSecond, DESK_TAKER, Reject), Ok(Rejected));
+    }
+
+    #[test]
     fn closed_applications_do_not_move() {
         for s in [Status::Approved, Status::Rejected, Status::Withdrawn] {
             for action in [
@@ -379,7 +406,7 @@ mod tests {
         let mut ok = 0;
         for s in Status::ALL {
             for a in actions {
-                for actor in [Actor::Applicant, OFFICER, CLAIMER, FIRST_APPROVER] {
+                for actor in [Actor::Applicant, OFFICER, CLAIMER, FIRST_APPROVER, DESK_TAKER, DESK_TAKER_CLAIMER] {
                     if transition(s, actor, a).is_ok() {
                         ok += 1;
                     }
@@ -387,8 +414,9 @@ mod tests {
             }
         }
         // withdraw: 4 open states; resubmit: 1; claim: 3 officers; in_review decisions: 2 claimers × 5;
-        // awaiting_second: 2 non-first officers × 2.
-        assert_eq!(ok, 4 + 1 + 3 + 10 + 4);
+        // awaiting_second: 2 non-first officers × 2. The desk takers: claim (2), the claiming
+        // one's release, reject and request (3), and rejection at awaiting_second (2).
+        assert_eq!(ok, 4 + 1 + 3 + 10 + 4 + 2 + 3 + 2);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod application;
 pub mod chart;
+pub mod claim_code;
 pub mod day;
 pub mod export;
 pub mod group;

@@ -145,34 +145,7 @@ pub async fn submit(
                 }
                 let resident: User = users::table.find(&resident_id).first(tx.conn)?;
                 let id = ApplicationId::generate();
-                diesel::insert_into(applications::table)
-                    .values(Application {
-                        id: id.clone(),
-                        resident_id: resident_id.clone(),
-                        group_id: group.id.clone(),
-                        status: Status::Submitted,
-                        street_address: new.street_address.clone(),
-                        dni: new.dni.as_str().to_string(),
-                        phone: new.phone.clone(),
-                        certificate_issued_on: new.certificate_issued_on,
-                        requested_kinds: String::new(),
-                        version: 1,
-                        claimed_by: None,
-                        claimed_at: None,
-                        first_approver: None,
-                        consented_at: now,
-                        submitted_at: now,
-                        decided_at: None,
-                        created_at: now,
-                        updated_at: now,
-                        renewal_of: new.renewal_of.clone(),
-                        decided_by: None,
-                    })
-                    .execute(tx.conn)?;
-                let mut doc_ids = Vec::new();
-                for upload in &mut sealed {
-                    doc_ids.push(documents::insert(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
-                }
+                let doc_ids = insert_submitted(tx, &keys, &id, &resident_id, &new, &mut sealed, None)?;
                 add_event(tx.conn, &id, now, Event::new("submitted", Some(&resident_id)))?;
                 tx.audit(
                     &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
@@ -203,9 +176,54 @@ pub async fn submit(
         .await
 }
 
+/// Inserts a submitted application and its documents (sealed before the transaction), the
+/// online form's and the desk's alike; the documents' ids. `taken_by` is the officer who
+/// took it at the desk.
+pub(crate) fn insert_submitted(
+    tx: &mut Tx,
+    keys: &crate::documents::keys::KeyRing,
+    id: &ApplicationId,
+    resident_id: &UserId,
+    new: &NewApplication,
+    sealed: &mut [documents::SealedUpload],
+    taken_by: Option<&UserId>,
+) -> AppResult<Vec<DocumentId>> {
+    let now = tx.now;
+    diesel::insert_into(applications::table)
+        .values(Application {
+            id: id.clone(),
+            resident_id: resident_id.clone(),
+            group_id: new.group_id.clone(),
+            status: Status::Submitted,
+            street_address: new.street_address.clone(),
+            dni: new.dni.as_str().to_string(),
+            phone: new.phone.clone(),
+            certificate_issued_on: new.certificate_issued_on,
+            requested_kinds: String::new(),
+            version: 1,
+            claimed_by: None,
+            claimed_at: None,
+            first_approver: None,
+            consented_at: now,
+            submitted_at: now,
+            decided_at: None,
+            created_at: now,
+            updated_at: now,
+            renewal_of: new.renewal_of.clone(),
+            decided_by: None,
+            taken_by: taken_by.cloned(),
+        })
+        .execute(tx.conn)?;
+    let mut doc_ids = Vec::new();
+    for upload in sealed {
+        doc_ids.push(documents::insert(tx.conn, keys, id, upload, now).map_err(AppError::Internal)?);
+    }
+    Ok(doc_ids)
+}
+
 /// Tells the group's officers who asked for immediate notice that an application arrived.
 /// The mail names the group only; the details are behind sign-in.
-fn notify_officers(
+pub(crate) fn notify_officers(
     tx: &mut Tx,
     settings: &crate::app::config::Settings,
     group: &Group,

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod applications;
 pub mod backup;
+pub mod desk;
 pub mod groups;
 pub mod key_rotation;
 pub mod memberships;

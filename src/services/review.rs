@@ -205,6 +205,8 @@ pub struct Review {
     pub applicant: User,
     pub documents: Vec<Document>,
     pub events: Vec<(ApplicationEvent, Option<String>)>,
+    /// The officer who took it at the police station's desk, for a desk application.
+    pub taken_by_name: Option<String>,
 }
 
 /// The application if it belongs to one of the officer's groups; otherwise, as for any
@@ -244,7 +246,11 @@ pub fn load_review(conn: &mut DbConn, id: &ApplicationId, officer_id: Option<&Us
             (e, name)
         })
         .collect();
-    Ok(Some(Review { application, group, applicant, documents, events }))
+    let taken_by_name = match &application.taken_by {
+        Some(t) => users::table.find(t).select(users::full_name).first(conn).optional()?,
+        None => None,
+    };
+    Ok(Some(Review { application, group, applicant, documents, events, taken_by_name }))
 }
 
 /// The four checks an officer confirms before approving.
@@ -401,6 +407,7 @@ fn next_status(
     let actor = rules::Actor::Officer {
         is_claimer: app.claimed_by.as_ref() == Some(&reviewer.user_id),
         is_first_approver: app.first_approver.as_ref() == Some(&reviewer.user_id),
+        took_it_at_desk: app.taken_by.as_ref() == Some(&reviewer.user_id),
     };
     let action = match decision {
         Decision::Claim => Action::Claim,
@@ -452,9 +459,11 @@ impl Step<'_> {
         Ok(())
     }
 
-    fn mail(&self, tx: &mut Tx, kind: &impl MailKind) -> AppResult<()> {
+    /// Tells the resident of the decision `notice` (a desk notice's kind): by this mail, or,
+    /// for a resident without a confirmed address, in the group's desk notices.
+    fn tell(&self, tx: &mut Tx, notice: &str, kind: &impl MailKind) -> AppResult<()> {
         let rendered = kind.render(self.resident.locale, &self.settings.org_name)?;
-        tx.mail(&self.resident.email, &rendered)
+        crate::services::desk::tell(tx, self.app, self.resident, notice, &rendered)
     }
 
     fn link(&self) -> String {
@@ -484,8 +493,9 @@ impl Step<'_> {
         self.event(tx, Event { details: checklist.clone(), ..Event::new("approved", None) })?;
         details["membership_id"] = json!(m.id);
         details["checklist"] = checklist;
-        self.mail(
+        self.tell(
             tx,
+            "approved",
             &Approved {
                 name: &self.resident.full_name,
                 group: &group.name,
@@ -506,8 +516,9 @@ impl Step<'_> {
         if let Some(internal) = internal_note {
             self.event(tx, Event { message: Some(internal), internal: true, ..Event::new("internal_note", None) })?;
         }
-        self.mail(
+        self.tell(
             tx,
+            "rejected",
             &Rejected {
                 name: &self.resident.full_name,
                 group: &self.group.name,
@@ -529,8 +540,9 @@ impl Step<'_> {
                 ..Event::new("info_requested", None)
             },
         )?;
-        self.mail(
+        self.tell(
             tx,
+            "info_requested",
             &NeedsInfo { name: &self.resident.full_name, group: &self.group.name, message, kinds, link: &self.link() },
         )
     }

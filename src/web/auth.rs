@@ -250,7 +250,7 @@ struct LoginForm {
 }
 
 /// "3 min", "40 s": how long until `retry_at`.
-fn wait_text(locale: Locale, seconds: i64) -> String {
+pub(crate) fn wait_text(locale: Locale, seconds: i64) -> String {
     let _ = locale;
     if seconds >= 60 { format!("{} min", (seconds + 59) / 60) } else { format!("{} s", seconds.max(1)) }
 }

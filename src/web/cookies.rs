@@ -11,6 +11,7 @@ pub struct CookieNames {
     pub csrf: &'static str,
     pub lang: &'static str,
     pub flash: &'static str,
+    pub desk_code: &'static str,
 }
 
 pub fn names(settings: &Settings) -> CookieNames {
@@ -20,9 +21,16 @@ pub fn names(settings: &Settings) -> CookieNames {
             csrf: "__Host-vecinal_csrf",
             lang: "__Host-vecinal_lang",
             flash: "__Host-vecinal_flash",
+            desk_code: "__Host-vecinal_desk_code",
         }
     } else {
-        CookieNames { session: "vecinal_session", csrf: "vecinal_csrf", lang: "vecinal_lang", flash: "vecinal_flash" }
+        CookieNames {
+            session: "vecinal_session",
+            csrf: "vecinal_csrf",
+            lang: "vecinal_lang",
+            flash: "vecinal_flash",
+            desk_code: "vecinal_desk_code",
+        }
     }
 }
 
@@ -52,6 +60,16 @@ pub fn lang(settings: &Settings, value: &str) -> Cookie<'static> {
 pub fn flash(settings: &Settings, key: &str) -> Cookie<'static> {
     let mut c = base(settings, names(settings).flash, key.to_string());
     c.set_max_age(Duration::minutes(5));
+    c
+}
+
+/// The claim code of a desk application just taken, `APPLICATION_ID:CODE`, carried from the
+/// desk form's redirect to its receipt, which shows it once and deletes the cookie: the
+/// database holds only the code's hash. Strict, so no other site's link brings it along.
+pub fn desk_code(settings: &Settings, value: String) -> Cookie<'static> {
+    let mut c = base(settings, names(settings).desk_code, value);
+    c.set_same_site(SameSite::Strict);
+    c.set_max_age(Duration::minutes(10));
     c
 }
 

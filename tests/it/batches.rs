@@ -67,6 +67,7 @@ async fn insert_applications(
                         updated_at: now,
                         renewal_of: None,
                         decided_by: None,
+                        taken_by: None,
                     };
                     shape(i, &mut a);
                     diesel::insert_into(applications::table).values(&a).execute(c)?;

@@ -55,7 +55,7 @@ async fn head_answers_like_get_on_public_and_signed_in_pages() {
     let home = app.page(&visitor, "/").await;
     let css = link_path(&home, "/static/").unwrap();
 
-    for path in ["/", "/privacy", "/login", "/register", "/password/forgot", "/healthz", "/readyz", &css] {
+    for path in ["/", "/privacy", "/login", "/register", "/password/forgot", "/claim", "/healthz", "/readyz", &css] {
         assert_eq!(assert_head_like_get(&app, &visitor, path).await, StatusCode::OK, "{path}");
     }
     let verify = format!("/verify/{}", m.verification_token);
@@ -74,7 +74,7 @@ async fn head_answers_like_get_on_public_and_signed_in_pages() {
     assert_eq!(assert_head_like_get(&app, &resident, &unknown).await, StatusCode::NOT_FOUND);
     assert_eq!(assert_head_like_get(&app, &resident, "/officer").await, StatusCode::FORBIDDEN);
 
-    for path in ["/officer", "/officer/memberships", "/officer/removals"] {
+    for path in ["/officer", "/officer/memberships", "/officer/removals", "/officer/desk", "/officer/desk/notices"] {
         assert_eq!(assert_head_like_get(&app, &officer, path).await, StatusCode::OK, "{path}");
     }
     for path in ["/commissioner", "/commissioner/groups", "/commissioner/staff", "/commissioner/memberships.csv"] {

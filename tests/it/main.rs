@@ -10,6 +10,7 @@ mod audit;
 mod batches;
 mod dates;
 mod deadlines;
+mod desk;
 mod enhancement;
 mod groups;
 mod head;

@@ -89,6 +89,7 @@ impl Seed<'_> {
                     .and_then(|(_, officer)| officer)
                     .filter(|_| matches!(status, "approved" | "rejected"))
                     .map(|o| UserId::from_stored(o.to_string())),
+                taken_by: None,
             })
             .execute(self.c)
             .unwrap();
@@ -523,8 +524,24 @@ fn stats_rebuild(app: &TestApp) -> String {
     stdout
 }
 
-async fn summary_snapshot(app: &TestApp) -> vecinal::db::summary::Snapshot {
-    app.state.db(|c| Ok(vecinal::db::summary::snapshot(c)?)).await.unwrap()
+/// Every summary row the triggers keep: the dashboard's and queue's (`db::summary`) and
+/// the desk and online figures (`db::channel_counts`).
+#[derive(Debug, PartialEq)]
+struct Summaries {
+    rows: vecinal::db::summary::Snapshot,
+    channels: Vec<(NaiveDate, vecinal::db::channel_counts::ChannelTotals)>,
+}
+
+async fn summary_snapshot(app: &TestApp) -> Summaries {
+    app.state
+        .db(|c| {
+            Ok(Summaries {
+                rows: vecinal::db::summary::snapshot(c)?,
+                channels: vecinal::db::channel_counts::snapshot(c)?,
+            })
+        })
+        .await
+        .unwrap()
 }
 
 /// The summary rows the triggers keep are exactly what `vecinal stats rebuild` computes
@@ -535,9 +552,17 @@ async fn summary_snapshot(app: &TestApp) -> vecinal::db::summary::Snapshot {
 async fn summary_rows_always_agree_with_the_rows_they_count() {
     let app = TestApp::spawn().await;
     let d = dataset(&app).await;
+    // Two applications taken at the desk by Ana, one approved by Bruno.
+    let ana_desk = app.sign_in("ana@policia.example").await;
+    let bruno_desk = app.sign_in("bruno@policia.example").await;
+    let (desk_app, _) = app.take_at_desk(&ana_desk, "norte", "27.555.111", "Rosa Ñancucheo").await;
+    app.take_at_desk(&ana_desk, "norte", "27.555.222", "Juan Pérez Segundo").await;
+    app.claim_and_approve(&bruno_desk, &desk_app).await;
     let kept = summary_snapshot(&app).await;
-    assert!(!kept.decisions.is_empty() && !kept.members.is_empty() && !kept.applications.is_empty());
-    assert!(!kept.months.is_empty() && !kept.days.is_empty());
+    assert!(!kept.rows.decisions.is_empty() && !kept.rows.members.is_empty() && !kept.rows.applications.is_empty());
+    assert!(!kept.rows.months.is_empty() && !kept.rows.days.is_empty());
+    assert!(kept.channels.iter().any(|(_, t)| t.received_desk == 2 && t.officer_id == d.ana));
+    assert!(kept.channels.iter().any(|(_, t)| t.decided_desk == 1 && t.decided_online > 0));
     assert!(stats_rebuild(&app).contains("they were already right"));
     assert_eq!(summary_snapshot(&app).await, kept);
     assert_eq!(app.audit_count("database.stats_rebuilt").await, 1);
@@ -547,6 +572,7 @@ async fn summary_rows_always_agree_with_the_rows_they_count() {
     let norte = d.norte.clone();
     let sur = d.sur.clone();
     let ana = d.ana.clone();
+    let sur_officer = d.outlier.clone();
     app.state
         .db(move |c| {
             let decided: Vec<String> = applications::table
@@ -579,6 +605,21 @@ async fn summary_rows_always_agree_with_the_rows_they_count() {
                 .select(memberships::id)
                 .first(c)?;
             diesel::update(memberships::table.find(&other)).set(memberships::status.eq("revoked")).execute(c)?;
+            // A desk application moved to another day and officer, and one made online.
+            let desk: Vec<String> = applications::table
+                .filter(applications::taken_by.is_not_null())
+                .select(applications::id)
+                .order(applications::id)
+                .load(c)?;
+            diesel::update(applications::table.find(&desk[0]))
+                .set((
+                    applications::created_at.eq(chrono::Utc::now().naive_utc() - Duration::days(40)),
+                    applications::taken_by.eq(Some(sur_officer.clone())),
+                ))
+                .execute(c)?;
+            diesel::update(applications::table.find(&desk[1]))
+                .set(applications::taken_by.eq(None::<String>))
+                .execute(c)?;
             Ok(())
         })
         .await
@@ -601,13 +642,15 @@ async fn summary_rows_always_agree_with_the_rows_they_count() {
                 .execute(c)?;
             let days = diesel::sql_query("DELETE FROM decision_days WHERE withdrawn <> 0").execute(c)?;
             assert!(months > 0 && days > 0, "the dataset has decisions in whole months and withdrawals");
-            Ok(counts + months + days)
+            let channels =
+                diesel::sql_query("UPDATE channel_counts SET received_desk = received_desk + 1").execute(c)?;
+            Ok(counts + months + days + channels)
         })
         .await
         .unwrap();
     assert_ne!(figures(app.page(&d.boss, "/commissioner?days=365").await), before);
     let said = stats_rebuild(&app);
-    let wrong = changed + kept.members.len();
+    let wrong = changed + kept.rows.members.len();
     assert!(said.contains(&format!("{wrong} rows were wrong and are now corrected")), "{wrong}: {said}");
     assert_eq!(summary_snapshot(&app).await, kept);
     assert_eq!(figures(app.page(&d.boss, "/commissioner?days=365").await), before);

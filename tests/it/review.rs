@@ -396,6 +396,7 @@ async fn the_queue_paginates_oldest_first_across_equal_timestamps() {
                         updated_at: at,
                         renewal_of: None,
                         decided_by: None,
+                        taken_by: None,
                     })
                     .execute(c)?;
                 out.push((at, id));

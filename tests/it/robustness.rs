@@ -378,6 +378,9 @@ fn odd_paths(w: &World) -> Vec<String> {
         "/memberships/{}/renew",
         "/officer/applications/{}",
         "/officer/memberships/{}",
+        "/officer/desk/{}/receipt",
+        "/officer/desk/{}/card",
+        "/officer/desk/{}/card/qr.svg",
         "/commissioner/applications/{}",
         "/commissioner/people/{}",
         "/commissioner/groups/{}",
@@ -783,6 +786,8 @@ async fn through_clients(w: &World, visitor: &Client) -> Vec<String> {
             format!("/officer/applications/{}/{id}", w.application),
             format!("/officer/memberships/{id}/suspend"),
             format!("/officer/removals/{id}/done"),
+            format!("/officer/desk/{id}/code"),
+            format!("/officer/desk/notices/{id}/told"),
         ] {
             posts += 1;
             let res = w.app.post_form(&w.officer, &path, &token, &[("version", "1")]).await;

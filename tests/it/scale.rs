@@ -94,6 +94,7 @@ async fn world(app: &TestApp) -> World {
                     updated_at: submitted_at,
                     renewal_of: None,
                     decided_by: None,
+                    taken_by: None,
                 });
             }
             c.write_tx(|c| -> QueryResult<()> {

@@ -97,6 +97,8 @@ pub struct Dashboard {
     pub groups: Vec<GroupFigures>,
     pub officers: Vec<OfficerFigures>,
     pub weeks: Vec<WeekFigures>,
+    /// Desk and online applications per group and officer (`oversight::channels`).
+    pub channels: super::channels::ChannelFigures,
 }
 
 /// Sums of decision totals, with the waits per range added up.
@@ -160,7 +162,9 @@ pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, period: Period) -> Query
 
     let officers = officer_figures(conn, &decisions, &groups)?;
     let weeks = weeks(conn, today, period)?;
-    Ok(Dashboard { period, now, groups, officers, weeks })
+    let shown: Vec<(String, String)> = groups.iter().map(|g| (g.id.clone(), g.name.clone())).collect();
+    let channels = super::channels::figures(conn, period.first_day(today), &shown)?;
+    Ok(Dashboard { period, now, groups, officers, weeks, channels })
 }
 
 /// When the group's oldest open application was submitted: the first entry of the group's

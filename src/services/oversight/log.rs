@@ -42,6 +42,9 @@ pub const ACTIONS: &[&str] = &[
     "account.setup",
     "account.commissioner_created",
     "account.officer_created",
+    "account.desk_created",
+    "account.claimed",
+    "account.claim_failed",
     "staff.invited",
     "staff.invite_accepted",
     "staff.groups_changed",
@@ -63,6 +66,8 @@ pub const ACTIONS: &[&str] = &[
     "application.info_requested",
     "application.viewed",
     "application.claims_lapsed",
+    "desk.code_issued",
+    "desk.notice_told",
     "document.viewed",
     "person.viewed",
     "export.memberships",
@@ -442,7 +447,13 @@ pub fn describe(locale: Locale, e: &AuditEntry, details: &Value, names: &Names) 
         ("membership", membership),
     ];
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let key = format!("oversight.say.{}", e.action);
+    // An application taken at the police station's desk says so, and by whom (the actor).
+    let desk = e.action == "application.submitted" && details.get("desk") == Some(&Value::Bool(true));
+    let key = if desk {
+        "oversight.say.application.submitted_desk".to_string()
+    } else {
+        format!("oversight.say.{}", e.action)
+    };
     if Catalog::get().has(locale, &key) {
         i18n::format(locale, &key, &args)
     } else {

@@ -3,6 +3,7 @@
 //! membership search and the CSV exports. Reads only, except the audit entries that
 //! record who opened a record or took an export.
 
+pub mod channels;
 pub mod dashboard;
 pub mod exports;
 pub mod log;

@@ -75,6 +75,8 @@ pub struct PersonRecord {
     pub user: User,
     pub applications: Vec<(Application, Group)>,
     pub memberships: Vec<(Membership, Group)>,
+    /// The officers who took any of the person's applications at the desk, by id.
+    pub desk_takers: Vec<(UserId, String)>,
     /// Entries about the account, its applications, their documents and its memberships.
     pub log: AuditPage,
 }
@@ -92,6 +94,12 @@ pub async fn open_person(
             tx.audit(&viewer, "person.viewed", Some(Subject::user(&user.id)), json!({}))?;
             let applications = crate::services::applications::list_for_resident(tx.conn, &user.id)?;
             let memberships = crate::services::memberships::list_for_user(tx.conn, &user.id)?;
+            let taker_ids: Vec<UserId> = applications.iter().filter_map(|(a, _)| a.taken_by.clone()).collect();
+            let desk_takers: Vec<(UserId, String)> = if taker_ids.is_empty() {
+                Vec::new()
+            } else {
+                users::table.filter(users::id.eq_any(taker_ids)).select((users::id, users::full_name)).load(tx.conn)?
+            };
             let application_ids: Vec<String> = applications::table
                 .filter(applications::resident_id.eq(&user.id))
                 .select(applications::id)
@@ -111,7 +119,7 @@ pub async fn open_person(
                 Related { user_ids: vec![user.id.to_string()], application_ids, document_ids, membership_ids };
             let filter = AuditFilter { related: Some(related), ..AuditFilter::default() };
             let log = log::search(tx.conn, locale, &filter, before, log::PAGE_SIZE)?;
-            Ok(PersonRecord { user, applications, memberships, log })
+            Ok(PersonRecord { user, applications, memberships, desk_takers, log })
         })
         .await
 }

@@ -14,7 +14,7 @@ use crate::error::AppResult;
 /// how many rows were wrong before (0 when they were right).
 pub fn rebuild(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<usize> {
     Tx::run(conn, now, |tx| {
-        let corrected = summary::rebuild(tx.conn)?;
+        let corrected = summary::rebuild(tx.conn)? + crate::db::channel_counts::rebuild(tx.conn)?;
         tx.audit(&Actor::system("cli"), "database.stats_rebuilt", None, json!({ "rows": corrected }))?;
         Ok(corrected)
     })

@@ -93,6 +93,11 @@ impl PersonPage {
         format!("/commissioner/people/{}?before={before}", self.p.user.id)
     }
 
+    /// The name of the officer who took one of the person's applications at the desk.
+    fn desk_taker(&self, id: &UserId) -> String {
+        self.p.desk_takers.iter().find(|(t, _)| t == id).map(|(_, n)| n.clone()).unwrap_or_else(|| id.to_string())
+    }
+
     fn by_actor_link(&self) -> String {
         format!("/commissioner/audit?actor={}", self.p.user.id)
     }

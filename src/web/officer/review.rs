@@ -142,7 +142,14 @@ impl ApplicationPage {
     }
 
     fn can_confirm(&self) -> bool {
-        self.status == Status::AwaitingSecond && self.r.application.first_approver.as_deref() != Some(self.me.as_str())
+        self.status == Status::AwaitingSecond
+            && self.r.application.first_approver.as_deref() != Some(self.me.as_str())
+            && !self.took_it()
+    }
+
+    /// This officer took the application at the desk, so another officer must approve it.
+    fn took_it(&self) -> bool {
+        self.r.application.taken_by.as_deref() == Some(self.me.as_str())
     }
 
     fn claimer(&self) -> String {

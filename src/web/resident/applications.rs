@@ -207,6 +207,73 @@ async fn take_upload(form: &mut MultipartForm, kind: DocumentKind, errors: &mut 
     Some(Upload { kind, media, display_name: sniff::display_name(file.filename.as_deref(), media), bytes })
 }
 
+/// What the online form and the desk ask alike, checked alike.
+pub(crate) struct ApplicationFields {
+    pub street_address: String,
+    pub dni: Dni,
+    pub phone: Option<String>,
+    pub certificate_issued_on: NaiveDate,
+    pub uploads: Vec<Upload>,
+}
+
+impl ApplicationFields {
+    pub(crate) fn into_application(
+        self,
+        group: &Group,
+        renewal_of: Option<crate::domain::MembershipId>,
+    ) -> NewApplication {
+        NewApplication {
+            group_id: group.id.clone(),
+            street_address: self.street_address,
+            dni: self.dni,
+            phone: self.phone,
+            certificate_issued_on: self.certificate_issued_on,
+            uploads: self.uploads,
+            renewal_of,
+        }
+    }
+}
+
+/// Reads the fields an application has whoever enters it (the resident online, an officer
+/// at the desk): street address, DNI, phone (optional), the certificate's issue date for
+/// `group`, and the three documents, each checked by content. Every problem goes into
+/// `errors` at once; `None` when there was any.
+pub(crate) async fn take_application_fields(
+    form: &mut MultipartForm,
+    group: &Group,
+    now: chrono::NaiveDateTime,
+    errors: &mut FormErrors,
+) -> Option<ApplicationFields> {
+    let street_address = rules::parse_address(form.text("street_address"));
+    if street_address.is_none() {
+        errors.add("street_address", "apply.error.address");
+    }
+    let dni = Dni::parse(form.text("dni"));
+    if dni.is_none() {
+        errors.add("dni", "apply.error.dni");
+    }
+    let phone = rules::parse_phone(form.text("phone"));
+    if phone.is_err() {
+        errors.add("phone", "apply.error.phone");
+    }
+    let issued_on =
+        parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, errors);
+    let uploads = take_uploads(form, &DocumentKind::ALL, errors).await;
+    let (Some(street_address), Some(dni), Ok(phone), Some(certificate_issued_on)) =
+        (street_address, dni, phone, issued_on)
+    else {
+        return None;
+    };
+    let uploads: Vec<Upload> = uploads.into_iter().flatten().collect();
+    (uploads.len() == DocumentKind::ALL.len()).then_some(ApplicationFields {
+        street_address,
+        dni,
+        phone,
+        certificate_issued_on,
+        uploads,
+    })
+}
+
 #[post("/applications")]
 async fn submit(
     state: Data<AppState>,
@@ -221,21 +288,7 @@ async fn submit(
     let now = state.clock.now();
 
     let mut errors = FormErrors::default();
-    let street_address = rules::parse_address(form.text("street_address"));
-    if street_address.is_none() {
-        errors.add("street_address", "apply.error.address");
-    }
-    let dni = Dni::parse(form.text("dni"));
-    if dni.is_none() {
-        errors.add("dni", "apply.error.dni");
-    }
-    let phone = rules::parse_phone(form.text("phone"));
-    if phone.is_err() {
-        errors.add("phone", "apply.error.phone");
-    }
-    let issued_on =
-        parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, &mut errors);
-    let uploads = take_uploads(&mut form, &DocumentKind::ALL, &mut errors).await;
+    let fields = take_application_fields(&mut form, &group, now, &mut errors).await;
     let consent = form.text("consent") == "yes";
     if !consent {
         errors.add("consent", "apply.error.consent");
@@ -249,21 +302,11 @@ async fn submit(
         consent,
         ..ApplyPage::blank(ctx, group.clone(), state.settings.max_upload_bytes)
     };
-    let (Some(street_address), Some(dni), Ok(phone), Some(issued_on), true) =
-        (street_address, dni, phone, issued_on, errors.is_empty())
-    else {
+    let (Some(fields), true) = (fields, errors.is_empty()) else {
         page.errors = errors;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    let new = NewApplication {
-        group_id: group.id.clone(),
-        street_address,
-        dni,
-        phone,
-        certificate_issued_on: issued_on,
-        uploads: uploads.into_iter().flatten().collect(),
-        renewal_of: None,
-    };
+    let new = fields.into_application(&group, None);
     match applications::submit(&state, user.user_id.clone(), user.ip.clone(), new).await? {
         SubmitOutcome::Submitted { id } => {
             let mut res = see_other(&format!("/applications/{id}"));

@@ -25,18 +25,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(card).service(qr).service(renew_form).service(renew_submit);
 }
 
-fn verification_link(state: &AppState, m: &Membership) -> String {
+pub(crate) fn verification_link(state: &AppState, m: &Membership) -> String {
     state.settings.link(&format!("/verify/{}", m.verification_token))
 }
 
+/// The membership card, for its member and, printed at the desk, for an officer to hand to
+/// a member without e-mail (`web::officer::desk`).
 #[derive(Template)]
 #[template(path = "resident/membership.html")]
-struct CardPage {
-    ctx: PageContext,
-    m: Membership,
-    group: Group,
-    verify_link: String,
-    renewal_open: bool,
+pub(crate) struct CardPage {
+    pub ctx: PageContext,
+    pub m: Membership,
+    pub group: Group,
+    pub member_name: String,
+    pub verify_link: String,
+    pub renewal_open: bool,
+    /// Where the card's QR code is drawn.
+    pub qr_src: String,
+    /// The link back, above the card.
+    pub back: String,
+    /// The member's own view: the chat link and the renewal.
+    pub for_member: bool,
 }
 
 async fn own(state: &AppState, id: MembershipId, user_id: UserId) -> AppResult<(Membership, Group)> {
@@ -55,14 +64,29 @@ async fn card(
     let status = m.status;
     let renewal_open = membership::renewal_open(status, m.valid_until, today);
     let verify_link = verification_link(&state, &m);
-    ok(&CardPage { ctx, m, group, verify_link, renewal_open })
+    ok(&CardPage {
+        member_name: ctx.user_name().to_string(),
+        qr_src: format!("/memberships/{}/qr.svg", m.id),
+        back: "/me".into(),
+        for_member: true,
+        ctx,
+        m,
+        group,
+        verify_link,
+        renewal_open,
+    })
 }
 
 /// The QR code of the card: the public verification link, drawn on the server as SVG.
 #[get("/memberships/{id}/qr.svg")]
 async fn qr(state: Data<AppState>, user: Resident, id: Path<MembershipId>) -> AppResult<HttpResponse> {
     let (m, _) = own(&state, id.into_inner(), user.user_id.clone()).await?;
-    let code = qrcode::QrCode::new(verification_link(&state, &m).as_bytes()).map_err(AppError::internal)?;
+    qr_response(&verification_link(&state, &m))
+}
+
+/// A QR code of `link`, drawn on the server as SVG, never cached.
+pub(crate) fn qr_response(link: &str) -> AppResult<HttpResponse> {
+    let code = qrcode::QrCode::new(link.as_bytes()).map_err(AppError::internal)?;
     let svg = code
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(240, 240)

@@ -111,6 +111,23 @@ impl Submission {
             .file("identity_document", "dni.png", uploaded("identity_document").to_vec())
     }
 
+    /// The desk form for `group`, every field right: a person without e-mail, named `name`,
+    /// with DNI `dni` and a phone, who signed the consent on paper.
+    pub fn desk(app: &TestApp, group: &str, dni: &str, name: &str) -> Self {
+        Self::default()
+            .set("group", group)
+            .set("full_name", name)
+            .set("dni", dni)
+            .set("street_address", "Pasaje Los Ñires 55")
+            .set("phone", "2964 555123")
+            .set("email", "")
+            .set("certificate_issued_on", &app.today().format("%Y-%m-%d").to_string())
+            .set("paper_consent", "yes")
+            .file("residency_proof", "boleta-escaneada.pdf", uploaded("residency_proof").to_vec())
+            .file("criminal_record", "certificado.jpg", uploaded("criminal_record").to_vec())
+            .file("identity_document", "dni-foto.png", uploaded("identity_document").to_vec())
+    }
+
     /// The renewal form at `street_address` with a new certificate; a proof of address only
     /// when the test adds one.
     pub fn renewal(app: &TestApp, street_address: &str) -> Self {

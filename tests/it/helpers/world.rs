@@ -255,3 +255,25 @@ impl TestApp {
         self.decide(c, id, "confirm", &[]).await;
     }
 }
+
+// ----- the police station's desk -----
+
+/// The claim code a receipt page shows, if it shows one.
+pub fn claim_code_on(html: &str) -> Option<String> {
+    let start = html.find("data-claim-code=\"")? + "data-claim-code=\"".len();
+    Some(html[start..].split('"').next()?.to_string())
+}
+
+impl TestApp {
+    /// `officer` takes at the desk the application of `name` (DNI `dni`, no e-mail) to the
+    /// group `slug`; the application's id and the claim code its receipt showed.
+    pub async fn take_at_desk(&self, officer: &Client, slug: &str, dni: &str, name: &str) -> (String, String) {
+        let res = Submission::desk(self, slug, dni, name).send_to(self, officer, "/officer/desk").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+        let to = location(&res);
+        let id = to.trim_start_matches("/officer/desk/").trim_end_matches("/receipt").to_string();
+        let receipt = self.page(officer, &to).await;
+        let code = claim_code_on(&receipt).expect("the first view of the receipt shows the code");
+        (id, code)
+    }
+}

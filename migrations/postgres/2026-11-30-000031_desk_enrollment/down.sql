@@ -1,0 +1,10 @@
+DROP TRIGGER channel_counts_change ON applications;
+DROP FUNCTION count_channel_change();
+DROP FUNCTION count_channel(applications, BIGINT);
+DROP TABLE channel_counts;
+DROP INDEX desk_notices_application;
+DROP INDEX desk_notices_open;
+DROP TABLE desk_notices;
+DROP TABLE desk_claims;
+DROP INDEX applications_dni;
+ALTER TABLE applications DROP COLUMN taken_by;

@@ -1,0 +1,10 @@
+DROP TRIGGER channel_counts_delete;
+DROP TRIGGER channel_counts_update;
+DROP TRIGGER channel_counts_insert;
+DROP TABLE channel_counts;
+DROP INDEX desk_notices_application;
+DROP INDEX desk_notices_open;
+DROP TABLE desk_notices;
+DROP TABLE desk_claims;
+DROP INDEX applications_dni;
+ALTER TABLE applications DROP COLUMN taken_by;
