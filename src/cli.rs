@@ -74,6 +74,17 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: std::path::PathBuf,
     },
+    /// Internal: reads one document from standard input and writes what it found as JSON
+    /// (the server runs this in a child process, limited in memory and time).
+    #[command(name = "analyse-document", hide = true)]
+    AnalyseDocument {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        media: String,
+        #[arg(long)]
+        seconds: u64,
+    },
     /// Summary figures (the counts behind the officers' queue and the dashboard).
     Stats {
         #[command(subcommand)]
@@ -126,6 +137,9 @@ pub fn run(cli: Cli, settings: Settings) -> ExitCode {
         Command::Keys { command: KeysCommand::Rotate { batch_size } } => keys_rotate(&settings, batch_size),
         Command::Backup { out } => backup(&settings, &out),
         Command::Stats { command: StatsCommand::Rebuild } => stats_rebuild(&settings),
+        Command::AnalyseDocument { kind, media, seconds } => {
+            Ok(crate::documents::analysis::isolate::child_main(&kind, &media, seconds))
+        }
     };
     match result {
         Ok(code) => code,

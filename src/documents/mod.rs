@@ -2,6 +2,7 @@
 //! stored in the database in the transaction of the application they belong to, and served only to the people
 //! allowed to see them, each view audited.
 
+pub mod analysis;
 pub mod crypto;
 pub mod keys;
 pub mod sniff;
