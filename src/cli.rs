@@ -206,7 +206,8 @@ fn jobs_run(settings: Settings) -> anyhow::Result<ExitCode> {
         let state = crate::startup::prepare(settings, Clock::system()).await?;
         let report = crate::jobs::run_once(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!(
-            "mails sent: {}, mails failed: {}, digests: {}, claims released: {}, memberships expired: {}, reminders: {}",
+            "documents analysed: {}, mails sent: {}, mails failed: {}, digests: {}, claims released: {}, memberships expired: {}, reminders: {}",
+            report.documents_analysed,
             report.mails_sent,
             report.mails_failed,
             report.digests,

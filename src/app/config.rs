@@ -189,8 +189,9 @@ impl Settings {
 
         let analysis_program = match var("VECINAL_ANALYSIS_PROGRAM") {
             Some(path) => PathBuf::from(path),
-            None => std::env::current_exe()
-                .map_err(|e| err("VECINAL_ANALYSIS_PROGRAM", format!("this program's path is unknown ({e}); set it")))?,
+            None => std::env::current_exe().map_err(|e| {
+                err("VECINAL_ANALYSIS_PROGRAM", format!("this program's path is unknown ({e}); set it"))
+            })?,
         };
         let analysis_timeout =
             Duration::from_secs(number("VECINAL_ANALYSIS_TIMEOUT_SECS", 60, 5..=600)?.unsigned_abs());

@@ -73,7 +73,8 @@ pub(crate) mod tests {
 
     /// A PDF417 barcode of `text` drawn as a picture, `module` pixels a module.
     pub fn pdf417_image(text: &str, module: u32) -> GrayImage {
-        let hints = EncodeHints { CharacterSet: Some("ISO-8859-1".into()), Margin: Some("0".into()), ..Default::default() };
+        let hints =
+            EncodeHints { CharacterSet: Some("ISO-8859-1".into()), Margin: Some("0".into()), ..Default::default() };
         let matrix = rxing::pdf417::PDF417Writer::default()
             .encode_with_hints(text, &BarcodeFormat::PDF_417, 0, 0, &hints)
             .expect("encodes");
@@ -82,16 +83,18 @@ pub(crate) mod tests {
 
     /// A QR code of `text`, `module` pixels a module.
     pub fn qr_image(text: &str, module: u32) -> GrayImage {
-        let matrix = rxing::qrcode::QRCodeWriter
-            .encode(text, &BarcodeFormat::QR_CODE, 0, 0)
-            .expect("encodes");
+        let matrix = rxing::qrcode::QRCodeWriter.encode(text, &BarcodeFormat::QR_CODE, 0, 0).expect("encodes");
         scaled(&matrix, module, module)
     }
 
     fn scaled(m: &rxing::common::BitMatrix, mw: u32, mh: u32) -> GrayImage {
-        GrayImage::from_fn(m.width() * mw, m.height() * mh, |x, y| {
-            if m.get(x / mw, y / mh) { Luma([0]) } else { Luma([255]) }
-        })
+        GrayImage::from_fn(
+            m.width() * mw,
+            m.height() * mh,
+            |x, y| {
+                if m.get(x / mw, y / mh) { Luma([0]) } else { Luma([255]) }
+            },
+        )
     }
 
     /// A card-sized white picture with `code` pasted at (x, y), some printing around.

@@ -109,13 +109,15 @@ mod tests {
     use super::*;
 
     const CARD: &str = "00512345678@GÓMEZ PEÑA@MARÍA JOSÉ@F@23456789@B@14/02/1985@10/05/2016@209";
-    const BOOKLET: &str =
-        "@12345678    @A@1@PEREZ@JUAN CARLOS@ARGENTINA@01/02/1960@M@15/03/2005@00123456789@7055 @15/03/2020@421@0@ILR:2.01 C:050222.01 (No Cap.)@UNIDAD #01 || S/N: 0040>2008>>0001";
+    const BOOKLET: &str = "@12345678    @A@1@PEREZ@JUAN CARLOS@ARGENTINA@01/02/1960@M@15/03/2005@00123456789@7055 @15/03/2020@421@0@ILR:2.01 C:050222.01 (No Cap.)@UNIDAD #01 || S/N: 0040>2008>>0001";
 
     #[test]
     fn reads_the_card_layout() {
         let read = parse(CARD).unwrap();
-        assert_eq!(read, DniRead { number: "23456789".into(), surname: "GÓMEZ PEÑA".into(), names: "MARÍA JOSÉ".into() });
+        assert_eq!(
+            read,
+            DniRead { number: "23456789".into(), surname: "GÓMEZ PEÑA".into(), names: "MARÍA JOSÉ".into() }
+        );
     }
 
     #[test]
@@ -132,8 +134,14 @@ mod tests {
 
     #[test]
     fn refuses_other_texts() {
-        for text in ["", "hola", "https://example.org", "@@@@@@@@@", "abc@PEREZ@JUAN@M@12345678@A@x@y", "1@PEREZ@JUAN@M@12@A@x@y"]
-        {
+        for text in [
+            "",
+            "hola",
+            "https://example.org",
+            "@@@@@@@@@",
+            "abc@PEREZ@JUAN@M@12345678@A@x@y",
+            "1@PEREZ@JUAN@M@12@A@x@y",
+        ] {
             assert_eq!(parse(text), None, "{text}");
         }
     }

@@ -168,7 +168,8 @@ mod tests {
     use image::{DynamicImage, ImageFormat, imageops};
     use imageproc::geometric_transformations::{Interpolation, rotate_about_center};
 
-    const BOOKLET: &str = "@12345678    @A@1@PEREZ@JUAN CARLOS@ARGENTINA@01/02/1960@M@15/03/2005@00123456789@7055 @15/03/2020@421";
+    const BOOKLET: &str =
+        "@12345678    @A@1@PEREZ@JUAN CARLOS@ARGENTINA@01/02/1960@M@15/03/2005@00123456789@7055 @15/03/2020@421";
 
     fn later() -> Instant {
         Instant::now() + std::time::Duration::from_secs(120)
@@ -223,7 +224,12 @@ mod tests {
 
     #[test]
     fn a_pdf417_that_is_not_a_dni_reads_as_nothing() {
-        let f = analyse(DocumentKind::IdentityDocument, MediaType::Png, &encode(&dni_card("hola mundo"), ImageFormat::Png), later());
+        let f = analyse(
+            DocumentKind::IdentityDocument,
+            MediaType::Png,
+            &encode(&dni_card("hola mundo"), ImageFormat::Png),
+            later(),
+        );
         assert!(f.dni.is_none());
     }
 

@@ -95,7 +95,8 @@ pub fn render(bytes: &[u8], deadline: Instant) -> Result<Rendered, NotRendered> 
         });
         let gray = image::DynamicImage::ImageRgb8(rgb.clone()).into_luma8();
         let mut png = Vec::new();
-        rgb.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).map_err(|_| NotRendered::Unreadable)?;
+        rgb.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .map_err(|_| NotRendered::Unreadable)?;
         pages.push(Page { png, width: pw, height: ph, gray });
     }
     Ok(Rendered { pages, total_pages })
