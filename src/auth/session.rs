@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::models::{NewSession, Session, User};
+use crate::db::models::{NewSession, User};
 use crate::db::schema::{sessions, users};
 use crate::domain::UserId;
 use crate::domain::session::{SessionTimeouts, is_alive, needs_touch};
@@ -54,29 +54,30 @@ pub fn create(
 /// deleted on sight.
 pub fn load(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> QueryResult<Option<SessionUser>> {
     let id = token.hash();
-    let found: Option<(Session, User)> = sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(&id))
-        .select((Session::as_select(), User::as_select()))
-        .first(conn)
-        .optional()?;
-    let Some((session, user)) = found else { return Ok(None) };
-    let idle = chrono::Duration::seconds(session.idle_timeout_secs.into());
-    if !is_alive(now, session.last_seen_at, idle, session.expires_at) || !user.active {
+    // Only what a request needs: this runs on every request (and the password hash stays
+    // where it is).
+    let found: Option<((NaiveDateTime, NaiveDateTime, i32), (UserId, Role, String, String, Locale, bool))> =
+        sessions::table
+            .inner_join(users::table)
+            .filter(sessions::id.eq(&id))
+            .select((
+                (sessions::last_seen_at, sessions::expires_at, sessions::idle_timeout_secs),
+                (users::id, users::role, users::full_name, users::email, users::locale, users::active),
+            ))
+            .first(conn)
+            .optional()?;
+    let Some(((last_seen_at, expires_at, idle_secs), (user_id, role, full_name, email, locale, active))) = found else {
+        return Ok(None);
+    };
+    let idle = chrono::Duration::seconds(idle_secs.into());
+    if !is_alive(now, last_seen_at, idle, expires_at) || !active {
         end(conn, &id)?;
         return Ok(None);
     }
-    if needs_touch(now, session.last_seen_at) {
+    if needs_touch(now, last_seen_at) {
         diesel::update(sessions::table.find(&id)).set(sessions::last_seen_at.eq(now)).execute(conn)?;
     }
-    Ok(Some(SessionUser {
-        session_id: id,
-        user_id: user.id,
-        role: user.role,
-        full_name: user.full_name,
-        email: user.email,
-        locale: user.locale,
-    }))
+    Ok(Some(SessionUser { session_id: id, user_id, role, full_name, email, locale }))
 }
 
 pub fn end(conn: &mut DbConn, session_id: &str) -> QueryResult<usize> {

@@ -85,10 +85,14 @@ pub fn throttle_row_for_update(conn: &mut DbConn, key: &str) -> QueryResult<Opti
 /// this on its own.
 pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
     if let DbConn::Sqlite(c) = conn {
+        // ANALYZE writes the statistics, so it holds the write lock as long as it reads:
+        // logged like every write transaction (`held_us`).
+        let started = std::time::Instant::now();
         diesel::connection::SimpleConnection::batch_execute(
             c,
             "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
         )?;
+        tracing::debug!(held_us = started.elapsed().as_micros() as u64, "statistics refreshed");
     }
     Ok(())
 }

@@ -41,6 +41,30 @@ pub struct After {
     row_value: bool,
 }
 
+/// `column IN (…)` with always `width` bound values, the given ids repeated to fill it: the
+/// statement's text is then the same for every page and stays prepared, where diesel's
+/// `eq_any` writes one placeholder per value and is prepared again on every request.
+#[derive(Debug, Clone)]
+pub struct IdIn {
+    column: &'static str,
+    ids: Vec<String>,
+}
+
+impl IdIn {
+    /// `ids` must not be empty nor longer than `width`.
+    pub fn new(column: &'static str, mut ids: Vec<String>, width: usize) -> Self {
+        debug_assert!(!ids.is_empty() && ids.len() <= width);
+        if let Some(last) = ids.last().cloned() {
+            ids.resize(width, last);
+        }
+        Self { column, ids }
+    }
+}
+
+impl Expression for IdIn {
+    type SqlType = Bool;
+}
+
 impl After {
     pub fn new(conn: &crate::db::DbConn, table: &'static str, at: NaiveDateTime, id: String) -> Self {
         Self { table, at, id, row_value: conn.is_sqlite() }
@@ -71,7 +95,7 @@ macro_rules! plain_expression {
     )*};
 }
 
-plain_expression!(After);
+plain_expression!(After, IdIn);
 
 impl<QS, ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> AppearsOnTable<QS> for Fixed<ST> {}
 impl<QS, ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> SelectableExpression<QS> for Fixed<ST> {}
@@ -113,6 +137,25 @@ where
         out.push_sql(&format!(" OR {t}.id > "));
         out.push_bind_param::<Text, _>(&self.id)?;
         out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<DB> QueryFragment<DB> for IdIn
+where
+    DB: Backend + HasSqlType<Text>,
+    String: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(self.column);
+        out.push_sql(" IN (");
+        for (k, id) in self.ids.iter().enumerate() {
+            if k > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<Text, _>(id)?;
+        }
+        out.push_sql(")");
         Ok(())
     }
 }

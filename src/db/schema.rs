@@ -277,6 +277,40 @@ diesel::table! {
     }
 }
 
+// Kept from decision_counts by triggers (migration 2026-11-30-000030_decision_months).
+diesel::table! {
+    decision_months (month, group_id, officer_id) {
+        month -> Date,
+        group_id -> Text,
+        officer_id -> Text,
+        approved -> BigInt,
+        rejected -> BigInt,
+        withdrawn -> BigInt,
+        wait_0 -> BigInt,
+        wait_1 -> BigInt,
+        wait_2 -> BigInt,
+        wait_3 -> BigInt,
+        wait_4 -> BigInt,
+        wait_5 -> BigInt,
+        wait_6 -> BigInt,
+        wait_7 -> BigInt,
+        wait_8 -> BigInt,
+        wait_9 -> BigInt,
+        wait_10 -> BigInt,
+        wait_11 -> BigInt,
+        wait_12 -> BigInt,
+    }
+}
+
+diesel::table! {
+    decision_days (day) {
+        day -> Date,
+        approved -> BigInt,
+        rejected -> BigInt,
+        withdrawn -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(officer_assignments -> groups (group_id));
 diesel::joinable!(officer_assignments -> users (officer_id));
@@ -309,5 +343,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     application_counts,
     decision_counts,
+    decision_months,
+    decision_days,
     member_counts,
 );

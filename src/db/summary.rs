@@ -7,6 +7,10 @@
 //! - `decision_counts`: per local day (UTC−3), group and deciding officer (`''` for none),
 //!   approvals, rejections and withdrawals, and the approvals and rejections by how long
 //!   they waited, in the ranges of [`WAIT_BUCKET_DAYS`].
+//! - `decision_months`, `decision_days`: the same per calendar month (keyed by its first
+//!   day), and per day for every group and officer together; kept from `decision_counts`
+//!   by triggers of their own (migration `2026-11-30-000030_decision_months`), so that a
+//!   year reads about twelve rows per group and officer and the weekly chart one per day.
 //! - `member_counts`: active memberships per group and last valid day.
 
 use chrono::NaiveDate;
@@ -14,7 +18,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 
 use crate::db::DbConn;
-use crate::db::schema::{application_counts, member_counts};
+use crate::db::schema::{application_counts, decision_days, member_counts};
 
 /// The waiting-time ranges; the migration's triggers use the same edges.
 use crate::domain::stats::WAIT_EDGES_DAYS as WAIT_BUCKET_DAYS;
@@ -82,43 +86,57 @@ impl DecisionTotals {
     }
 }
 
-/// `SUM(col)` of every count column, cast so both backends return BIGINT (PostgreSQL sums
-/// BIGINT to NUMERIC).
-fn sums() -> String {
+/// The count columns of `decision_counts` and `decision_months`.
+fn count_columns() -> Vec<String> {
     ["approved", "rejected", "withdrawn"]
         .into_iter()
         .map(String::from)
         .chain((0..WAIT_BUCKET_DAYS.len()).map(|k| format!("wait_{k}")))
-        .map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect()
 }
 
-/// Decisions from day `from` on, per group and officer.
-pub fn decisions_since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<DecisionTotals>> {
-    let sql = format!(
-        "SELECT group_id, officer_id, {} FROM decision_counts WHERE day >= $1 GROUP BY group_id, officer_id",
-        sums()
-    );
-    diesel::sql_query(&sql).bind::<Date, _>(from).load(conn)
+/// `SUM(col)` of every count column, cast so both backends return BIGINT (PostgreSQL sums
+/// BIGINT to NUMERIC).
+fn sums() -> String {
+    count_columns().iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Decisions per day from day `from` on, every group and officer together (`group_id`
-/// holds the day as `YYYY-MM-DD`, `officer_id` is empty).
-pub fn decisions_per_day(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(NaiveDate, DecisionTotals)>> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Date)]
-        day: NaiveDate,
-        #[diesel(embed)]
-        totals: DecisionTotals,
-    }
+/// One day's decisions, every group and officer together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayTotals {
+    pub approved: i64,
+    pub rejected: i64,
+    pub withdrawn: i64,
+}
+
+/// Decisions from day `from` to `today`, per group and officer: the whole calendar months
+/// in between from the monthly rows, the days around them from the daily rows.
+pub fn decisions_since(conn: &mut DbConn, from: NaiveDate, today: NaiveDate) -> QueryResult<Vec<DecisionTotals>> {
+    let (months_from, months_to) = crate::domain::stats::whole_months(from, today);
+    let columns = count_columns().join(", ");
     let sql = format!(
-        "SELECT day, '' AS group_id, '' AS officer_id, {} FROM decision_counts WHERE day >= $1 GROUP BY day",
-        sums()
+        "SELECT group_id, officer_id, {sums} FROM ( \
+             SELECT group_id, officer_id, {columns} FROM decision_counts WHERE day >= $1 AND day < $2 \
+             UNION ALL SELECT group_id, officer_id, {columns} FROM decision_months WHERE month >= $2 AND month < $3 \
+             UNION ALL SELECT group_id, officer_id, {columns} FROM decision_counts WHERE day >= $3 \
+         ) d GROUP BY group_id, officer_id",
+        sums = sums()
     );
-    let rows: Vec<Row> = diesel::sql_query(&sql).bind::<Date, _>(from).load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.day, r.totals)).collect())
+    diesel::sql_query(&sql).bind::<Date, _>(from).bind::<Date, _>(months_from).bind::<Date, _>(months_to).load(conn)
+}
+
+/// Decisions per day from day `from` on, every group and officer together.
+pub fn decisions_per_day(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<(NaiveDate, DayTotals)>> {
+    decision_days::table
+        .filter(decision_days::day.ge(from))
+        .select((decision_days::day, (decision_days::approved, decision_days::rejected, decision_days::withdrawn)))
+        .order(decision_days::day)
+        .load::<(NaiveDate, (i64, i64, i64))>(conn)
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(day, (approved, rejected, withdrawn))| (day, DayTotals { approved, rejected, withdrawn }))
+                .collect()
+        })
 }
 
 /// Applications per group and status, for the groups `groups` selects (all when `None`).
@@ -150,6 +168,9 @@ pub fn active_members(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<(S
 pub struct Snapshot {
     pub applications: Vec<(String, String, i64)>,
     pub decisions: Vec<(NaiveDate, DecisionTotals)>,
+    /// Keyed by the month's first day.
+    pub months: Vec<(NaiveDate, DecisionTotals)>,
+    pub days: Vec<(NaiveDate, DayTotals)>,
     pub members: Vec<(String, NaiveDate, i64)>,
 }
 
@@ -166,12 +187,15 @@ impl Snapshot {
             n + b.len()
         }
         let apps = |s: &Snapshot| s.applications.iter().map(|(g, st, n)| ((g.clone(), st.clone()), *n)).collect();
-        let decisions = |s: &Snapshot| {
-            s.decisions.iter().map(|(d, t)| ((*d, t.group_id.clone(), t.officer_id.clone()), t.clone())).collect()
+        let decisions = |rows: &[(NaiveDate, DecisionTotals)]| {
+            rows.iter().map(|(d, t)| ((*d, t.group_id.clone(), t.officer_id.clone()), t.clone())).collect()
         };
+        let days = |s: &Snapshot| s.days.iter().copied().collect();
         let members = |s: &Snapshot| s.members.iter().map(|(g, d, n)| ((g.clone(), *d), *n)).collect();
         diff::<_, i64>(apps(self), apps(other))
-            + diff::<_, DecisionTotals>(decisions(self), decisions(other))
+            + diff::<_, DecisionTotals>(decisions(&self.decisions), decisions(&other.decisions))
+            + diff::<_, DecisionTotals>(decisions(&self.months), decisions(&other.months))
+            + diff::<_, DayTotals>(days(self), days(other))
             + diff::<_, i64>(members(self), members(other))
     }
 }
@@ -186,23 +210,30 @@ pub fn snapshot(conn: &mut DbConn) -> QueryResult<Snapshot> {
     }
     let mut applications = application_counts(conn)?;
     applications.sort();
-    let columns = ["approved", "rejected", "withdrawn"]
+    let columns = count_columns();
+    let non_zero = columns.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ");
+    let mut decisions = |table: &str, day: &str| -> QueryResult<Vec<(NaiveDate, DecisionTotals)>> {
+        let sql = format!(
+            "SELECT {day} AS day, group_id, officer_id, {} FROM {table} WHERE {non_zero} \
+             ORDER BY {day}, group_id, officer_id",
+            columns.join(", ")
+        );
+        let rows: Vec<Row> = diesel::sql_query(&sql).load(conn)?;
+        Ok(rows.into_iter().map(|r| (r.day, r.totals)).collect())
+    };
+    let daily = decisions("decision_counts", "day")?;
+    let months = decisions("decision_months", "month")?;
+    // Every day the service can hold (domain::day's range).
+    let days = decisions_per_day(conn, crate::domain::day::FIRST_DAY)?
         .into_iter()
-        .map(String::from)
-        .chain((0..WAIT_BUCKET_DAYS.len()).map(|k| format!("wait_{k}")))
-        .collect::<Vec<_>>();
-    let sql = format!(
-        "SELECT day, group_id, officer_id, {} FROM decision_counts WHERE {} ORDER BY day, group_id, officer_id",
-        columns.join(", "),
-        columns.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ")
-    );
-    let rows: Vec<Row> = diesel::sql_query(&sql).load(conn)?;
+        .filter(|(_, t)| *t != DayTotals::default())
+        .collect();
     let members = member_counts::table
         .filter(member_counts::n.ne(0))
         .select((member_counts::group_id, member_counts::valid_until, member_counts::n))
         .order((member_counts::group_id, member_counts::valid_until))
         .load(conn)?;
-    Ok(Snapshot { applications, decisions: rows.into_iter().map(|r| (r.day, r.totals)).collect(), members })
+    Ok(Snapshot { applications, decisions: daily, months, days, members })
 }
 
 /// Recomputes every summary row from the rows they count and returns how many rows were
@@ -210,11 +241,17 @@ pub fn snapshot(conn: &mut DbConn) -> QueryResult<Snapshot> {
 /// transaction: it replaces the tables' contents.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
     let before = snapshot(conn)?;
-    let (day, wait) = match conn {
-        DbConn::Sqlite(_) => {
-            ("date(decided_at, '-3 hours')", "strftime('%s', decided_at) - strftime('%s', submitted_at)")
-        }
-        DbConn::Pg(_) => ("(decided_at - INTERVAL '3 hours')::date", "EXTRACT(EPOCH FROM decided_at - submitted_at)"),
+    let (day, wait, month) = match conn {
+        DbConn::Sqlite(_) => (
+            "date(decided_at, '-3 hours')",
+            "strftime('%s', decided_at) - strftime('%s', submitted_at)",
+            "date(day, 'start of month')",
+        ),
+        DbConn::Pg(_) => (
+            "(decided_at - INTERVAL '3 hours')::date",
+            "EXTRACT(EPOCH FROM decided_at - submitted_at)",
+            "date_trunc('month', day)::date",
+        ),
     };
     let bucket = WAIT_BUCKET_DAYS
         .iter()
@@ -252,6 +289,19 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
                          WHERE decided_at IS NOT NULL AND status IN ('approved', 'rejected', 'withdrawn')) aw) d \
              GROUP BY day, group_id, officer_id"
         ),
+        // The triggers on decision_counts carried the two statements above to the months
+        // and days; recomputed all the same, in case those rows were wrong on their own.
+        "DELETE FROM decision_months".to_string(),
+        format!(
+            "INSERT INTO decision_months (month, group_id, officer_id, {all}) \
+             SELECT {month}, group_id, officer_id, {sums} FROM decision_counts GROUP BY 1, group_id, officer_id",
+            all = count_columns().join(", "),
+            sums = count_columns().iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", "),
+        ),
+        "DELETE FROM decision_days".to_string(),
+        "INSERT INTO decision_days (day, approved, rejected, withdrawn) \
+         SELECT day, SUM(approved), SUM(rejected), SUM(withdrawn) FROM decision_counts GROUP BY day"
+            .to_string(),
     ];
     for sql in statements {
         diesel::sql_query(&sql).execute(conn)?;

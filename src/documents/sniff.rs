@@ -12,10 +12,9 @@
 //! [`MAX_PDF_MEMORY`]. Past any of these the file is refused. Encrypted PDFs are refused
 //! before loading: lopdf loads them by another path that the limits do not reach. Images
 //! are not decoded at all, only their headers. [`check_off_thread`] runs the check on the
-//! blocking pool, one file per core at a time.
+//! blocking pool as file work (`documents::file_work`), leaving a core to the pages.
 
 use std::cell::Cell;
-use std::sync::LazyLock;
 
 use lopdf::{Document, LoadOptions, Object, ObjectId};
 
@@ -104,18 +103,12 @@ pub fn check(bytes: &[u8]) -> Result<MediaType, ContentProblem> {
     Ok(media)
 }
 
-/// [`check`] on the blocking pool, at most one file per core at a time (parsing is CPU
-/// work, and the limits above hold per file). A panic inside a parser refuses the file.
-/// The bytes come back with the answer.
+/// [`check`] as file work ([`super::file_work`]: on the blocking pool, leaving a core to the
+/// pages). A panic inside a parser refuses the file. The bytes come back with the answer.
 pub async fn check_off_thread(bytes: Vec<u8>) -> (Result<MediaType, ContentProblem>, Vec<u8>) {
-    static PARSERS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
-        tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
-    });
-    let Ok(_permit) = PARSERS.acquire().await else { return (Err(ContentProblem::NotAccepted), bytes) };
     let shared = std::sync::Arc::new(bytes);
     let for_check = shared.clone();
-    let verdict =
-        tokio::task::spawn_blocking(move || check(&for_check)).await.unwrap_or(Err(ContentProblem::NotAccepted));
+    let verdict = super::file_work(move || check(&for_check)).await.unwrap_or(Err(ContentProblem::NotAccepted));
     let bytes = std::sync::Arc::try_unwrap(shared).unwrap_or_else(|shared| shared.as_ref().clone());
     (verdict, bytes)
 }

@@ -180,8 +180,9 @@ async fn finish(
     let sealed = match &ctx {
         Some(ctx) => {
             let (keys, doc) = (keys.clone(), ctx.doc.clone());
-            tokio::task::spawn_blocking(move || crate::documents::seal_renditions(&keys, &doc, pages))
-                .await?
+            crate::documents::file_work(move || crate::documents::seal_renditions(&keys, &doc, pages))
+                .await
+                .map_err(AppError::Internal)?
                 .map_err(AppError::Internal)?
         }
         None => Vec::new(),
@@ -479,13 +480,21 @@ pub struct Badges {
     pub duplicate: bool,
 }
 
-/// The marks for the rows of one queue page (at most a page: the reads go by these ids and
-/// DNIs, through `document_analyses_application`, `applications_dni` and `documents_sha256`).
+/// The marks for the rows of one queue page, read apart from the queue's ordered reads (at
+/// most a page: by these ids, through the primary key, `document_analyses_application`,
+/// `applications_dni` and `documents_sha256`).
 pub fn badges(
     conn: &mut DbConn,
-    rows: &[(ApplicationId, UserId, String)],
+    ids: &[ApplicationId],
 ) -> QueryResult<std::collections::HashMap<ApplicationId, Badges>> {
     use crate::db::schema::documents as d;
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let rows: Vec<(ApplicationId, UserId, String)> = applications::table
+        .filter(applications::id.eq_any(ids.iter().map(|i| i.as_str())))
+        .select((applications::id, applications::resident_id, applications::dni))
+        .load(conn)?;
     let mut out: std::collections::HashMap<ApplicationId, Badges> =
         rows.iter().map(|(id, _, _)| (id.clone(), Badges::default())).collect();
     if rows.is_empty() {
@@ -518,7 +527,7 @@ pub fn badges(
             .filter(memberships::status.eq_any(["active", "suspended"]))
             .select((applications::dni, memberships::user_id))
             .load(conn)?;
-        for (id, resident, dni) in rows {
+        for (id, resident, dni) in &rows {
             if holders.iter().chain(members.iter()).any(|(other_dni, other)| other_dni == dni && other != resident)
                 && let Some(b) = out.get_mut(id)
             {

@@ -68,12 +68,18 @@ pub struct QueueFilter {
     pub verdict: Option<crate::services::analysis::Verdict>,
 }
 
+/// What the queue shows of an application: only these columns are read, since a page is
+/// read on every visit of every officer.
 pub struct QueueRow {
-    pub application: Application,
+    pub id: ApplicationId,
+    pub status: Status,
+    pub submitted_at: NaiveDateTime,
     pub group_name: String,
     pub applicant_name: String,
     pub claimer_name: Option<String>,
 }
+
+diesel::alias!(users as claimers: Claimers);
 
 pub struct QueuePage {
     pub rows: Vec<QueueRow>,
@@ -109,7 +115,7 @@ fn queue_of(
     filter: &QueueFilter,
     after: Option<&Cursor>,
 ) -> QueryResult<QueuePage> {
-    use crate::db::fragment::{After, Fixed};
+    use crate::db::fragment::{After, Fixed, IdIn};
 
     let group_ids =
         groups.iter().map(|g| g.id.to_string()).filter(|id| filter.group_id.as_ref().is_none_or(|g| g == id));
@@ -158,41 +164,37 @@ fn queue_of(
     } else {
         None
     };
-    let ids: Vec<&str> = keys.iter().map(|(_, id)| id.as_str()).collect();
-    let mut found: Vec<(Application, String)> = if ids.is_empty() {
+    let ids: Vec<String> = keys.into_iter().map(|(_, id)| id).collect();
+    // One read for the page: the applicant's and the claimer's names joined, group names
+    // from the officer's groups already read.
+    type Found = (ApplicationId, Status, NaiveDateTime, String, String, Option<String>);
+    let mut found: Vec<Found> = if ids.is_empty() {
         Vec::new()
     } else {
         applications::table
             .inner_join(users::table.on(users::id.eq(applications::resident_id)))
-            .filter(applications::id.eq_any(&ids))
-            .select((Application::as_select(), users::full_name))
+            .left_join(claimers.on(applications::claimed_by.eq(claimers.field(users::id).nullable())))
+            .filter(IdIn::new("applications.id", ids, PAGE_SIZE as usize))
+            .select((
+                applications::id,
+                applications::status,
+                applications::submitted_at,
+                applications::group_id,
+                users::full_name,
+                claimers.field(users::full_name).nullable(),
+            ))
             .load(conn)?
     };
-    found.sort_unstable_by(|(a, _), (b, _)| (a.submitted_at, &*a.id).cmp(&(b.submitted_at, &*b.id)));
-    let names = |ids: Vec<String>, conn: &mut DbConn| -> QueryResult<Vec<(String, String)>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        users::table.filter(users::id.eq_any(ids)).select((users::id, users::full_name)).load(conn)
-    };
-    let claimers =
-        names(found.iter().filter_map(|(a, _)| a.claimed_by.as_ref().map(|c| c.to_string())).collect(), conn)?;
-    let mut group_ids: Vec<&str> = found.iter().map(|(a, _)| a.group_id.as_str()).collect();
-    group_ids.sort_unstable();
-    group_ids.dedup();
-    let group_names: Vec<(String, String)> = if group_ids.is_empty() {
-        Vec::new()
-    } else {
-        groups::table.filter(groups::id.eq_any(group_ids)).select((groups::id, groups::name)).load(conn)?
-    };
-    let name_of = |list: &[(String, String)], id: &str| list.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone());
+    found.sort_unstable_by(|a, b| (a.2, &*a.0).cmp(&(b.2, &*b.0)));
     let rows = found
         .into_iter()
-        .map(|(application, applicant_name)| QueueRow {
-            claimer_name: application.claimed_by.as_deref().and_then(|id| name_of(&claimers, id)),
-            group_name: name_of(&group_names, &application.group_id).unwrap_or_default(),
-            application,
+        .map(|(id, status, submitted_at, group_id, applicant_name, claimer_name)| QueueRow {
+            id,
+            status,
+            submitted_at,
+            group_name: groups.iter().find(|g| *g.id == group_id).map(|g| g.name.clone()).unwrap_or_default(),
             applicant_name,
+            claimer_name,
         })
         .collect();
     Ok(QueuePage { rows, next })
@@ -202,7 +204,8 @@ fn queue_of(
 pub fn counts(conn: &mut DbConn, officer_id: &UserId) -> QueryResult<Vec<(String, i64)>> {
     let rows: Vec<(String, i64)> = application_counts::table
         .filter(application_counts::group_id.eq_any(assigned_groups(officer_id)))
-        .filter(application_counts::status.eq_any(Status::OPEN))
+        // A constant condition, not bound values: diesel keeps the statement prepared.
+        .filter(crate::db::fragment::Fixed::<diesel::sql_types::Bool>::new(open_condition("application_counts")))
         .select((application_counts::status, application_counts::n))
         .load(conn)?;
     Ok(Status::OPEN
@@ -602,11 +605,7 @@ pub async fn queue_page(
         .db(move |c| {
             let groups = groups_of(c, &officer_id)?;
             let page = queue_of(c, &officer_id, &groups, &filter, after.as_ref())?;
-            let rows: Vec<_> = page
-                .rows
-                .iter()
-                .map(|r| (r.application.id.clone(), r.application.resident_id.clone(), r.application.dni.clone()))
-                .collect();
+            let rows: Vec<ApplicationId> = page.rows.iter().map(|r| r.id.clone()).collect();
             Ok(QueueHome {
                 counts: counts(c, &officer_id)?,
                 badges: crate::services::analysis::badges(c, &rows)?,

@@ -537,6 +537,7 @@ async fn summary_rows_always_agree_with_the_rows_they_count() {
     let d = dataset(&app).await;
     let kept = summary_snapshot(&app).await;
     assert!(!kept.decisions.is_empty() && !kept.members.is_empty() && !kept.applications.is_empty());
+    assert!(!kept.months.is_empty() && !kept.days.is_empty());
     assert!(stats_rebuild(&app).contains("they were already right"));
     assert_eq!(summary_snapshot(&app).await, kept);
     assert_eq!(app.audit_count("database.stats_rebuilt").await, 1);
@@ -596,7 +597,11 @@ async fn summary_rows_always_agree_with_the_rows_they_count() {
         .db(|c| {
             let counts = diesel::sql_query("UPDATE application_counts SET n = n + 7").execute(c)?;
             diesel::sql_query("DELETE FROM member_counts WHERE n <> 0").execute(c)?;
-            Ok(counts)
+            let months = diesel::sql_query("UPDATE decision_months SET rejected = rejected + 1 WHERE approved <> 0")
+                .execute(c)?;
+            let days = diesel::sql_query("DELETE FROM decision_days WHERE withdrawn <> 0").execute(c)?;
+            assert!(months > 0 && days > 0, "the dataset has decisions in whole months and withdrawals");
+            Ok(counts + months + days)
         })
         .await
         .unwrap();

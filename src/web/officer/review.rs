@@ -46,7 +46,7 @@ impl HomePage {
     }
 
     fn age_days(&self, row: &QueueRow) -> i64 {
-        (self.today - row.application.submitted_at).num_days()
+        (self.today - row.submitted_at).num_days()
     }
 
     fn overdue(&self, row: &QueueRow) -> bool {
@@ -58,7 +58,7 @@ impl HomePage {
     }
 
     fn badge(&self, row: &QueueRow) -> Badges {
-        self.badges.get(&row.application.id).cloned().unwrap_or_default()
+        self.badges.get(&row.id).cloned().unwrap_or_default()
     }
 
     fn verdicts(&self) -> [&'static str; 3] {
