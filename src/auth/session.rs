@@ -56,16 +56,16 @@ pub fn load(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> Query
     let id = token.hash();
     // Only what a request needs: this runs on every request (and the password hash stays
     // where it is).
-    let found: Option<((NaiveDateTime, NaiveDateTime, i32), (UserId, Role, String, String, Locale, bool))> =
-        sessions::table
-            .inner_join(users::table)
-            .filter(sessions::id.eq(&id))
-            .select((
-                (sessions::last_seen_at, sessions::expires_at, sessions::idle_timeout_secs),
-                (users::id, users::role, users::full_name, users::email, users::locale, users::active),
-            ))
-            .first(conn)
-            .optional()?;
+    type Found = ((NaiveDateTime, NaiveDateTime, i32), (UserId, Role, String, String, Locale, bool));
+    let found: Option<Found> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id.eq(&id))
+        .select((
+            (sessions::last_seen_at, sessions::expires_at, sessions::idle_timeout_secs),
+            (users::id, users::role, users::full_name, users::email, users::locale, users::active),
+        ))
+        .first(conn)
+        .optional()?;
     let Some(((last_seen_at, expires_at, idle_secs), (user_id, role, full_name, email, locale, active))) = found else {
         return Ok(None);
     };

@@ -49,7 +49,7 @@ fn candidates(img: &GrayImage) -> impl Iterator<Item = GrayImage> + '_ {
 
 /// The text of the first PDF417 barcode found in `img`.
 pub fn read_pdf417(img: &GrayImage) -> Option<String> {
-    let mut reader = rxing::pdf417::PDF417Reader::default();
+    let mut reader = rxing::pdf417::PDF417Reader;
     candidates(img).find_map(|candidate| {
         let mut bitmap = bitmap(&candidate)?;
         reader.decode_with_hints(&mut bitmap, &hints()).ok().map(|r| r.getText().to_string())
@@ -58,7 +58,7 @@ pub fn read_pdf417(img: &GrayImage) -> Option<String> {
 
 /// The text of a QR code in `img` (the first found; a certificate carries one per page).
 pub fn read_qr_code(img: &GrayImage) -> Option<String> {
-    let mut reader = rxing::qrcode::QRCodeReader::default();
+    let mut reader = rxing::qrcode::QRCodeReader;
     candidates(img).take(2).find_map(|candidate| {
         let mut bitmap = bitmap(&candidate)?;
         reader.decode_with_hints(&mut bitmap, &hints()).ok().map(|r| r.getText().to_string())
@@ -75,7 +75,7 @@ pub(crate) mod tests {
     pub fn pdf417_image(text: &str, module: u32) -> GrayImage {
         let hints =
             EncodeHints { CharacterSet: Some("ISO-8859-1".into()), Margin: Some("0".into()), ..Default::default() };
-        let matrix = rxing::pdf417::PDF417Writer::default()
+        let matrix = rxing::pdf417::PDF417Writer
             .encode_with_hints(text, &BarcodeFormat::PDF_417, 0, 0, &hints)
             .expect("encodes");
         scaled(&matrix, module, module * 3)

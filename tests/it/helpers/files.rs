@@ -168,9 +168,8 @@ impl Submission {
 pub fn dni_card(text: &str) -> image::GrayImage {
     use rxing::{BarcodeFormat, EncodeHints, Writer};
     let hints = EncodeHints { CharacterSet: Some("ISO-8859-1".into()), Margin: Some("0".into()), ..Default::default() };
-    let m = rxing::pdf417::PDF417Writer::default()
-        .encode_with_hints(text, &BarcodeFormat::PDF_417, 0, 0, &hints)
-        .expect("encodes");
+    let m =
+        rxing::pdf417::PDF417Writer.encode_with_hints(text, &BarcodeFormat::PDF_417, 0, 0, &hints).expect("encodes");
     let (mw, mh) = (3, 9);
     let code = image::GrayImage::from_fn(m.width() * mw, m.height() * mh, |x, y| {
         image::Luma([if m.get(x / mw, y / mh) { 0 } else { 255 }])
