@@ -66,12 +66,12 @@ def probe(db, out):
     while not stop:
         t0 = time.perf_counter()
         con.execute("BEGIN IMMEDIATE")
-        waits.append(time.perf_counter() - t0)
+        waits.append((time.time(), time.perf_counter() - t0))
         con.execute("INSERT INTO lock_probe (at) VALUES (?)", (time.time(),))
         con.execute("COMMIT")
         time.sleep(0.002)
     with open(out, "w") as f:
-        f.write("\n".join(f"{w * 1000:.3f}" for w in waits))
+        f.write("\n".join(f"{at:.3f} {w * 1000:.3f}" for at, w in waits))
 
 
 def pct(values, p):
@@ -96,7 +96,12 @@ def report(log, out):
                 msg = e.get("message", "")
                 what[msg] = max(what.get(msg, 0.0), ms)
     with open(out) as f:
-        waits = [float(x) for x in f.read().split()]
+        rows = [line.split() for line in f if line.strip()]
+    waits = [float(w) for _, w in rows]
+    if rows:
+        at, w = max(rows, key=lambda r: float(r[1]))
+        stamp = time.strftime("%H:%M:%S", time.gmtime(float(at))) + f".{at.split('.')[1]}"
+        print(f"probe's longest wait ended at {stamp} UTC")
     print(f"write transactions of the jobs: {len(held)}; held the lock: median {pct(held, 50):.2f} ms, "
           f"p99 {pct(held, 99):.2f} ms, longest {max(held, default=0):.2f} ms")
     for msg, ms in sorted(what.items()):

@@ -50,14 +50,16 @@ pub fn create(
     Ok(token)
 }
 
+/// What `load` reads of a session (last seen, expiry, idle seconds) and of its account.
+type SessionRow = ((NaiveDateTime, NaiveDateTime, i32), (UserId, Role, String, String, Locale, bool));
+
 /// The account of a live session. Dead sessions (idle, expired, deactivated account) are
 /// deleted on sight.
 pub fn load(conn: &mut DbConn, token: &SecretToken, now: NaiveDateTime) -> QueryResult<Option<SessionUser>> {
     let id = token.hash();
     // Only what a request needs: this runs on every request (and the password hash stays
     // where it is).
-    type Found = ((NaiveDateTime, NaiveDateTime, i32), (UserId, Role, String, String, Locale, bool));
-    let found: Option<Found> = sessions::table
+    let found: Option<SessionRow> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(&id))
         .select((

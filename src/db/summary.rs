@@ -10,7 +10,8 @@
 //! - `decision_months`, `decision_days`: the same per calendar month (keyed by its first
 //!   day), and per day for every group and officer together; kept from `decision_counts`
 //!   by triggers of their own (migration `2026-11-30-000030_decision_months`), so that a
-//!   year reads about twelve rows per group and officer and the weekly chart one per day.
+//!   period reads its leading days and then about one row per month, group and officer, and
+//!   the weekly chart one row per day.
 //! - `member_counts`: active memberships per group and last valid day.
 
 use chrono::NaiveDate;
@@ -109,20 +110,20 @@ pub struct DayTotals {
     pub withdrawn: i64,
 }
 
-/// Decisions from day `from` to `today`, per group and officer: the whole calendar months
-/// in between from the monthly rows, the days around them from the daily rows.
-pub fn decisions_since(conn: &mut DbConn, from: NaiveDate, today: NaiveDate) -> QueryResult<Vec<DecisionTotals>> {
-    let (months_from, months_to) = crate::domain::stats::whole_months(from, today);
+/// Decisions from day `from` to today, per group and officer: the days before the first
+/// whole calendar month from the daily rows, the months from there on (the current one
+/// too) from the monthly rows.
+pub fn decisions_since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<DecisionTotals>> {
+    let months_from = crate::domain::stats::first_whole_month(from);
     let columns = count_columns().join(", ");
     let sql = format!(
         "SELECT group_id, officer_id, {sums} FROM ( \
              SELECT group_id, officer_id, {columns} FROM decision_counts WHERE day >= $1 AND day < $2 \
-             UNION ALL SELECT group_id, officer_id, {columns} FROM decision_months WHERE month >= $2 AND month < $3 \
-             UNION ALL SELECT group_id, officer_id, {columns} FROM decision_counts WHERE day >= $3 \
+             UNION ALL SELECT group_id, officer_id, {columns} FROM decision_months WHERE month >= $2 \
          ) d GROUP BY group_id, officer_id",
         sums = sums()
     );
-    diesel::sql_query(&sql).bind::<Date, _>(from).bind::<Date, _>(months_from).bind::<Date, _>(months_to).load(conn)
+    diesel::sql_query(&sql).bind::<Date, _>(from).bind::<Date, _>(months_from).load(conn)
 }
 
 /// Decisions per day from day `from` on, every group and officer together.
@@ -147,20 +148,22 @@ pub fn application_counts(conn: &mut DbConn) -> QueryResult<Vec<(String, String,
         .load(conn)
 }
 
-/// Active memberships per group still valid on `today`.
+/// Active memberships per group still valid on `today`, summed by the database (a year
+/// of last valid days per group would otherwise come back as rows).
 pub fn active_members(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<(String, i64)>> {
-    let rows: Vec<(String, i64)> = member_counts::table
-        .filter(member_counts::valid_until.ge(today))
-        .select((member_counts::group_id, member_counts::n))
-        .load(conn)?;
-    let mut totals: Vec<(String, i64)> = Vec::new();
-    for (group, n) in rows {
-        match totals.iter_mut().find(|(g, _)| *g == group) {
-            Some((_, total)) => *total += n,
-            None => totals.push((group, n)),
-        }
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        group_id: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
     }
-    Ok(totals)
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT group_id, CAST(SUM(n) AS BIGINT) AS n FROM member_counts WHERE valid_until >= $1 GROUP BY group_id",
+    )
+    .bind::<Date, _>(today)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.group_id, r.n)).collect())
 }
 
 /// Every non-zero summary row, in a fixed order: what [`rebuild`] compares.

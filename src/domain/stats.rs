@@ -129,16 +129,15 @@ pub fn week_days(today: NaiveDate, period: Period) -> Vec<(NaiveDate, NaiveDate)
         .collect()
 }
 
-/// The calendar months that lie whole inside the days from `first` to `today`, before the
-/// current month, as `[from, to)` by their first days: those are read from monthly summary
-/// rows, the days before `from` and from `to` on from daily rows. When no month lies whole
-/// in between, both are `first` and the daily rows cover every day.
-pub fn whole_months(first: NaiveDate, today: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let month_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
-    let from =
-        if first.day() == 1 { first } else { month_of(first).checked_add_months(Months::new(1)).unwrap_or(first) };
-    let to = month_of(today);
-    if from < to { (from, to) } else { (first, first) }
+/// Where a period that starts on `first` and ends today starts reading monthly summary
+/// rows: the first day of the first calendar month that starts on or after `first`. The
+/// days before it come from daily rows; the months from it on, the current one included,
+/// from monthly rows, which hold no day after today since no decision lies in the future.
+pub fn first_whole_month(first: NaiveDate) -> NaiveDate {
+    if first.day() == 1 {
+        return first;
+    }
+    first.with_day(1).and_then(|m| m.checked_add_months(Months::new(1))).unwrap_or(first)
 }
 
 #[cfg(test)]
@@ -146,21 +145,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_period_reads_its_whole_months_and_the_days_around_them() {
+    fn a_period_reads_the_days_before_its_first_whole_month_and_months_from_there() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        // 365 days to 29 Nov 2026: 30 Nov 2025 by day, December to October by month,
-        // November 2026 by day.
-        assert_eq!(whole_months(d(2025, 11, 30), d(2026, 11, 29)), (d(2025, 12, 1), d(2026, 11, 1)));
+        // 365 days to 29 Nov 2026 start on 30 Nov 2025: that day by day, then December on
+        // by month.
+        assert_eq!(first_whole_month(d(2025, 11, 30)), d(2025, 12, 1));
         // A period starting on a first of month reads that month whole.
-        assert_eq!(whole_months(d(2026, 9, 1), d(2026, 11, 29)), (d(2026, 9, 1), d(2026, 11, 1)));
+        assert_eq!(first_whole_month(d(2026, 9, 1)), d(2026, 9, 1));
         // Across a year's end.
-        assert_eq!(whole_months(d(2025, 11, 15), d(2026, 2, 3)), (d(2025, 12, 1), d(2026, 2, 1)));
-        // No whole month in between: every day from the daily rows.
-        assert_eq!(whole_months(d(2026, 10, 31), d(2026, 11, 29)), (d(2026, 10, 31), d(2026, 10, 31)));
-        assert_eq!(whole_months(d(2026, 11, 1), d(2026, 11, 29)), (d(2026, 11, 1), d(2026, 11, 1)));
-        assert_eq!(whole_months(d(2026, 10, 2), d(2026, 11, 1)), (d(2026, 10, 2), d(2026, 10, 2)));
-        // One whole month: October, between 30 September and 1 November.
-        assert_eq!(whole_months(d(2026, 9, 30), d(2026, 11, 1)), (d(2026, 10, 1), d(2026, 11, 1)));
+        assert_eq!(first_whole_month(d(2025, 12, 15)), d(2026, 1, 1));
+        assert_eq!(first_whole_month(d(2026, 1, 31)), d(2026, 2, 1));
     }
 
     fn day(d: u32) -> NaiveDate {

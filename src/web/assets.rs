@@ -22,6 +22,12 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../static/style.css"),
     },
     Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../../static/favicon.svg") },
+    // Progressive enhancement of the forms with files; every page works without it.
+    Asset {
+        name: "upload.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../static/upload.js"),
+    },
 ];
 
 /// First 10 hex digits of all assets' SHA-256, used as a version in their URLs.

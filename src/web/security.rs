@@ -6,8 +6,9 @@ use actix_web::middleware::DefaultHeaders;
 
 use crate::app::config::Settings;
 
-/// Pages use only their own CSS and images: no scripts, no inline styles, no frames.
-pub const CSP: &str = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
+/// Pages use only their own CSS, images and script files (`static/upload.js`): no inline
+/// scripts or styles, no other origin, no frames.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn headers(settings: &Settings) -> DefaultHeaders {

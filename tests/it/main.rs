@@ -11,6 +11,7 @@ mod audit;
 mod batches;
 mod dates;
 mod deadlines;
+mod enhancement;
 mod groups;
 mod head;
 mod lifecycle;

@@ -130,7 +130,7 @@ pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, period: Period) -> Query
     let counts: HashMap<(String, String), i64> =
         summary::application_counts(conn)?.into_iter().map(|(g, s, n)| ((g, s), n)).collect();
     let members: HashMap<String, i64> = summary::active_members(conn, today)?.into_iter().collect();
-    let decisions = summary::decisions_since(conn, period.first_day(today), today)?;
+    let decisions = summary::decisions_since(conn, period.first_day(today))?;
 
     let mut per_group: HashMap<&str, Tally> = HashMap::new();
     for d in &decisions {

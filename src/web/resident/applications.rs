@@ -70,6 +70,8 @@ struct ApplyPage {
     consent: bool,
     errors: FormErrors,
     max_mb: String,
+    /// The largest file the server takes, for the script's early size check.
+    max_bytes: usize,
     existing: Option<ApplicationId>,
 }
 
@@ -85,6 +87,7 @@ impl ApplyPage {
             consent: false,
             errors: FormErrors::default(),
             max_mb: megabytes(max_upload_bytes),
+            max_bytes: max_upload_bytes,
             existing: None,
         }
     }
@@ -302,6 +305,8 @@ struct ApplicationPage {
     info_request: Option<String>,
     errors: FormErrors,
     max_mb: String,
+    /// The largest file the server takes, for the script's early size check.
+    max_bytes: usize,
     /// When a decided application's files are (or were) deleted, `dd/mm/yyyy`.
     files_deleted_on: Option<String>,
     /// What was read in each document.
@@ -391,6 +396,7 @@ async fn load_page(
         info_request: if status == Status::NeedsInfo { info_request } else { None },
         errors: FormErrors::default(),
         max_mb: megabytes(state.settings.max_upload_bytes),
+        max_bytes: state.settings.max_upload_bytes,
         files_deleted_on,
         readings: view.readings,
     })

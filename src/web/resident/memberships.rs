@@ -86,6 +86,8 @@ struct RenewPage {
     consent: bool,
     errors: FormErrors,
     max_mb: String,
+    /// The largest file the server takes, for the script's early size check.
+    max_bytes: usize,
 }
 
 /// The renewal form, from 30 days before expiry.
@@ -110,6 +112,7 @@ async fn renew_form(
         consent: false,
         errors: FormErrors::default(),
         max_mb: megabytes(state.settings.max_upload_bytes),
+        max_bytes: state.settings.max_upload_bytes,
     })
 }
 
@@ -154,6 +157,7 @@ async fn renew_submit(
         consent,
         errors,
         max_mb: megabytes(state.settings.max_upload_bytes),
+        max_bytes: state.settings.max_upload_bytes,
     };
     let (Some(street_address), Some(issued_on), true) = (address, issued_on, errors.is_empty()) else {
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page(errors));
