@@ -74,6 +74,17 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: std::path::PathBuf,
     },
+    /// Internal: reads one document from standard input and writes what it found as JSON
+    /// (the server runs this in a child process, limited in memory and time).
+    #[command(name = "analyse-document", hide = true)]
+    AnalyseDocument {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        media: String,
+        #[arg(long)]
+        seconds: u64,
+    },
     /// Summary figures (the counts behind the officers' queue and the dashboard).
     Stats {
         #[command(subcommand)]
@@ -126,6 +137,9 @@ pub fn run(cli: Cli, settings: Settings) -> ExitCode {
         Command::Keys { command: KeysCommand::Rotate { batch_size } } => keys_rotate(&settings, batch_size),
         Command::Backup { out } => backup(&settings, &out),
         Command::Stats { command: StatsCommand::Rebuild } => stats_rebuild(&settings),
+        Command::AnalyseDocument { kind, media, seconds } => {
+            Ok(crate::documents::analysis::isolate::child_main(&kind, &media, seconds))
+        }
     };
     match result {
         Ok(code) => code,
@@ -192,7 +206,8 @@ fn jobs_run(settings: Settings) -> anyhow::Result<ExitCode> {
         let state = crate::startup::prepare(settings, Clock::system()).await?;
         let report = crate::jobs::run_once(&state).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         println!(
-            "mails sent: {}, mails failed: {}, digests: {}, claims released: {}, memberships expired: {}, reminders: {}",
+            "documents analysed: {}, mails sent: {}, mails failed: {}, digests: {}, claims released: {}, memberships expired: {}, reminders: {}",
+            report.documents_analysed,
             report.mails_sent,
             report.mails_failed,
             report.digests,

@@ -1,5 +1,5 @@
-//! Background work: mail delivery, officers' daily digests, lapsed claims, membership
-//! expiry and reminders, and the daily retention purge. The worker runs it continuously;
+//! Background work: mail delivery, reading newly stored documents, officers' daily
+//! digests, lapsed claims, membership expiry and reminders, and the daily retention purge. The worker runs it continuously;
 //! `vecinal jobs run` runs it once. Every job is safe to run twice or on several
 //! instances at once.
 
@@ -51,6 +51,8 @@ pub struct JobReport {
     pub claims_released: usize,
     pub memberships_expired: usize,
     pub reminders: usize,
+    /// Documents read for the officers (pages drawn, barcodes read).
+    pub documents_analysed: usize,
     /// What the retention purge removed, when it ran.
     pub purged: Option<PurgeReport>,
 }
@@ -68,8 +70,14 @@ pub async fn run_once(state: &AppState) -> AppResult<JobReport> {
     Ok(report)
 }
 
+/// Reads the documents stored since the last run (see `services::analysis`).
+pub async fn analyse_documents(state: &AppState) -> AppResult<usize> {
+    crate::services::analysis::run_due(state).await.map(|r| r.analysed + r.given_up)
+}
+
 /// Every job but the purge.
 async fn run_jobs(state: &AppState) -> AppResult<JobReport> {
+    let documents_analysed = analyse_documents(state).await?;
     let now = state.clock.now();
     let settings = state.settings.clone();
     let (digests, claims_released, (memberships_expired, reminders)) = state
@@ -89,6 +97,7 @@ async fn run_jobs(state: &AppState) -> AppResult<JobReport> {
         claims_released,
         memberships_expired,
         reminders,
+        documents_analysed,
         purged: None,
     })
 }
@@ -107,11 +116,18 @@ pub async fn run_worker(state: Arc<AppState>) {
     let mut n: u64 = 0;
     let mut next_purge = tokio::time::Instant::now();
     loop {
-        tick.tick().await;
+        // Stored documents wake the worker at once; otherwise it ticks.
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = state.analysis_wake.notified() => {}
+        }
         let result = if n.is_multiple_of(12) {
             run_jobs(&state).await.map(|_| ())
         } else {
-            deliver_mail(&state).await.map(|_| ())
+            match analyse_documents(&state).await {
+                Ok(_) => deliver_mail(&state).await.map(|_| ()),
+                Err(e) => Err(e),
+            }
         };
         if let Err(e) = result {
             tracing::error!(error = %e, "background jobs");

@@ -8,6 +8,10 @@ fn main() -> ExitCode {
     return_freed_memory();
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
+    // The analysis child needs no settings, database or logs: it reads a file and answers.
+    if let Some(cli::Command::AnalyseDocument { kind, media, seconds }) = &cli.command {
+        return vecinal::documents::analysis::isolate::child_main(kind, media, *seconds);
+    }
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {

@@ -170,7 +170,21 @@ pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppStat
     );
     let hasher = PasswordHasher::new()?;
     let uploads = UploadBudget::new(crate::web::resident::applications::max_form_bytes(settings.max_upload_bytes));
-    Ok(AppState { settings, pool, clock, hasher, mailer, csrf, keys, uploads })
+    // Like the uploads' file work, document analysis leaves a core to the pages.
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let analysers = tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1));
+    Ok(AppState {
+        settings,
+        pool,
+        clock,
+        hasher,
+        mailer,
+        csrf,
+        keys,
+        uploads,
+        analysers,
+        analysis_wake: tokio::sync::Notify::new(),
+    })
 }
 
 /// A 32-byte secret shared by every instance through the database, created on first use.

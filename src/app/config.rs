@@ -47,6 +47,12 @@ pub struct Settings {
     pub trust_forwarded: bool,
     /// Whether background jobs (mail delivery) run in this process. Tests drive them by hand.
     pub run_jobs: bool,
+    /// The program the document analysis runs as a child process (`analyse-document`):
+    /// this binary unless `VECINAL_ANALYSIS_PROGRAM` names another (tests name the built
+    /// `vecinal`, since their own binary is the test runner).
+    pub analysis_program: PathBuf,
+    /// How long one document's analysis may take before its process is killed.
+    pub analysis_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +187,15 @@ impl Settings {
         let body_min_bytes_per_sec =
             number("VECINAL_BODY_MIN_BYTES_PER_SEC", 8 * 1024, 1..=100 * 1024 * 1024)?.unsigned_abs();
 
+        let analysis_program = match var("VECINAL_ANALYSIS_PROGRAM") {
+            Some(path) => PathBuf::from(path),
+            None => std::env::current_exe().map_err(|e| {
+                err("VECINAL_ANALYSIS_PROGRAM", format!("this program's path is unknown ({e}); set it"))
+            })?,
+        };
+        let analysis_timeout =
+            Duration::from_secs(number("VECINAL_ANALYSIS_TIMEOUT_SECS", 60, 5..=600)?.unsigned_abs());
+
         let trust_forwarded = match var("VECINAL_TRUST_FORWARDED").as_deref() {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
@@ -208,6 +223,8 @@ impl Settings {
             document_retention_days,
             trust_forwarded,
             run_jobs: true,
+            analysis_program,
+            analysis_timeout,
         })
     }
 

@@ -22,6 +22,11 @@ pub struct AppState {
     pub keys: KeyRing,
     /// Upload bodies in memory at once.
     pub uploads: UploadBudget,
+    /// Document analyses running at once (each a child process): one per core but one.
+    pub analysers: tokio::sync::Semaphore,
+    /// Wakes the background worker when documents were stored, so they are read at once
+    /// rather than at the next tick.
+    pub analysis_wake: tokio::sync::Notify,
 }
 
 impl AppState {

@@ -210,6 +210,28 @@ pub struct Document {
     pub purged_at: Option<NaiveDateTime>,
 }
 
+/// What was read in a document (see `documents::analysis` and `services::analysis`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = document_analyses)]
+pub struct DocumentAnalysis {
+    pub document_id: DocumentId,
+    pub application_id: ApplicationId,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+    pub pages: i32,
+    pub total_pages: i32,
+    pub not_rendered: Option<String>,
+    pub dni_verdict: Option<String>,
+    pub dni_number: Option<String>,
+    pub dni_surname: Option<String>,
+    pub dni_names: Option<String>,
+    pub dni_number_matches: Option<bool>,
+    pub dni_words_missing: Option<String>,
+    pub codes: String,
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = document_blobs)]
 pub struct DocumentBlob {

@@ -191,6 +191,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    document_analyses (document_id) {
+        document_id -> Text,
+        application_id -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        pages -> Integer,
+        total_pages -> Integer,
+        not_rendered -> Nullable<Text>,
+        dni_verdict -> Nullable<Text>,
+        dni_number -> Nullable<Text>,
+        dni_surname -> Nullable<Text>,
+        dni_names -> Nullable<Text>,
+        dni_number_matches -> Nullable<Bool>,
+        dni_words_missing -> Nullable<Text>,
+        codes -> Text,
+    }
+}
+
+diesel::table! {
+    document_renditions (document_id, page) {
+        document_id -> Text,
+        page -> Integer,
+        width -> Integer,
+        height -> Integer,
+        size_bytes -> BigInt,
+        key_id -> Text,
+        nonce -> Binary,
+        ciphertext -> Binary,
+    }
+}
+
+diesel::table! {
     application_events (id) {
         id -> Text,
         application_id -> Text,
@@ -322,6 +356,8 @@ diesel::joinable!(officer_assignments -> users (officer_id));
 diesel::joinable!(applications -> groups (group_id));
 diesel::joinable!(documents -> applications (application_id));
 diesel::joinable!(document_blobs -> documents (document_id));
+diesel::joinable!(document_analyses -> documents (document_id));
+diesel::joinable!(document_renditions -> documents (document_id));
 diesel::joinable!(application_events -> applications (application_id));
 diesel::joinable!(memberships -> groups (group_id));
 diesel::joinable!(memberships -> users (user_id));
@@ -340,6 +376,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     documents,
     document_blobs,
+    document_analyses,
+    document_renditions,
     application_events,
     memberships,
     application_counts,

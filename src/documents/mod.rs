@@ -2,6 +2,7 @@
 //! stored in the database in the transaction of the application they belong to, and served only to the people
 //! allowed to see them, each view audited.
 
+pub mod analysis;
 pub mod crypto;
 pub mod keys;
 pub mod sniff;
@@ -11,7 +12,7 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::db::models::Document;
-use crate::db::schema::{document_blobs, documents};
+use crate::db::schema::{document_analyses, document_blobs, document_renditions, documents};
 use crate::db::{DbConn, dialect};
 use crate::domain::application::DocumentKind;
 use crate::domain::{ApplicationId, DocumentId};
@@ -139,6 +140,16 @@ pub fn insert(
             document_blobs::ciphertext.eq(upload.sealed.ciphertext.as_slice()),
         ))
         .execute(conn)?;
+    // Every stored file is read for the officer by the background job (the queue entry is
+    // written here, the work happens after the commit: see `services::analysis`).
+    diesel::insert_into(document_analyses::table)
+        .values((
+            document_analyses::document_id.eq(upload.id.as_str()),
+            document_analyses::application_id.eq(application_id.as_str()),
+            document_analyses::state.eq("pending"),
+            document_analyses::next_attempt_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(upload.id.clone())
 }
 
@@ -189,14 +200,168 @@ pub fn read(conn: &mut DbConn, keys: &KeyRing, doc: &Document) -> anyhow::Result
     Ok(Some(plain))
 }
 
+/// Whether the document's file is still stored (not purged).
+pub fn has_file(conn: &mut DbConn, document_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(document_blobs::table.filter(document_blobs::document_id.eq(document_id))))
+        .get_result(conn)
+}
+
 /// Deletes the files (ciphertexts) of these documents and marks them purged; the metadata
 /// stays. Returns how many files were deleted, so a second call for the same documents
 /// returns 0.
+///
+/// What was derived from the files goes with them: the pages drawn, and the values read
+/// (DNI number and names, QR codes); the verdict stays, as the checklist does.
 pub fn delete_files(conn: &mut DbConn, document_ids: &[String], now: NaiveDateTime) -> QueryResult<usize> {
     let deleted =
         diesel::delete(document_blobs::table.filter(document_blobs::document_id.eq_any(document_ids))).execute(conn)?;
+    diesel::delete(document_renditions::table.filter(document_renditions::document_id.eq_any(document_ids)))
+        .execute(conn)?;
+    diesel::update(document_analyses::table.filter(document_analyses::document_id.eq_any(document_ids)))
+        .set((
+            document_analyses::dni_number.eq(None::<String>),
+            document_analyses::dni_surname.eq(None::<String>),
+            document_analyses::dni_names.eq(None::<String>),
+            document_analyses::dni_words_missing.eq(None::<String>),
+            document_analyses::codes.eq("[]"),
+            document_analyses::pages.eq(0),
+        ))
+        .execute(conn)?;
     diesel::update(documents::table.filter(documents::id.eq_any(document_ids)).filter(documents::purged_at.is_null()))
         .set(documents::purged_at.eq(Some(now)))
         .execute(conn)?;
     Ok(deleted)
+}
+
+/// The associated data's id for a page drawn from a document: never a document id (those
+/// are bare UUIDs), so a page's ciphertext cannot pass for a document's or another page's.
+fn rendition_aad_id(document_id: &str, page: i32) -> String {
+    format!("{document_id}/page/{page}")
+}
+
+/// A page drawn from a document, encrypted before the transaction that stores it.
+pub struct SealedRendition {
+    page: i32,
+    width: i32,
+    height: i32,
+    size_bytes: i64,
+    key: keys::DocumentKey,
+    sealed: crypto::Sealed,
+}
+
+/// Encrypts the pages drawn from `doc` (numbered from 1) under the current key. CPU work:
+/// call it on the blocking pool.
+pub fn seal_renditions(
+    keys: &KeyRing,
+    doc: &Document,
+    pages: Vec<analysis::PageImage>,
+) -> anyhow::Result<Vec<SealedRendition>> {
+    let key = keys.current_fresh()?;
+    let mut out = Vec::new();
+    for (i, page) in pages.into_iter().enumerate() {
+        let n = i as i32 + 1;
+        let size_bytes = page.png.len() as i64;
+        let sealed = crypto::seal_in_place(&key, &rendition_aad_id(&doc.id, n), &doc.kind, page.png)?;
+        out.push(SealedRendition {
+            page: n,
+            width: page.width as i32,
+            height: page.height as i32,
+            size_bytes,
+            key: key.clone(),
+            sealed,
+        });
+    }
+    Ok(out)
+}
+
+/// Stores the pages drawn from `doc`, replacing any stored before. Call inside a write
+/// transaction; as [`insert`], under the shared document-keys lock, re-encrypting a page
+/// sealed under a key a rotation has since left.
+pub fn insert_renditions(
+    conn: &mut DbConn,
+    keys: &KeyRing,
+    doc: &Document,
+    pages: &mut [SealedRendition],
+) -> anyhow::Result<()> {
+    dialect::lock_document_keys_shared(conn)?;
+    diesel::delete(document_renditions::table.filter(document_renditions::document_id.eq(&doc.id))).execute(conn)?;
+    if pages.is_empty() {
+        return Ok(());
+    }
+    let current = keys.current_fresh()?;
+    for page in pages.iter_mut() {
+        if current.id != page.key.id {
+            let aad_id = rendition_aad_id(&doc.id, page.page);
+            let plain = crypto::open(&page.key, &aad_id, &doc.kind, &page.sealed.nonce, &page.sealed.ciphertext)?;
+            page.sealed = crypto::seal_in_place(&current, &aad_id, &doc.kind, plain)?;
+            page.key = current.clone();
+        }
+        diesel::insert_into(document_renditions::table)
+            .values((
+                document_renditions::document_id.eq(doc.id.as_str()),
+                document_renditions::page.eq(page.page),
+                document_renditions::width.eq(page.width),
+                document_renditions::height.eq(page.height),
+                document_renditions::size_bytes.eq(page.size_bytes),
+                document_renditions::key_id.eq(&page.key.id),
+                document_renditions::nonce.eq(page.sealed.nonce.as_slice()),
+                document_renditions::ciphertext.eq(page.sealed.ciphertext.as_slice()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A page drawn from `doc`, decrypted (PNG); `None` when there is no such page (never
+/// drawn, or deleted with the file).
+pub fn read_rendition(conn: &mut DbConn, keys: &KeyRing, doc: &Document, page: i32) -> anyhow::Result<Option<Vec<u8>>> {
+    let row: Option<(String, Vec<u8>, Vec<u8>)> = document_renditions::table
+        .filter(document_renditions::document_id.eq(&doc.id))
+        .filter(document_renditions::page.eq(page))
+        .select((document_renditions::key_id, document_renditions::nonce, document_renditions::ciphertext))
+        .first(conn)
+        .optional()?;
+    let Some((key_id, nonce, ciphertext)) = row else { return Ok(None) };
+    let key = keys.find(&key_id)?.ok_or_else(|| {
+        anyhow::anyhow!("a page of document {} needs key {key_id}, which is not in the key ring", doc.id)
+    })?;
+    Ok(Some(crypto::open(&key, &rendition_aad_id(&doc.id, page), &doc.kind, &nonce, &ciphertext)?))
+}
+
+/// Re-encrypts a stored page under `new`: the rotation's step for derived documents.
+pub fn rekey_rendition(
+    conn: &mut DbConn,
+    keys: &KeyRing,
+    new: &keys::DocumentKey,
+    document_id: &str,
+    kind: &str,
+    page: i32,
+) -> anyhow::Result<bool> {
+    let row: Option<(String, Vec<u8>, Vec<u8>)> = document_renditions::table
+        .filter(document_renditions::document_id.eq(document_id))
+        .filter(document_renditions::page.eq(page))
+        .select((document_renditions::key_id, document_renditions::nonce, document_renditions::ciphertext))
+        .first(conn)
+        .optional()?;
+    let Some((key_id, nonce, ciphertext)) = row else { return Ok(false) };
+    if key_id == new.id {
+        return Ok(false);
+    }
+    let old = keys.find(&key_id)?.ok_or_else(|| anyhow::anyhow!("key {key_id} is not in the key ring"))?;
+    let aad_id = rendition_aad_id(document_id, page);
+    let plain = crypto::open(&old, &aad_id, kind, &nonce, &ciphertext)?;
+    let sealed = crypto::seal_in_place(new, &aad_id, kind, plain)?;
+    diesel::update(
+        document_renditions::table
+            .filter(document_renditions::document_id.eq(document_id))
+            .filter(document_renditions::page.eq(page))
+            .filter(document_renditions::key_id.eq(&key_id)),
+    )
+    .set((
+        document_renditions::key_id.eq(&new.id),
+        document_renditions::nonce.eq(sealed.nonce.as_slice()),
+        document_renditions::ciphertext.eq(sealed.ciphertext.as_slice()),
+    ))
+    .execute(conn)?;
+    Ok(true)
 }

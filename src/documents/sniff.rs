@@ -211,7 +211,7 @@ fn weight(object: &Object) -> usize {
 /// plain dictionary, or the dictionary of a cross-reference stream, never compressed) names
 /// the encryption dictionary so. A string that mentions `/Encrypt` counts too, which is rare
 /// and only refuses the file.
-fn names_encrypt(bytes: &[u8]) -> bool {
+pub(crate) fn names_encrypt(bytes: &[u8]) -> bool {
     const TARGET: &[u8] = b"Encrypt";
     let is_regular = |b: u8| !b.is_ascii_whitespace() && b != 0 && !b"()<>[]{}/%".contains(&b);
     let mut i = 0;

@@ -23,6 +23,7 @@ macro_rules! catalogue {
             include_str!(concat!($lang, "/oversight.toml")),
             include_str!(concat!($lang, "/lifecycle.toml")),
             include_str!(concat!($lang, "/desk.toml")),
+            include_str!(concat!($lang, "/analysis.toml")),
         ]
     };
 }

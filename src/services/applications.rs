@@ -116,7 +116,7 @@ pub async fn submit(
     let NewApplication { uploads, .. } = &mut new;
     let mut sealed = documents::seal_all(&keys, std::mem::take(uploads)).await.map_err(AppError::Internal)?;
     let now = state.clock.now();
-    state
+    let outcome = state
         .db(move |conn| {
             let result = Tx::run(conn, now, |tx| -> AppResult<SubmitOutcome> {
                 let Some(group) = crate::db::queries::groups::find_by_id(tx.conn, &new.group_id)?.filter(|g| g.active)
@@ -173,7 +173,12 @@ pub async fn submit(
                 other => other,
             }
         })
-        .await
+        .await?;
+    if matches!(outcome, SubmitOutcome::Submitted { .. }) {
+        // The documents are read by the background job, after the commit.
+        state.analysis_wake.notify_one();
+    }
+    Ok(outcome)
 }
 
 /// Inserts a submitted application and its documents (sealed before the transaction), the
@@ -256,6 +261,8 @@ pub struct ResidentView {
     pub group: Group,
     pub documents: Vec<Document>,
     pub events: Vec<ApplicationEvent>,
+    /// What was read in each document, by id.
+    pub readings: std::collections::HashMap<DocumentId, crate::services::analysis::DocumentReading>,
 }
 
 /// The resident's own application; anyone else's looks like no application at all.
@@ -279,7 +286,9 @@ pub fn find_for_resident(
         .order(application_events::at.asc())
         .limit(500)
         .load(conn)?;
-    Ok(Some(ResidentView { application, group, documents, events }))
+    let ids: Vec<DocumentId> = documents.iter().map(|d| d.id.clone()).collect();
+    let readings = crate::services::analysis::readings(conn, &ids)?;
+    Ok(Some(ResidentView { application, group, documents, events, readings }))
 }
 
 /// A resident's applications, newest first, with their groups.
@@ -422,7 +431,63 @@ pub async fn resubmit(
             )?;
             Ok(())
         })
-        .await
+        .await?;
+    state.analysis_wake.notify_one();
+    Ok(())
+}
+
+/// Replaces the identity document of an application still waiting in the queue (no
+/// officer has taken it), when its barcode could not be read or its number differs: the
+/// resident is offered this at once, without waiting for a request. The old file is kept
+/// as replaced, like a resubmission's; the application keeps its place in the queue.
+pub async fn replace_identity(
+    state: &AppState,
+    id: ApplicationId,
+    resident_id: UserId,
+    version: i32,
+    ip: Option<String>,
+    upload: Upload,
+) -> AppResult<()> {
+    if upload.kind != DocumentKind::IdentityDocument {
+        return Err(AppError::BadRequest("kind"));
+    }
+    let keys = state.keys.clone();
+    let mut sealed = documents::seal_all(&keys, vec![upload]).await.map_err(AppError::Internal)?;
+    state
+        .write(move |tx| {
+            let now = tx.now;
+            let app = own_application(tx.conn, &id, &resident_id)?;
+            if app.version != version || app.status != Status::Submitted {
+                return Err(AppError::Conflict);
+            }
+            let bumped = diesel::update(
+                applications::table
+                    .filter(applications::id.eq(&id))
+                    .filter(applications::version.eq(version))
+                    .filter(applications::status.eq(Status::Submitted)),
+            )
+            .set((applications::version.eq(version + 1), applications::updated_at.eq(now)))
+            .execute(tx.conn)?;
+            if bumped != 1 {
+                return Err(AppError::Conflict);
+            }
+            documents::mark_replaced(tx.conn, &id, &[DocumentKind::IdentityDocument], now)?;
+            let mut doc_ids = Vec::new();
+            for upload in &mut sealed {
+                doc_ids.push(documents::insert(tx.conn, &keys, &id, upload, now).map_err(AppError::Internal)?);
+            }
+            add_event(tx.conn, &id, now, Event::new("identity_replaced", Some(&resident_id)))?;
+            tx.audit(
+                &Actor::user(&resident_id, Role::Resident, ip.as_deref()),
+                "application.identity_replaced",
+                Some(Subject { kind: "application", id: &id }),
+                json!({ "documents": doc_ids }),
+            )?;
+            Ok(())
+        })
+        .await?;
+    state.analysis_wake.notify_one();
+    Ok(())
 }
 
 /// Who is asking for a document.
@@ -476,6 +541,46 @@ pub async fn view_document(
                 json!({ "application_id": app.id, "kind": doc.kind }),
             )?;
             Ok((doc, bytes))
+        })
+        .await
+}
+
+/// A page drawn from a document (PNG), for whoever may see the document, with the same
+/// audit entry as the document's view (naming the page). Anyone else, and a page that does
+/// not exist, gets `NotFound`.
+pub async fn view_document_page(
+    state: &AppState,
+    application_id: ApplicationId,
+    document_id: DocumentId,
+    page: i32,
+    viewer: Option<Viewer>,
+) -> AppResult<(Document, Vec<u8>)> {
+    let Some(viewer) = viewer else { return Err(AppError::NotFound) };
+    let keys = state.keys.clone();
+    state
+        .write(move |tx| {
+            use crate::db::schema::documents as docs;
+            let found: Option<(Document, Application)> = docs::table
+                .inner_join(applications::table)
+                .filter(docs::id.eq(&document_id))
+                .filter(docs::application_id.eq(&application_id))
+                .select((Document::as_select(), Application::as_select()))
+                .first(tx.conn)
+                .optional()?;
+            let Some((doc, app)) = found else { return Err(AppError::NotFound) };
+            if !may_view(tx.conn, &viewer, &app)? {
+                return Err(AppError::NotFound);
+            }
+            let Some(png) = documents::read_rendition(tx.conn, &keys, &doc, page).map_err(AppError::Internal)? else {
+                return Err(AppError::NotFound);
+            };
+            tx.audit(
+                &Actor::user(&viewer.user_id, viewer.role, viewer.ip.as_deref()),
+                "document.viewed",
+                Some(Subject { kind: "document", id: &doc.id }),
+                json!({ "application_id": app.id, "kind": doc.kind, "page": page }),
+            )?;
+            Ok((doc, png))
         })
         .await
 }

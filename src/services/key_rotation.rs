@@ -32,7 +32,7 @@ use serde_json::json;
 
 use crate::app::config::Settings;
 use crate::audit::{self, Actor};
-use crate::db::schema::{document_blobs, documents};
+use crate::db::schema::{document_blobs, document_renditions, documents};
 use crate::db::{DbConn, dialect};
 use crate::documents::crypto;
 use crate::documents::keys::{self, DocumentKey, KeyRing};
@@ -80,14 +80,31 @@ pub struct RotationReport {
     pub finished: bool,
 }
 
-/// Documents that still have a file encrypted under a key other than `key_id`.
+/// Documents that still have a file encrypted under a key other than `key_id`, and pages
+/// drawn from documents (derived files, encrypted the same way) likewise.
 pub fn documents_not_under(conn: &mut DbConn, key_id: &str) -> QueryResult<i64> {
-    documents::table.inner_join(document_blobs::table).filter(documents::key_id.ne(key_id)).count().get_result(conn)
+    let files: i64 = documents::table
+        .inner_join(document_blobs::table)
+        .filter(documents::key_id.ne(key_id))
+        .count()
+        .get_result(conn)?;
+    let pages: i64 =
+        document_renditions::table.filter(document_renditions::key_id.ne(key_id)).count().get_result(conn)?;
+    Ok(files + pages)
 }
 
-/// The key ids that stored files are encrypted under.
+/// The key ids that stored files (documents and the pages drawn from them) are encrypted
+/// under.
 pub fn key_ids_in_use(conn: &mut DbConn) -> QueryResult<Vec<String>> {
-    documents::table.inner_join(document_blobs::table).select(documents::key_id).distinct().load(conn)
+    let mut ids: Vec<String> =
+        documents::table.inner_join(document_blobs::table).select(documents::key_id).distinct().load(conn)?;
+    let pages: Vec<String> = document_renditions::table.select(document_renditions::key_id).distinct().load(conn)?;
+    for id in pages {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 /// Runs (or resumes) a rotation. Only one runs at a time: a lock on `document-keys.lock`
@@ -155,7 +172,10 @@ pub fn rotate(
                 });
             }
         }
-        let moved = conn.write_tx(|c| reencrypt_batch(c, &ring, &key, options.batch_size))?;
+        let mut moved = conn.write_tx(|c| reencrypt_batch(c, &ring, &key, options.batch_size))?;
+        if moved == 0 {
+            moved = conn.write_tx(|c| reencrypt_pages_batch(c, &ring, &key, options.batch_size))?;
+        }
         batches += 1;
         reencrypted += moved;
         if moved == 0 {
@@ -210,6 +230,21 @@ fn reencrypt_batch(conn: &mut DbConn, ring: &KeyRing, key: &DocumentKey, limit: 
             .set((document_blobs::nonce.eq(&sealed.nonce), document_blobs::ciphertext.eq(&sealed.ciphertext)))
             .execute(conn)?;
         diesel::update(documents::table.find(id)).set(documents::key_id.eq(&key.id)).execute(conn)?;
+    }
+    Ok(rows.len())
+}
+
+/// Moves up to `limit` pages drawn from documents to `key`; returns how many moved.
+fn reencrypt_pages_batch(conn: &mut DbConn, ring: &KeyRing, key: &DocumentKey, limit: i64) -> anyhow::Result<usize> {
+    let rows: Vec<(String, i32, String)> = document_renditions::table
+        .inner_join(documents::table)
+        .filter(document_renditions::key_id.ne(&key.id))
+        .order((document_renditions::document_id.asc(), document_renditions::page.asc()))
+        .limit(limit)
+        .select((document_renditions::document_id, document_renditions::page, documents::kind))
+        .load(conn)?;
+    for (id, page, kind) in &rows {
+        crate::documents::rekey_rendition(conn, ring, key, id, kind, *page)?;
     }
     Ok(rows.len())
 }

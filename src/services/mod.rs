@@ -3,6 +3,7 @@
 //! its audit entry and its mails together. Services know nothing of HTTP.
 
 pub mod accounts;
+pub mod analysis;
 pub mod applications;
 pub mod backup;
 pub mod desk;

@@ -64,6 +64,8 @@ pub struct QueueFilter {
     pub group_id: Option<String>,
     pub status: Option<Status>,
     pub claimed_by_me: bool,
+    /// Only applications whose current identity document got this verdict.
+    pub verdict: Option<crate::services::analysis::Verdict>,
 }
 
 /// What the queue shows of an application: only these columns are read, since a page is
@@ -134,6 +136,20 @@ fn queue_of(
         };
         if filter.claimed_by_me {
             q = q.filter(applications::claimed_by.eq(officer_id.to_string()));
+        }
+        if let Some(v) = filter.verdict {
+            // An extra condition on the group's ordered read (an IN over the analyses with
+            // that verdict); without a verdict the statement is unchanged.
+            use crate::db::schema::{document_analyses as da, documents as d};
+            q = q.filter(
+                applications::id.eq_any(
+                    da::table
+                        .inner_join(d::table)
+                        .filter(da::dni_verdict.eq(v.as_str()))
+                        .filter(d::replaced_at.is_null())
+                        .select(da::application_id),
+                ),
+            );
         }
         if let Some(c) = after {
             q = q.filter(After::new(conn, "applications", c.at, c.id.to_string()));
@@ -207,6 +223,10 @@ pub struct Review {
     pub events: Vec<(ApplicationEvent, Option<String>)>,
     /// The officer who took it at the police station's desk, for a desk application.
     pub taken_by_name: Option<String>,
+    /// What was read in each document (absent until the background job stored it).
+    pub readings: std::collections::HashMap<crate::domain::DocumentId, crate::services::analysis::DocumentReading>,
+    /// Other accounts' records with the same DNI or an identical file.
+    pub duplicates: Vec<crate::services::analysis::Duplicate>,
 }
 
 /// The application if it belongs to one of the officer's groups; otherwise, as for any
@@ -250,7 +270,16 @@ pub fn load_review(conn: &mut DbConn, id: &ApplicationId, officer_id: Option<&Us
         Some(t) => users::table.find(t).select(users::full_name).first(conn).optional()?,
         None => None,
     };
-    Ok(Some(Review { application, group, applicant, documents, events, taken_by_name }))
+    let ids: Vec<crate::domain::DocumentId> = documents.iter().map(|d| d.id.clone()).collect();
+    let readings = crate::services::analysis::readings(conn, &ids)?;
+    let duplicates = crate::services::analysis::duplicates_of(
+        conn,
+        &application.id,
+        &application.resident_id,
+        &application.dni,
+        officer_id,
+    )?;
+    Ok(Some(Review { application, group, applicant, documents, events, taken_by_name, readings, duplicates }))
 }
 
 /// The four checks an officer confirms before approving.
@@ -574,6 +603,8 @@ pub struct QueueHome {
     pub groups: Vec<Group>,
     pub counts: Vec<(String, i64)>,
     pub page: QueuePage,
+    /// The DNI verdict and duplicate marks of the page's rows.
+    pub badges: std::collections::HashMap<ApplicationId, crate::services::analysis::Badges>,
 }
 
 pub async fn queue_page(
@@ -585,9 +616,12 @@ pub async fn queue_page(
     state
         .db(move |c| {
             let groups = groups_of(c, &officer_id)?;
+            let page = queue_of(c, &officer_id, &groups, &filter, after.as_ref())?;
+            let rows: Vec<ApplicationId> = page.rows.iter().map(|r| r.id.clone()).collect();
             Ok(QueueHome {
                 counts: counts(c, &officer_id)?,
-                page: queue_of(c, &officer_id, &groups, &filter, after.as_ref())?,
+                badges: crate::services::analysis::badges(c, &rows)?,
+                page,
                 groups,
             })
         })

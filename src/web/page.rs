@@ -59,6 +59,11 @@ impl PageContext {
         i18n::format(self.locale, key, &[(name, value), ("org", &self.org_name)])
     }
 
+    /// A text with two placeholders filled in.
+    pub fn tf2(&self, key: &str, a: (&str, &str), b: (&str, &str)) -> String {
+        i18n::format(self.locale, key, &[a, b, ("org", &self.org_name)])
+    }
+
     /// The text under `prefix` + `name`, for keys built from data ("status." + status).
     pub fn tp(&self, prefix: &str, name: &str) -> String {
         i18n::t(self.locale, &format!("{prefix}{name}")).to_string()

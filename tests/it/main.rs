@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod analysis;
 mod applications;
 mod architecture;
 mod audit;

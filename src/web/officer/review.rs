@@ -12,6 +12,7 @@ use crate::documents::sniff::MediaType;
 use crate::domain::application::{Dni, DocumentKind, Status};
 use crate::domain::{ApplicationId, UserId};
 use crate::error::{AppError, AppResult};
+use crate::services::analysis::{Badges, DocumentReading, Verdict};
 use crate::services::review::{self, Checklist, Cursor, Decision, QueueFilter, QueueRow, Review, Reviewer};
 use crate::web::cookies;
 use crate::web::extract::Officer;
@@ -33,6 +34,8 @@ struct HomePage {
     filter_group: String,
     filter_status: String,
     mine: bool,
+    filter_verdict: String,
+    badges: std::collections::HashMap<ApplicationId, Badges>,
     sla_days: i64,
     today: chrono::NaiveDateTime,
 }
@@ -54,6 +57,14 @@ impl HomePage {
         Status::OPEN
     }
 
+    fn badge(&self, row: &QueueRow) -> Badges {
+        self.badges.get(&row.id).cloned().unwrap_or_default()
+    }
+
+    fn verdicts(&self) -> [&'static str; 3] {
+        ["match", "mismatch", "unread"]
+    }
+
     /// The next page's link, keeping the filters.
     fn next_link(&self, cursor: &str) -> String {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
@@ -66,6 +77,9 @@ impl HomePage {
         if self.mine {
             q.append_pair("mine", "1");
         }
+        if !self.filter_verdict.is_empty() {
+            q.append_pair("dni", &self.filter_verdict);
+        }
         q.append_pair("after", cursor);
         format!("/officer?{}", q.finish())
     }
@@ -76,6 +90,7 @@ struct QueueQuery {
     group: Option<String>,
     status: Option<String>,
     mine: Option<String>,
+    dni: Option<String>,
     after: Option<String>,
 }
 
@@ -85,6 +100,7 @@ async fn home(state: Data<AppState>, ctx: PageContext, user: Officer, q: Query<Q
         group_id: q.group.clone().filter(|g| !g.is_empty()),
         status: q.status.as_deref().and_then(|s| s.parse().ok()).filter(|s: &Status| s.is_open()),
         claimed_by_me: q.mine.is_some(),
+        verdict: q.dni.as_deref().and_then(Verdict::parse),
     };
     let after = q.after.as_deref().and_then(Cursor::decode);
     let home = review::queue_page(&state, user.user_id.clone(), filter.clone(), after).await?;
@@ -97,6 +113,8 @@ async fn home(state: Data<AppState>, ctx: PageContext, user: Officer, q: Query<Q
         filter_group: filter.group_id.unwrap_or_default(),
         filter_status: filter.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         mine: filter.claimed_by_me,
+        filter_verdict: filter.verdict.map(|v| v.as_str().to_string()).unwrap_or_default(),
+        badges: home.badges,
         sla_days: state.settings.review_sla_days,
         today: state.clock.now(),
     })
@@ -126,6 +144,51 @@ impl ApplicationPage {
 
     fn kind_label(&self, kind: &str) -> &'static str {
         kind.parse::<DocumentKind>().map(|k| k.label_key()).unwrap_or("document.kind.unknown")
+    }
+
+    fn reading(&self, doc: &Document) -> Option<&DocumentReading> {
+        self.r.readings.get(&doc.id)
+    }
+
+    fn page_numbers(&self, doc: &Document) -> Vec<i32> {
+        self.reading(doc).map(|r| (1..=r.pages).collect()).unwrap_or_default()
+    }
+
+    fn page_alt(&self, doc: &Document, n: &i32) -> String {
+        let kind = self.ctx.t(self.kind_label(&doc.kind)).to_string();
+        self.ctx.tf2(crate::tk!("analysis.page_alt"), ("page", &n.to_string()), ("document", &kind))
+    }
+
+    fn pages_shown(&self, r: &DocumentReading) -> String {
+        self.ctx.tf2(
+            crate::tk!("analysis.pages_shown"),
+            ("shown", &r.pages.to_string()),
+            ("total", &r.total_pages.to_string()),
+        )
+    }
+
+    /// The reading of the current identity document.
+    fn identity_reading(&self) -> Option<&DocumentReading> {
+        let doc = self.r.documents.iter().find(|d| d.kind == DocumentKind::IdentityDocument.as_str())?;
+        self.reading(doc)
+    }
+
+    fn number_differs(&self, r: &DocumentReading) -> String {
+        self.ctx.tf("analysis.dni.number_differs", "read", r.number_read.as_deref().unwrap_or("?"))
+    }
+
+    fn words_differ(&self, r: &DocumentReading) -> String {
+        self.ctx.tf("analysis.dni.words_differ", "words", &r.words_missing.join(", "))
+    }
+
+    fn read_as(&self, r: &DocumentReading) -> Option<String> {
+        let (number, name) = (r.number_read.as_deref()?, r.name_read.as_deref()?);
+        Some(self.ctx.tf2(crate::tk!("analysis.dni.read_as"), ("number", &Dni::formatted(number)), ("name", name)))
+    }
+
+    /// Only `https` links become links; anything else shows as text.
+    fn is_https(&self, code: &str) -> bool {
+        url::Url::parse(code).is_ok_and(|u| u.scheme() == "https" && u.host().is_some())
     }
 
     fn claimed_by_me(&self) -> bool {

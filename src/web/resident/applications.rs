@@ -18,6 +18,7 @@ use crate::domain::application::{self as rules, CertificateDateProblem, Dni, Doc
 use crate::domain::day::DayError;
 use crate::domain::{ApplicationId, Day, UserId};
 use crate::error::{AppError, AppResult};
+use crate::services::analysis::{DocumentReading, Verdict};
 use crate::services::applications::{self, NewApplication, Resubmission, SubmitOutcome};
 use crate::services::groups;
 use crate::web::cookies;
@@ -27,7 +28,13 @@ use crate::web::page::{PageContext, ok, render, see_other};
 use crate::web::upload::{self, MultipartForm};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(home).service(new_form).service(submit).service(show).service(withdraw).service(resubmit);
+    cfg.service(home)
+        .service(new_form)
+        .service(submit)
+        .service(show)
+        .service(withdraw)
+        .service(resubmit)
+        .service(replace_identity);
 }
 
 pub(crate) const FILE_FIELDS: [&str; 3] = ["residency_proof", "criminal_record", "identity_document"];
@@ -345,6 +352,8 @@ struct ApplicationPage {
     max_bytes: usize,
     /// When a decided application's files are (or were) deleted, `dd/mm/yyyy`.
     files_deleted_on: Option<String>,
+    /// What was read in each document.
+    readings: std::collections::HashMap<crate::domain::DocumentId, DocumentReading>,
 }
 
 impl ApplicationPage {
@@ -372,6 +381,36 @@ impl ApplicationPage {
 
     fn kb(&self, doc: &Document) -> String {
         format!("{}", (doc.size_bytes + 1023) / 1024)
+    }
+
+    fn reading(&self, doc: &Document) -> Option<&DocumentReading> {
+        self.readings.get(&doc.id)
+    }
+
+    fn page_numbers(&self, doc: &Document) -> Vec<i32> {
+        self.reading(doc).map(|r| (1..=r.pages).collect()).unwrap_or_default()
+    }
+
+    fn page_alt(&self, doc: &Document, n: &i32) -> String {
+        let kind = self.ctx.t(self.kind_label(&doc.kind)).to_string();
+        self.ctx.tf2(crate::tk!("analysis.page_alt"), ("page", &n.to_string()), ("document", &kind))
+    }
+
+    /// What to tell the resident at once about their DNI's barcode, while the application
+    /// is open: it could not be read, or the number read is not the one typed.
+    fn dni_problem(&self) -> Option<&'static str> {
+        if !self.status.is_open() {
+            return None;
+        }
+        let doc = self.documents.iter().find(|d| d.kind == DocumentKind::IdentityDocument.as_str())?;
+        let reading = self.reading(doc)?;
+        match reading.verdict? {
+            Verdict::Unread => Some(crate::tk!("analysis.resident.unread")),
+            Verdict::Mismatch if reading.number_matches == Some(false) => {
+                Some(crate::tk!("analysis.resident.number_mismatch"))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -402,6 +441,7 @@ async fn load_page(
         max_mb: megabytes(state.settings.max_upload_bytes),
         max_bytes: state.settings.max_upload_bytes,
         files_deleted_on,
+        readings: view.readings,
     })
 }
 
@@ -468,5 +508,37 @@ async fn resubmit(
     applications::resubmit(&state, id.clone(), user.user_id.clone(), version, user.ip.clone(), answer).await?;
     let mut res = see_other(&format!("/applications/{id}"));
     res.add_cookie(&cookies::flash(&state.settings, "application_resubmitted")).map_err(AppError::internal)?;
+    Ok(res)
+}
+
+/// A new file for the identity document while the application waits in the queue (offered
+/// when its barcode could not be read or its number differs).
+#[post("/applications/{id}/identity")]
+async fn replace_identity(
+    state: Data<AppState>,
+    req: HttpRequest,
+    ctx: PageContext,
+    user: Resident,
+    id: Path<ApplicationId>,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    check_request_size(&req, state.settings.max_upload_bytes)?;
+    let id = id.into_inner();
+    let mut form =
+        upload::read(&state.uploads, &req, multipart, &["identity_document"], state.settings.max_upload_bytes).await?;
+    let mut page = load_page(&state, ctx, id.clone(), user.user_id.clone()).await?;
+    if page.status != Status::Submitted {
+        return Err(AppError::Conflict);
+    }
+    let version: i32 = form.text("version").trim().parse().map_err(|_| AppError::BadRequest("version"))?;
+    let mut errors = FormErrors::default();
+    let upload = take_upload(&mut form, DocumentKind::IdentityDocument, &mut errors).await;
+    let Some(upload) = upload.filter(|_| errors.is_empty()) else {
+        page.errors = errors;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    applications::replace_identity(&state, id.clone(), user.user_id.clone(), version, user.ip.clone(), upload).await?;
+    let mut res = see_other(&format!("/applications/{id}"));
+    res.add_cookie(&cookies::flash(&state.settings, "identity_replaced")).map_err(AppError::internal)?;
     Ok(res)
 }

@@ -103,6 +103,9 @@ impl TestApp {
         settings.mail_transport = MailTransport::Memory;
         settings.db_pool_size = 4;
         settings.run_jobs = false;
+        // The document analysis runs the service's own binary as a child process; the
+        // test runner is another program.
+        settings.analysis_program = env!("CARGO_BIN_EXE_vecinal").into();
         tweak(&mut settings);
         let app = Application::build_with_listener(settings, Clock::system(), listener).await.expect("app builds");
         let state = app.state();

@@ -177,3 +177,102 @@ impl Submission {
         c.post(app.url(path)).multipart(form).send().await.unwrap()
     }
 }
+
+// ----- documents the analysis reads -----
+
+/// A DNI-like card: a PDF417 barcode of `text` (rxing's own writer, Latin-1 like the real
+/// cards) on a grey card with some printing, as a grey picture.
+pub fn dni_card(text: &str) -> image::GrayImage {
+    use rxing::{BarcodeFormat, EncodeHints, Writer};
+    let hints = EncodeHints { CharacterSet: Some("ISO-8859-1".into()), Margin: Some("0".into()), ..Default::default() };
+    let m =
+        rxing::pdf417::PDF417Writer.encode_with_hints(text, &BarcodeFormat::PDF_417, 0, 0, &hints).expect("encodes");
+    let (mw, mh) = (3, 9);
+    let code = image::GrayImage::from_fn(m.width() * mw, m.height() * mh, |x, y| {
+        image::Luma([if m.get(x / mw, y / mh) { 0 } else { 255 }])
+    });
+    card_with(&code, code.width() + 240, code.height() + 320, 120, 220)
+}
+
+/// A QR code of `text` on an A4-like white page, as a grey picture.
+pub fn page_with_qr(text: &str) -> image::GrayImage {
+    use rxing::{BarcodeFormat, Writer};
+    let m = rxing::qrcode::QRCodeWriter.encode(text, &BarcodeFormat::QR_CODE, 0, 0).expect("encodes");
+    let code = image::GrayImage::from_fn(m.width() * 4, m.height() * 4, |x, y| {
+        image::Luma([if m.get(x / 4, y / 4) { 0 } else { 255 }])
+    });
+    card_with(&code, 1190, 1684, 800, 1200)
+}
+
+fn card_with(code: &image::GrayImage, width: u32, height: u32, x: i64, y: i64) -> image::GrayImage {
+    let mut card = image::GrayImage::from_pixel(width, height, image::Luma([235]));
+    for row in (40..height.saturating_sub(40)).step_by(37) {
+        for px in 30..(width / 3) {
+            card.put_pixel(px, row, image::Luma([90]));
+        }
+    }
+    image::imageops::overlay(&mut card, code, x, y);
+    card
+}
+
+/// A grey picture encoded as PNG or JPEG.
+pub fn encoded(img: &image::GrayImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageLuma8(img.clone()).write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// A PDF of `pages` A4 pages with `picture` drawn on the first one (an embedded grey
+/// image), written by lopdf.
+pub fn pdf_with_picture(pages: usize, picture: &image::GrayImage) -> Vec<u8> {
+    use lopdf::content::{Content, Operation};
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut kids: Vec<Object> = Vec::new();
+    for n in 0..pages {
+        let mut ops = vec![
+            Operation::new("0 0 0 rg", vec![]),
+            Operation::new("re", vec![50.into(), 780.into(), (100 + 40 * n as i64).into(), 20.into()]),
+            Operation::new("f", vec![]),
+        ];
+        let mut resources = dictionary! {};
+        if n == 0 {
+            let xobject = Stream::new(
+                dictionary! {
+                    "Type" => "XObject", "Subtype" => "Image",
+                    "Width" => picture.width() as i64, "Height" => picture.height() as i64,
+                    "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+                },
+                picture.as_raw().clone(),
+            );
+            let id = doc.add_object(xobject);
+            resources = dictionary! { "XObject" => dictionary! { "Im0" => id } };
+            let w = 495.0f32;
+            let h = (w * picture.height() as f32 / picture.width() as f32).min(700.0);
+            ops.extend([
+                Operation::new("q", vec![]),
+                Operation::new("cm", vec![w.into(), 0.into(), 0.into(), h.into(), 50.into(), 60.into()]),
+                Operation::new("Do", vec![Object::Name(b"Im0".to_vec())]),
+                Operation::new("Q", vec![]),
+            ]);
+        }
+        let content = doc.add_object(Stream::new(dictionary! {}, Content { operations: ops }.encode().unwrap()));
+        kids.push(
+            doc.add_object(dictionary! {
+                "Type" => "Page", "Parent" => pages_id, "Contents" => content, "Resources" => resources,
+                "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            })
+            .into(),
+        );
+    }
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Count" => pages as i64, "Kids" => kids }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}

@@ -1,0 +1,570 @@
+//! Reading the documents for the officer (issue 13): PDF pages drawn and served like the
+//! documents, the DNI barcode read and compared, the resident told at once, the
+//! certificate's QR codes, possible duplicates, and a hostile file contained.
+
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use reqwest::{Client, StatusCode};
+use vecinal::db::schema::{audit_log, document_analyses, document_renditions};
+use vecinal::domain::Role;
+
+use crate::helpers::*;
+
+const CARD: &str = "00512345678@GÓMEZ PEÑA@MARÍA JOSÉ@F@23456789@B@14/02/1985@10/05/2016@209";
+const BOOKLET: &str =
+    "@23456789    @A@1@GOMEZ PEÑA@MARIA JOSE@ARGENTINA@14/02/1985@F@15/03/2005@00123456789@7055 @15/03/2020@421";
+const NAME: &str = "María José Gómez Peña";
+const QR_URL: &str = "https://reincidencia.example/verificar?codigo=ABC-123";
+
+async fn analyse(app: &TestApp) -> usize {
+    vecinal::jobs::analyse_documents(&app.state).await.unwrap()
+}
+
+/// A resident named `name` applies to `slug` with DNI `dni`, the identity document
+/// `identity` and the certificate `certificate`.
+async fn apply(
+    app: &TestApp,
+    email: &str,
+    name: &str,
+    slug: &str,
+    dni: &str,
+    identity: (&'static str, Vec<u8>),
+    certificate: (&'static str, Vec<u8>),
+) -> (Client, String) {
+    let c = app.resident(email, name).await;
+    let res = Submission::valid(app, slug)
+        .set("dni", dni)
+        // A proof of address of each resident's own: the same file under two accounts is
+        // a duplicate signal.
+        .file("residency_proof", "factura.pdf", pdf(1, email.bytes().map(usize::from).sum()))
+        .file("identity_document", identity.0, identity.1)
+        .file("criminal_record", certificate.0, certificate.1)
+        .send(app, &c)
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    (c, application_id(&res))
+}
+
+fn png(img: &image::GrayImage) -> Vec<u8> {
+    encoded(img, image::ImageFormat::Png)
+}
+
+#[tokio::test]
+async fn the_dni_barcode_is_read_after_submission_and_matches_on_the_review_page() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    let started = Instant::now();
+    let (resident, id) = apply(
+        &app,
+        "maria@example.com",
+        NAME,
+        "centro",
+        "23.456.789",
+        ("dni.png", png(&dni_card(CARD))),
+        ("certificado.jpg", JPEG.to_vec()),
+    )
+    .await;
+    // Submitting does not wait for the reading.
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let page = app.page(&o, &format!("/officer/applications/{id}")).await;
+    assert!(page.contains("Analizando documentos…"), "before the job runs");
+    assert_eq!(analyse(&app).await, 3, "each document read once");
+    assert_eq!(analyse(&app).await, 0, "and only once");
+
+    let page = app.page(&o, &format!("/officer/applications/{id}")).await;
+    assert!(page.contains("DNI leído del código: coincide (número y nombre)"), "{page}");
+    assert!(page.contains("23.456.789 · GÓMEZ PEÑA, MARÍA JOSÉ"), "the number and name read");
+    assert!(!page.contains("Analizando documentos…"));
+    assert!(!page.contains("14/02/1985") && !page.contains("00512345678"), "never the birth date or trámite");
+    // Stored: the number and names, never the rest.
+    let row: (Option<String>, Option<String>, Option<String>) = {
+        let id = id.clone();
+        app.state
+            .db(move |c| {
+                Ok(document_analyses::table
+                    .filter(document_analyses::application_id.eq(id))
+                    .filter(document_analyses::dni_verdict.is_not_null())
+                    .select((
+                        document_analyses::dni_verdict,
+                        document_analyses::dni_number,
+                        document_analyses::dni_names,
+                    ))
+                    .first(c)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(row, (Some("match".into()), Some("23456789".into()), Some("MARÍA JOSÉ".into())));
+    // The resident is told nothing is wrong.
+    let own = app.page(&resident, &format!("/applications/{id}")).await;
+    assert!(!own.contains("No pudimos leer") && !own.contains("no coincide con el que escribiste"));
+    // Each reading is in the audit log as the system's action.
+    assert_eq!(app.audit_count("document.analysed").await, 3);
+}
+
+#[tokio::test]
+async fn a_mismatch_says_what_differs_and_the_resident_is_told_at_once_in_both_languages() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    // The booklet layout, another typed number, a name without "José".
+    let (resident, id) = apply(
+        &app,
+        "maria@example.com",
+        "María Gómez Peña",
+        "centro",
+        "23.456.780",
+        ("dni.jpg", encoded(&dni_card(BOOKLET), image::ImageFormat::Jpeg)),
+        ("certificado.jpg", JPEG.to_vec()),
+    )
+    .await;
+    analyse(&app).await;
+    let page = app.page(&o, &format!("/officer/applications/{id}")).await;
+    assert!(page.contains("DNI leído del código: no coincide"), "{page}");
+    assert!(page.contains("El número leído del código (23456789) no es el DNI escrito"));
+    assert!(page.contains("que no están en el nombre de la cuenta: JOSE"));
+    let own = app.page(&resident, &format!("/applications/{id}")).await;
+    assert!(own.contains("El número leído de tu DNI no coincide con el que escribiste."), "{own}");
+    assert!(own.contains("la tarjeta entera en la foto"));
+    assert!(own.contains(&format!("action=\"/applications/{id}/identity\"")), "offers to replace the file");
+    // English.
+    let token = app.csrf_token(&resident, "/").await;
+    app.post_form(&resident, "/language", &token, &[("lang", "en"), ("next", "/")]).await;
+    let own = app.page(&resident, &format!("/applications/{id}")).await;
+    assert!(own.contains("The number read from your DNI does not match the one you typed."), "{own}");
+}
+
+#[tokio::test]
+async fn an_unreadable_dni_photo_says_so_and_the_resident_replaces_it_without_waiting() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    let (resident, id) = apply(
+        &app,
+        "maria@example.com",
+        NAME,
+        "centro",
+        "23456789",
+        ("dni.png", PNG.to_vec()),
+        ("certificado.jpg", JPEG.to_vec()),
+    )
+    .await;
+    analyse(&app).await;
+    let page = app.page(&o, &format!("/officer/applications/{id}")).await;
+    assert!(page.contains("No se pudo leer el código"), "{page}");
+    let own = app.page(&resident, &format!("/applications/{id}")).await;
+    assert!(own.contains("No pudimos leer el código de tu DNI."), "{own}");
+    let version = app.version(&id).await;
+
+    // The replacement, at once, while the application waits in the queue.
+    let res = Submission::answer(version)
+        .file("identity_document", "dni-nuevo.png", png(&dni_card(CARD)))
+        .send_to(&app, &resident, &format!("/applications/{id}/identity"))
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(app.status_of(&id).await.0, "submitted", "its place in the queue kept");
+    assert_eq!(analyse(&app).await, 1, "only the new file is read");
+    let page = app.page(&o, &format!("/officer/applications/{id}")).await;
+    assert!(page.contains("DNI leído del código: coincide (número y nombre)"), "{page}");
+    let own = app.page(&resident, &format!("/applications/{id}")).await;
+    assert!(!own.contains("No pudimos leer el código de tu DNI."));
+
+    // Once an officer took it, the file is not replaced that way.
+    app.claim(&o, &id).await;
+    let version = app.version(&id).await;
+    let res = Submission::answer(version)
+        .file("identity_document", "otra.png", PNG.to_vec())
+        .send_to(&app, &resident, &format!("/applications/{id}/identity"))
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn pdf_pages_show_inline_obey_the_document_rules_and_the_certificate_link_is_a_safe_link() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let other = app.group("norte").await;
+    let o = app.officer("o@example.com", &g).await;
+    let stranger = app.officer("x@example.com", &other).await;
+    let commissioner = app.commissioner("c@example.com").await;
+    let (resident, id) = apply(
+        &app,
+        "maria@example.com",
+        NAME,
+        "centro",
+        "23456789",
+        ("dni.pdf", pdf_with_picture(1, &dni_card(CARD))),
+        ("certificado.pdf", pdf_with_picture(3, &page_with_qr(QR_URL))),
+    )
+    .await;
+    analyse(&app).await;
+    let docs = app.documents_of(&id).await;
+    let certificate = docs.iter().find(|d| d.kind == "criminal_record").unwrap();
+    let page = app.page(&o, &format!("/officer/applications/{id}")).await;
+    for n in 1..=3 {
+        assert!(page.contains(&format!("src=\"/applications/{id}/documents/{}/pages/{n}\"", certificate.id)), "{page}");
+    }
+    assert!(
+        page.contains(&format!(
+            "<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">",
+            QR_URL.replace('&', "&amp;")
+        )),
+        "{page}"
+    );
+    assert!(page.contains("DNI leído del código: coincide"), "the DNI read from a PDF's page");
+
+    let path = format!("/applications/{id}/documents/{}/pages/2", certificate.id);
+    for (who, c) in [("resident", &resident), ("officer", &o), ("commissioner", &commissioner)] {
+        let res = app.get_with(c, &path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{who}");
+        assert_eq!(res.headers()["content-type"], "image/png");
+        assert_eq!(res.headers()["cache-control"], "no-store");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        assert!(res.headers()["content-security-policy"].to_str().unwrap().starts_with("sandbox"));
+        let png = res.bytes().await.unwrap();
+        let img = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
+        assert_eq!(img.width(), 1200);
+    }
+    let other_resident = app.resident("otra@example.com", "Otra Persona").await;
+    for (who, c) in
+        [("officer of another group", &stranger), ("another resident", &other_resident), ("anonymous", &client())]
+    {
+        assert_eq!(app.get_with(c, &path).await.status(), StatusCode::NOT_FOUND, "{who}");
+    }
+    let missing = format!("/applications/{id}/documents/{}/pages/4", certificate.id);
+    assert_eq!(app.get_with(&o, &missing).await.status(), StatusCode::NOT_FOUND);
+    // Each page served is audited like a document.
+    let views: Vec<String> = {
+        let doc = certificate.id.to_string();
+        app.state
+            .db(move |c| {
+                Ok(audit_log::table
+                    .filter(audit_log::action.eq("document.viewed"))
+                    .filter(audit_log::subject_id.eq(doc))
+                    .select(audit_log::details)
+                    .load(c)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(views.iter().filter(|d| d.contains("\"page\":2")).count(), 3, "{views:?}");
+    // The resident sees the pages too.
+    let own = app.page(&resident, &format!("/applications/{id}")).await;
+    assert!(own.contains(&format!("/documents/{}/pages/1", certificate.id)));
+}
+
+#[tokio::test]
+async fn a_pdf_that_cannot_be_drawn_shows_a_notice_and_the_download() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    // Passes the upload check (lopdf reads it), but its page is larger than any document.
+    let huge = slow_pdf_sized("0 0 1 rg 0 0 10 10 re f", 99_999);
+    let (_, id) =
+        apply(&app, "m@example.com", NAME, "centro", "23456789", ("dni.png", PNG.to_vec()), ("c.pdf", huge)).await;
+    analyse(&app).await;
+    let page = app.page(&o, &format!("/officer/applications/{id}")).await;
+    assert!(page.contains("No se pudo mostrar este PDF como imagen. Descargalo para verlo."), "{page}");
+    let cert = app.documents_of(&id).await.into_iter().find(|d| d.kind == "criminal_record").unwrap();
+    assert!(page.contains(&format!("href=\"/applications/{id}/documents/{}\" download", cert.id)));
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn pages_and_read_values_are_purged_and_rekeyed_with_their_document() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    let (resident, id) = apply(
+        &app,
+        "maria@example.com",
+        NAME,
+        "centro",
+        "23456789",
+        ("dni.png", png(&dni_card(CARD))),
+        ("certificado.pdf", pdf_with_picture(2, &page_with_qr(QR_URL))),
+    )
+    .await;
+    analyse(&app).await;
+    let cert = app.documents_of(&id).await.into_iter().find(|d| d.kind == "criminal_record").unwrap();
+    let page_path = format!("/applications/{id}/documents/{}/pages/1", cert.id);
+
+    // Key rotation moves the pages too; they still open.
+    let state = app.state.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        let mut conn = vecinal::db::establish(&state.settings.database_url).unwrap();
+        vecinal::services::key_rotation::rotate(&mut conn, &state.settings, || state.clock.now(), Default::default())
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let keys: Vec<String> =
+        app.state.db(|c| Ok(document_renditions::table.select(document_renditions::key_id).load(c)?)).await.unwrap();
+    assert!(keys.len() >= 2, "the certificate's two pages at least");
+    assert!(keys.iter().all(|k| *k == report.key_id), "{keys:?} under {}", report.key_id);
+    assert!(report.retired.len() == 1, "the old key retired: no page still needs it");
+    assert_eq!(app.get_with(&resident, &page_path).await.status(), StatusCode::OK);
+
+    // Decided, then past the retention period: the pages and the values read go.
+    app.claim_and_approve(&o, &id).await;
+    app.state.clock.advance(chrono::Duration::days(app.state.settings.document_retention_days + 1));
+    vecinal::jobs::run_purge(&app.state).await.unwrap();
+    let resident = app.sign_in("maria@example.com").await;
+    assert_eq!(app.get_with(&resident, &page_path).await.status(), StatusCode::NOT_FOUND);
+    let (pages, numbers): (i64, i64) = {
+        let id = id.clone();
+        app.state
+            .db(move |c| {
+                let pages = document_renditions::table.count().get_result(c)?;
+                let numbers = document_analyses::table
+                    .filter(document_analyses::application_id.eq(id))
+                    .filter(document_analyses::dni_number.is_not_null().or(document_analyses::codes.ne("[]")))
+                    .count()
+                    .get_result(c)?;
+                Ok((pages, numbers))
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!((pages, numbers), (0, 0));
+}
+
+#[tokio::test]
+async fn the_same_dni_or_the_same_file_under_two_accounts_is_flagged_once() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let o = app.officer("o@example.com", &g).await;
+    let _norte = app.officer("n@example.com", &norte).await;
+    let shared_file = png(&dni_card(CARD));
+    let (_, first) = apply(
+        &app,
+        "a@example.com",
+        NAME,
+        "norte",
+        "23456789",
+        ("dni.png", shared_file.clone()),
+        ("c.jpg", JPEG.to_vec()),
+    )
+    .await;
+    let (_, second) = apply(
+        &app,
+        "b@example.com",
+        "Beatriz Otra",
+        "centro",
+        "23.456.789",
+        ("dni.png", png(&dni_card(BOOKLET))),
+        ("c.jpg", image(image::ImageFormat::Jpeg, 30, 20)),
+    )
+    .await;
+    let (_, third) = apply(
+        &app,
+        "c3@example.com",
+        "Carla Tercera",
+        "centro",
+        "31111111",
+        ("dni.png", shared_file),
+        ("c.jpg", image(image::ImageFormat::Jpeg, 31, 20)),
+    )
+    .await;
+    let (_, alone) = apply(
+        &app,
+        "d@example.com",
+        "Dora Sola",
+        "centro",
+        "32222222",
+        ("dni.png", image(image::ImageFormat::Png, 20, 20)),
+        ("c.jpg", image(image::ImageFormat::Jpeg, 33, 20)),
+    )
+    .await;
+
+    let page = app.page(&o, &format!("/officer/applications/{second}")).await;
+    assert!(page.contains("Posible duplicado"), "{page}");
+    assert_eq!(
+        page.matches("El mismo DNI está en una solicitud abierta de otra cuenta, en Barrio norte").count(),
+        1,
+        "{page}"
+    );
+    assert!(!page.contains(&format!("href=\"/officer/applications/{first}\"")), "no link to another group's record");
+    let page = app.page(&o, &format!("/officer/applications/{third}")).await;
+    assert_eq!(
+        page.matches("Un archivo idéntico está en una solicitud de otra cuenta, en Barrio norte").count(),
+        1,
+        "{page}"
+    );
+    let page = app.page(&o, &format!("/officer/applications/{alone}")).await;
+    assert!(!page.contains("Posible duplicado"));
+    // Seen from norte's side, both others are in centro.
+    let n = app.sign_in("n@example.com").await;
+    let page = app.page(&n, &format!("/officer/applications/{first}")).await;
+    assert_eq!(
+        page.matches("El mismo DNI está en una solicitud abierta de otra cuenta, en Barrio centro").count(),
+        1,
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("Un archivo idéntico está en una solicitud de otra cuenta, en Barrio centro").count(),
+        1,
+        "{page}"
+    );
+    // An officer of both groups gets the link.
+    let both = app.create_user(Role::Officer, "both@example.com", "Oficial Ambos").await;
+    app.assign(&both, &g).await;
+    app.assign(&both, &norte).await;
+    let both = app.sign_in("both@example.com").await;
+    let page = app.page(&both, &format!("/officer/applications/{second}")).await;
+    assert!(page.contains(&format!("href=\"/officer/applications/{first}\"")), "{page}");
+}
+
+/// A hostile PDF is read in a child process that is killed at the deadline: the server
+/// carries on and the file is "not drawn".
+#[tokio::test]
+async fn a_hostile_pdf_ends_as_not_rendered_within_the_time_limit() {
+    use vecinal::documents::analysis::{isolate, render::NotRendered};
+    use vecinal::documents::sniff::MediaType;
+    use vecinal::domain::application::DocumentKind;
+    let program = std::path::Path::new(env!("CARGO_BIN_EXE_vecinal"));
+    // A content stream that draws the same path a few million times: the renderer is busy
+    // far longer than the limit.
+    let mut ops = String::new();
+    for _ in 0..200_000 {
+        ops.push_str("10 10 m 500 800 l 20 700 l h f\n");
+    }
+    let slow = slow_pdf(&ops);
+    let started = Instant::now();
+    let findings =
+        isolate::analyse(program, DocumentKind::ResidencyProof, MediaType::Pdf, slow, Duration::from_secs(2)).await;
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
+    assert!(findings.pages.is_empty());
+    assert!(findings.not_rendered.is_some(), "{findings:?}");
+
+    // A decompression bomb: a 16384×16384 image, 256 MiB of zeros deflated to about 256 KiB.
+    let bomb = bomb_pdf();
+    let started = Instant::now();
+    let findings =
+        isolate::analyse(program, DocumentKind::ResidencyProof, MediaType::Pdf, bomb, Duration::from_secs(5)).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(findings.pages.is_empty() && findings.not_rendered.is_some(), "{findings:?}");
+
+    // Broken and encrypted files.
+    let broken = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer <<>>\n%%EOF".to_vec();
+    let f =
+        isolate::analyse(program, DocumentKind::ResidencyProof, MediaType::Pdf, broken, Duration::from_secs(5)).await;
+    assert_eq!(f.not_rendered, Some(NotRendered::Unreadable));
+    let mut encrypted = PDF.clone();
+    encrypted.extend_from_slice(b"\n<< /Encrypt 9 0 R >>\n");
+    let f = isolate::analyse(program, DocumentKind::ResidencyProof, MediaType::Pdf, encrypted, Duration::from_secs(5))
+        .await;
+    assert_eq!(f.not_rendered, Some(NotRendered::Encrypted));
+}
+
+fn slow_pdf(content: &str) -> Vec<u8> {
+    slow_pdf_sized(content, 842)
+}
+
+/// A one-page PDF with this content stream, its page `height` points tall.
+fn slow_pdf_sized(content: &str, height: i64) -> Vec<u8> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let mut stream = Stream::new(dictionary! {}, content.as_bytes().to_vec());
+    stream.compress().unwrap();
+    let contents = doc.add_object(stream);
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => contents,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), height.into()],
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Count" => 1, "Kids" => vec![page.into()] }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+fn bomb_pdf() -> Vec<u8> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    use std::io::Write;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..256 {
+        z.write_all(&zeros).unwrap();
+    }
+    let deflated = z.finish().unwrap();
+    let mut doc = Document::with_version("1.5");
+    let pages_id = doc.new_object_id();
+    let image = doc.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => 16384, "Height" => 16384,
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode",
+        },
+        deflated,
+    ));
+    let contents = doc.add_object(Stream::new(dictionary! {}, b"q 595 0 0 842 0 0 cm /Im0 Do Q".to_vec()));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => contents,
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! { "Type" => "Pages", "Count" => 1, "Kids" => vec![page.into()] }),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[tokio::test]
+async fn the_queue_marks_each_application_and_filters_by_verdict() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    let card = png(&dni_card(CARD));
+    let (_, matched) =
+        apply(&app, "a@example.com", NAME, "centro", "23456789", ("dni.png", card.clone()), ("c.jpg", JPEG.to_vec()))
+            .await;
+    let (_, other) = apply(
+        &app,
+        "b@example.com",
+        "Otra Persona",
+        "centro",
+        "23456789",
+        ("dni.png", card),
+        ("c.jpg", image(image::ImageFormat::Jpeg, 30, 20)),
+    )
+    .await;
+    let (_, unread) = apply(
+        &app,
+        "c@example.com",
+        "Carla Sin",
+        "centro",
+        "31111111",
+        ("dni.png", PNG.to_vec()),
+        ("c.jpg", image(image::ImageFormat::Jpeg, 31, 20)),
+    )
+    .await;
+    analyse(&app).await;
+    let row = |page: &str, id: &str| -> String {
+        let at = page.find(&format!("href=\"/officer/applications/{id}\"")).expect("row shown");
+        page[at..at + page[at..].find("</td>").unwrap()].to_string()
+    };
+    let queue = app.page(&o, "/officer").await;
+    assert!(row(&queue, &matched).contains("badge verdict-match\">coincide<"), "{queue}");
+    assert!(row(&queue, &matched).contains("posible duplicado"), "same DNI as another account");
+    assert!(row(&queue, &other).contains("badge verdict-mismatch\">no coincide<"));
+    assert!(row(&queue, &unread).contains("badge verdict-unread\">sin lectura<"));
+    assert!(!row(&queue, &unread).contains("posible duplicado"));
+
+    let only = app.page(&o, "/officer?dni=mismatch").await;
+    assert!(only.contains(&other) && !only.contains(&matched) && !only.contains(&unread), "{only}");
+    let only = app.page(&o, "/officer?dni=unread").await;
+    assert!(only.contains(&unread) && !only.contains(&matched) && !only.contains(&other));
+}
