@@ -125,7 +125,7 @@ class Session {
     if (width.page > width.window) fail(where, `page is ${width.page}px wide in a ${width.window}px window`);
     // Nothing may run out of its box either (a long e-mail address in a card, say).
     const spill = await checked.evaluate(() =>
-      Array.from(document.querySelectorAll('.card, .narrow, .hero, .member-card, section.note'))
+      Array.from(document.querySelectorAll('.card, .narrow, .hero, .member-card, .receipt, section.note'))
         .filter((e) => e.scrollWidth > e.clientWidth + 1)
         .map((e) => `${e.tagName.toLowerCase()}.${e.className.replace(/ /g, '.')} (${e.scrollWidth}px in ${e.clientWidth}px)`),
     );
@@ -499,6 +499,8 @@ async function fullPass(browser, pass) {
   await c.fill({ '#full_name': 'Segunda Oficial', '#email': second_officer });
   await c.page.check('input[name=groups] >> nth=0');
   await c.page.check(`label.check:has-text("Centro") input[name=groups]`);
+  // Chacra XI too: the group of the desk journey, where this officer decides.
+  await c.page.check(`label.check:has-text("Chacra XI") input[name=groups]`);
   await c.submit('/commissioner/staff', { to: /^\/commissioner\/staff/ });
   await c.check('staff-invited', { path: /^\/commissioner\/staff/ });
   await c.page.click(`a:has-text("Segunda Oficial")`);
@@ -542,6 +544,8 @@ async function fullPass(browser, pass) {
   await s2.submit(`/officer/applications/${third}/confirm`, { to: /^\/officer/ });
   await s2.check('confirmed', { path: /^\/officer/ });
 
+  await deskJourney(browser, pass, o, s2);
+
   // Last, the resident deletes the account.
   await r.goto('/account');
   await r.fill({ '#delete_password': RESIDENT_PASSWORD });
@@ -549,6 +553,110 @@ async function fullPass(browser, pass) {
   await r.check('deleted', { path: /^\/($|\?|login)/ });
 
   for (const s of [r, o, c, s2]) await s.close();
+}
+
+// Enrollment at the police station (issue 15): the officer `o` takes an application in
+// person (a mistake first, then the three documents), prints the receipt with its claim
+// code; `s2`, another officer of the group, approves it (the one who took it may not); the
+// card is printed, the notice marked told, and the resident claims the account with DNI
+// and code, confirms the address and signs in. In the phone pass all of it is at 390 px.
+async function deskJourney(browser, pass, o, s2) {
+  const dni = pass === 'phone' ? '25.444.334' : '25.444.333';
+  const name = `Rosa Ñancucheo ${pass === 'phone' ? 'Teléfono' : 'Escritorio'}`;
+  const email = `rosa.nancucheo.${pass}@example.org`;
+  const password = 'cormorán faro estepa viento';
+
+  if ((await o.page.locator('nav a[href="/officer/desk"]').count()) === 0) fail(o.where('desk'), 'no link to the desk in the navigation');
+  await o.goto('/officer/desk');
+  await o.check('desk', { path: '/officer/desk' });
+  await o.page.selectOption('#group', 'chacra-xi');
+  await o.fill({ '#full_name': name, '#dni': dni });
+  await o.submit('/officer/desk', { to: '/officer/desk' });
+  await o.check('desk-mistake', { path: '/officer/desk', status: 422 });
+  await o.page.selectOption('#group', 'chacra-xi');
+  await o.fill({
+    '#full_name': name,
+    '#dni': dni,
+    '#street_address': 'Pasaje Los Ñires 55',
+    '#phone': '2964 555123',
+    '#email': '',
+    '#certificate_issued_on': localToday(),
+  });
+  await o.page.setInputFiles('#residency_proof', path.join(FILES, 'factura.pdf'));
+  await o.page.setInputFiles('#criminal_record', path.join(FILES, 'small.jpg'));
+  await o.page.setInputFiles('#identity_document', path.join(FILES, 'dni.png'));
+  await o.page.check('input[name=paper_consent]');
+  await o.submit('/officer/desk', { to: /^\/officer\/desk\/[0-9a-f-]+\/receipt$/ });
+  await o.check('desk-receipt', { path: /^\/officer\/desk\/[0-9a-f-]+\/receipt$/ });
+  const id = idAfter(o.page, '/officer/desk/');
+  const code = (await o.page.getAttribute('[data-claim-code]', 'data-claim-code')) || '';
+  if (!/^[A-HJKMNP-Z2-9]{5}-[A-HJKMNP-Z2-9]{5}$/.test(code)) fail(o.where('desk-receipt'), `claim code ${JSON.stringify(code)}`);
+  await printView(o, 'desk-receipt-print', `/officer/desk/${id}/receipt`, '.receipt');
+
+  // The officer who took it cannot approve it; another officer of the group does.
+  await review(o, id, 'review-desk-own');
+  if ((await o.page.locator('form[action$="/approve"]').count()) !== 0) fail(o.where('review-desk-own'), 'the officer who took it is offered the approval');
+  await review(s2, id, 'review-desk');
+  await claim(s2, id);
+  await approve(s2, id);
+  await s2.check('approved-desk', { path: /^\/officer/ });
+
+  // The receipt again (no code now), the card and its print view, the notice told.
+  await o.goto(`/officer/desk/${id}/receipt`);
+  await o.check('desk-receipt-again', { path: `/officer/desk/${id}/receipt` });
+  if ((await o.page.locator('[data-claim-code]').count()) !== 0) fail(o.where('desk-receipt-again'), 'the claim code is shown twice');
+  await Promise.all([o.page.waitForNavigation(), o.page.click(`a[href="/officer/desk/${id}/card"]`)]);
+  await o.check('desk-card', { path: `/officer/desk/${id}/card` });
+  await printView(o, 'desk-card-print', `/officer/desk/${id}/card`, '.member-card');
+  await o.goto('/officer/desk/notices');
+  await o.check('desk-notices', { path: '/officer/desk/notices' });
+  const notice = await o.page.getAttribute(`li[data-notice]:has-text("${name}")`, 'data-notice');
+  await o.submit(`/officer/desk/notices/${notice}/told`, { to: '/officer/desk/notices' });
+  await o.check('desk-notice-told', { path: '/officer/desk/notices' });
+  if ((await o.page.locator(`li[data-notice="${notice}"]`).count()) !== 0) fail(o.where('desk-notice-told'), 'the notice is still listed');
+
+  // Later, on the resident's own phone or computer: a wrong code, then the right one typed
+  // loosely (lower case, no hyphen), an address and a password, the mail, and /me.
+  const r = await Session.open(browser, pass, 'claimant');
+  await r.goto('/claim');
+  await r.check('claim', { path: '/claim' });
+  await r.fill({ '#dni': dni.replace(/\D/g, ''), '#code': 'AAAAA-BBBBB' });
+  await r.submit('/claim', { to: '/claim' });
+  await r.check('claim-refused', { path: '/claim', status: 401 });
+  await r.fill({ '#dni': dni.replace(/\D/g, ''), '#code': code.toLowerCase().replace('-', '') });
+  await r.submit('/claim', { to: '/claim' });
+  await r.check('claim-account', { path: '/claim' });
+  await r.fill({ '#email': email, '#password': password });
+  await r.submit('/claim/account', { to: /^\/login/ });
+  await r.check('claimed', { path: /^\/login/ });
+  await r.goto(await mailLink(email, '/email/confirm/'));
+  await r.check('claim-confirm', { path: /^\/email\/confirm\// });
+  await r.submit('/email/confirm/', { to: /^\/login/ });
+  await r.fill({ '#email': email, '#password': password });
+  await r.submit('/login', { to: '/me' });
+  await r.check('claim-me', { path: '/me' });
+  if ((await r.page.locator('a[href^="/memberships/"]').count()) === 0) fail(r.where('claim-me'), 'no membership card on /me');
+  await r.close();
+}
+
+// The page `s` shows, as printed: checked and screenshotted with print styles, which must
+// leave `keep` and hide the site's header, navigation and buttons.
+async function printView(s, name, at, keep) {
+  await s.page.emulateMedia({ media: 'print' });
+  try {
+    await s.check(name, { path: at });
+    const shown = await s.page.evaluate((sel) => {
+      const visible = (e) => !!e && getComputedStyle(e).display !== 'none' && e.getClientRects().length > 0;
+      return {
+        keep: visible(document.querySelector(sel)),
+        extra: Array.from(document.querySelectorAll('header.site, footer.site, nav, button, .no-print')).filter(visible).map((e) => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')),
+      };
+    }, keep);
+    if (!shown.keep) fail(s.where(name), `${keep} is not printed`);
+    for (const e of shown.extra) fail(s.where(name), `${e} is printed`);
+  } finally {
+    await s.page.emulateMedia({ media: 'screen' });
+  }
 }
 
 // A plain application (small files), for the officer's other decisions. Returns its id.

@@ -7,6 +7,8 @@ pub mod crypto;
 pub mod keys;
 pub mod sniff;
 
+use std::sync::Arc;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
@@ -87,13 +89,24 @@ pub async fn seal_all(keys: &KeyRing, uploads: Vec<Upload>) -> anyhow::Result<Ve
 /// waited 134 ms at the 99th percentile when every core parsed and encrypted; see
 /// docs/PERFORMANCE.md). Uploads queue here instead, which costs them little next to
 /// their transfer time. A single-core machine runs one at a time.
+///
+/// The queue is served one task after another, so what a task costs beyond its work is
+/// paid by every task behind it: callers give a form's files as one task (not one per
+/// file), and the place is given up on the blocking thread as soon as the work ends, not
+/// when the waiting request's worker thread next runs (on a busy machine that wake-up
+/// took longer than the checks of small files themselves).
 pub async fn file_work<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
-    static FILE_WORK: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    static FILE_WORK: std::sync::LazyLock<Arc<tokio::sync::Semaphore>> = std::sync::LazyLock::new(|| {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+        Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)))
     });
-    let _permit = FILE_WORK.acquire().await?;
-    Ok(tokio::task::spawn_blocking(f).await?)
+    let permit = FILE_WORK.clone().acquire_owned().await?;
+    Ok(tokio::task::spawn_blocking(move || {
+        let done = f();
+        drop(permit);
+        done
+    })
+    .await?)
 }
 
 /// Inserts a sealed document. Call inside the transaction of its application.

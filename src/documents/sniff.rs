@@ -103,14 +103,28 @@ pub fn check(bytes: &[u8]) -> Result<MediaType, ContentProblem> {
     Ok(media)
 }
 
-/// [`check`] as file work ([`super::file_work`]: on the blocking pool, leaving a core to the
-/// pages). A panic inside a parser refuses the file. The bytes come back with the answer.
-pub async fn check_off_thread(bytes: Vec<u8>) -> (Result<MediaType, ContentProblem>, Vec<u8>) {
-    let shared = std::sync::Arc::new(bytes);
+/// [`check`] for each of a form's files, as one piece of file work ([`super::file_work`]: on
+/// the blocking pool, leaving a core to the pages, one place in its queue per form). A
+/// panic inside a parser refuses the file. The bytes come back with the answers, in order.
+pub async fn check_all_off_thread(files: Vec<Vec<u8>>) -> Vec<(Result<MediaType, ContentProblem>, Vec<u8>)> {
+    let shared: Vec<_> = files.into_iter().map(std::sync::Arc::new).collect();
     let for_check = shared.clone();
-    let verdict = super::file_work(move || check(&for_check)).await.unwrap_or(Err(ContentProblem::NotAccepted));
-    let bytes = std::sync::Arc::try_unwrap(shared).unwrap_or_else(|shared| shared.as_ref().clone());
-    (verdict, bytes)
+    let verdicts = super::file_work(move || {
+        for_check
+            .iter()
+            .map(|bytes| std::panic::catch_unwind(|| check(bytes)).unwrap_or(Err(ContentProblem::NotAccepted)))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_default();
+    shared
+        .into_iter()
+        .enumerate()
+        .map(|(i, shared)| {
+            let verdict = verdicts.get(i).cloned().unwrap_or(Err(ContentProblem::NotAccepted));
+            (verdict, std::sync::Arc::try_unwrap(shared).unwrap_or_else(|shared| shared.as_ref().clone()))
+        })
+        .collect()
 }
 
 fn check_image(bytes: &[u8], format: image::ImageFormat) -> Result<(), ContentProblem> {

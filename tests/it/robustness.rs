@@ -76,6 +76,13 @@ async fn run(app: &TestApp, cases: Vec<Case>) -> Vec<String> {
         .buffer_unordered(BATCH)
         .collect()
         .await;
+    // The answers nearest their limit, to see how close a loaded machine comes.
+    let mut near: Vec<_> =
+        results.iter().map(|(case, (_, took))| (took.as_secs_f64() / case.limit.as_secs_f64(), case, took)).collect();
+    near.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let nearest: Vec<_> =
+        near.iter().take(3).map(|(_, case, took)| format!("{} {took:.1?} of {:?}", case.what, case.limit)).collect();
+    eprintln!("robustness: {} cases by hand; nearest their limit: {}", results.len(), nearest.join("; "));
     let mut failures = Vec::new();
     for (case, (outcome, took)) in results {
         let bad = match &outcome {

@@ -25,7 +25,7 @@ use crate::web::cookies;
 use crate::web::extract::Resident;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, see_other};
-use crate::web::upload::{self, MultipartForm};
+use crate::web::upload::{self, MultipartForm, UploadedFile};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(home)
@@ -170,27 +170,64 @@ pub(crate) fn parse_certificate_date(
 }
 
 /// Checks the uploaded files of `kinds`, one entry per kind: present, non-empty, and really
-/// a PDF, JPEG or PNG (read as that type on the blocking pool, see `documents::sniff`).
-/// `None` where the field got an error.
+/// a PDF, JPEG or PNG (read as that type on the blocking pool, the form's files together:
+/// see `documents::sniff`). `None` where the field got an error.
 pub(crate) async fn take_uploads(
     form: &mut MultipartForm,
     kinds: &[DocumentKind],
     errors: &mut FormErrors,
 ) -> Vec<Option<Upload>> {
-    let mut uploads = Vec::with_capacity(kinds.len());
+    let mut names = Vec::with_capacity(kinds.len());
+    let mut bytes = Vec::with_capacity(kinds.len());
     for kind in kinds {
-        uploads.push(take_upload(form, *kind, errors).await);
+        names.push(take_file(form, *kind, errors).map(|(key, file)| {
+            bytes.push(file.bytes);
+            (key, file.filename)
+        }));
+    }
+    let mut checked = sniff::check_all_off_thread(bytes).await.into_iter();
+    let mut uploads = Vec::with_capacity(kinds.len());
+    for (kind, name) in kinds.iter().zip(names) {
+        let Some((key, filename)) = name else {
+            uploads.push(None);
+            continue;
+        };
+        let Some((verdict, bytes)) = checked.next() else {
+            uploads.push(None);
+            continue;
+        };
+        let media = match verdict {
+            Ok(media) => media,
+            Err(ContentProblem::NotAccepted) => {
+                errors.add(key, "apply.error.bad_type");
+                uploads.push(None);
+                continue;
+            }
+            Err(ContentProblem::ProtectedPdf) => {
+                errors.add(key, "apply.error.protected_pdf");
+                uploads.push(None);
+                continue;
+            }
+        };
+        let display_name = sniff::display_name(filename.as_deref(), media);
+        uploads.push(Some(Upload { kind: *kind, media, display_name, bytes }));
     }
     uploads
 }
 
-async fn take_upload(form: &mut MultipartForm, kind: DocumentKind, errors: &mut FormErrors) -> Option<Upload> {
-    let field = kind.as_str();
+/// The file sent for `kind`, with its field's name for errors; `None` (and the error) when
+/// it is missing or empty.
+fn take_file(
+    form: &mut MultipartForm,
+    kind: DocumentKind,
+    errors: &mut FormErrors,
+) -> Option<(&'static str, UploadedFile)> {
     let key: &'static str = match kind {
         DocumentKind::ResidencyProof => "residency_proof",
         DocumentKind::CriminalRecord => "criminal_record",
         DocumentKind::IdentityDocument => "identity_document",
     };
+    let field = kind.as_str();
     if form.empty_file(field) {
         errors.add(key, "apply.error.empty_file");
         return None;
@@ -199,19 +236,7 @@ async fn take_upload(form: &mut MultipartForm, kind: DocumentKind, errors: &mut 
         errors.add(key, "apply.error.missing_file");
         return None;
     };
-    let (checked, bytes) = sniff::check_off_thread(file.bytes).await;
-    let media = match checked {
-        Ok(media) => media,
-        Err(ContentProblem::NotAccepted) => {
-            errors.add(key, "apply.error.bad_type");
-            return None;
-        }
-        Err(ContentProblem::ProtectedPdf) => {
-            errors.add(key, "apply.error.protected_pdf");
-            return None;
-        }
-    };
-    Some(Upload { kind, media, display_name: sniff::display_name(file.filename.as_deref(), media), bytes })
+    Some((key, file))
 }
 
 /// What the online form and the desk ask alike, checked alike.
