@@ -1,4 +1,3 @@
-DROP INDEX applications_dni;
 DROP INDEX documents_sha256;
 DROP TABLE document_renditions;
 DROP TABLE document_analyses;

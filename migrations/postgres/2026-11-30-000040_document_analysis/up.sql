@@ -44,7 +44,6 @@ CREATE TABLE document_renditions (
 );
 -- The key rotation finds the pages still under an old key.
 CREATE INDEX document_renditions_key ON document_renditions (key_id);
-
--- Possible duplicates: the same file, or the same DNI, under another account.
+-- Possible duplicates: the same file, or the same DNI (applications_dni, made by
+-- 2026-11-30-000031_desk_enrollment), under another account.
 CREATE INDEX documents_sha256 ON documents (sha256);
-CREATE INDEX applications_dni ON applications (dni);

@@ -557,7 +557,7 @@ async fn replace_identity(
     }
     let version: i32 = form.text("version").trim().parse().map_err(|_| AppError::BadRequest("version"))?;
     let mut errors = FormErrors::default();
-    let upload = take_upload(&mut form, DocumentKind::IdentityDocument, &mut errors).await;
+    let upload = take_uploads(&mut form, &[DocumentKind::IdentityDocument], &mut errors).await.pop().flatten();
     let Some(upload) = upload.filter(|_| errors.is_empty()) else {
         page.errors = errors;
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
