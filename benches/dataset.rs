@@ -28,7 +28,8 @@ use vecinal::db::schema::{
 use vecinal::db::{self, DatabaseUrl, DbConn};
 use vecinal::documents::crypto;
 use vecinal::documents::keys::DocumentKey;
-use vecinal::domain::application::{Status, local_today};
+use vecinal::domain::Zone;
+use vecinal::domain::application::Status;
 use vecinal::domain::membership::{self as rules, MembershipStatus};
 use vecinal::domain::{ApplicationId, DocumentId, GroupId, MembershipId, UserId};
 
@@ -459,8 +460,8 @@ impl Writer {
     /// and people mostly taken out of the chat already.
     fn membership(&mut self, p: &Plan, resident: &str, app: &str, decided: NaiveDateTime, officer: &str) {
         let (now, rng) = (self.now, &mut self.rng);
-        let today = local_today(now);
-        let from = local_today(decided);
+        let today = Zone::default().today(now);
+        let from = Zone::default().today(decided);
         let until = rules::valid_until(from, 365);
         let end_of = |d: chrono::NaiveDate| d.and_hms_opt(12, 0, 0).expect("noon exists").min(now);
         let (status, changed, reason) = if until < today {

@@ -171,6 +171,7 @@ fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
             println!("applied {v}");
         }
     }
+    crate::startup::use_zone(&mut db::establish(&settings.database_url)?, settings.zone, Clock::system().now())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -239,6 +240,7 @@ fn stats_rebuild(settings: &Settings) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&settings.data_dir)?;
     db::run_migrations(&settings.database_url)?;
     let mut conn = db::establish(&settings.database_url)?;
+    crate::startup::use_zone(&mut conn, settings.zone, Clock::system().now())?;
     let corrected = crate::services::oversight::summary::rebuild(&mut conn, Clock::system().now())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     match corrected {

@@ -148,9 +148,13 @@ pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppStat
     }
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
     {
-        let pool = pool.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<()> { Ok(db::dialect::optimize(&mut *pool.get()?)?) })
-            .await??;
+        let (pool, zone, now) = (pool.clone(), settings.zone, clock.now());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = pool.get()?;
+            use_zone(&mut conn, zone, now)?;
+            Ok(db::dialect::optimize(&mut conn)?)
+        })
+        .await??;
     }
     let csrf = {
         let pool = pool.clone();
@@ -185,6 +189,15 @@ pub async fn prepare(settings: Settings, clock: Clock) -> anyhow::Result<AppStat
         analysers,
         analysis_wake: tokio::sync::Notify::new(),
     })
+}
+
+/// Makes the database count days in the configured zone (`VECINAL_TIME_ZONE`), saying so
+/// when that rebuilt the summary rows.
+pub fn use_zone(conn: &mut DbConn, zone: crate::domain::Zone, now: chrono::NaiveDateTime) -> anyhow::Result<()> {
+    if let Some((from, rows)) = crate::services::oversight::summary::use_zone(conn, zone, now).map_err(anyhow_of)? {
+        tracing::info!(from = %from, to = zone.name(), corrected = rows, "the database now counts days in the configured time zone");
+    }
+    Ok(())
 }
 
 /// A 32-byte secret shared by every instance through the database, created on first use.

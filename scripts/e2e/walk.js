@@ -199,9 +199,10 @@ function idAfter(page, prefix) {
   return p.slice(p.indexOf(prefix) + prefix.length).split('/')[0];
 }
 
-// Today's date where the residents live (UTC−3), as the certificate field wants it.
+// Today's date in the service's zone (VECINAL_TIME_ZONE, whose default the walk runs
+// with), as the certificate field wants it: YYYY-MM-DD.
 function localToday() {
-  return new Date(Date.now() - 3 * 3600 * 1000).toISOString().slice(0, 10);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Argentina/Ushuaia' }).format(new Date());
 }
 
 // ----- the journeys -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ use lettre::message::Mailbox;
 use url::Url;
 
 use crate::db::DatabaseUrl;
+use crate::domain::Zone;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -25,6 +26,8 @@ pub struct Settings {
     pub mail_transport: MailTransport,
     pub mail_from: Mailbox,
     pub org_name: String,
+    /// The zone in which dates and times are shown and days counted (`VECINAL_TIME_ZONE`).
+    pub zone: Zone,
     pub log_format: LogFormat,
     /// 32-byte document key from `VECINAL_DOCUMENT_KEY`; without it a key file in the data
     /// folder is used.
@@ -130,6 +133,11 @@ impl Settings {
             .parse()
             .map_err(|e| err("VECINAL_MAIL_FROM", format!("expected 'Name <address>' or an address: {e}")))?;
 
+        let zone = match var("VECINAL_TIME_ZONE") {
+            Some(raw) => Zone::parse(&raw).map_err(|m| err("VECINAL_TIME_ZONE", m))?,
+            None => Zone::default(),
+        };
+
         let org_name = var("VECINAL_ORG_NAME").unwrap_or_else(|| "Vecinal".into());
         if org_name.chars().count() > 120 || org_name.chars().any(char::is_control) {
             return Err(err("VECINAL_ORG_NAME", "at most 120 characters, no control characters"));
@@ -213,6 +221,7 @@ impl Settings {
             mail_transport,
             mail_from,
             org_name,
+            zone,
             log_format,
             document_key,
             max_upload_bytes,
@@ -307,11 +316,19 @@ mod tests {
             ("VECINAL_BODY_MIN_BYTES_PER_SEC", "0"),
             ("VECINAL_BODY_MIN_BYTES_PER_SEC", "-5"),
             ("VECINAL_BODY_MIN_BYTES_PER_SEC", "fast"),
+            ("VECINAL_TIME_ZONE", "UTC-3"),
+            ("VECINAL_TIME_ZONE", "America/Rio_Grande"),
         ] {
             let e = settings(&[(var, value)]).unwrap_err();
             assert_eq!(e.var, var, "{value}");
             assert!(e.to_string().contains(var));
         }
+    }
+
+    #[test]
+    fn the_time_zone_defaults_to_rio_grandes() {
+        assert_eq!(settings(&[]).unwrap().zone.name(), "America/Argentina/Ushuaia");
+        assert_eq!(settings(&[("VECINAL_TIME_ZONE", " Europe/Madrid ")]).unwrap().zone.name(), "Europe/Madrid");
     }
 
     #[test]

@@ -45,6 +45,11 @@ impl AppState {
         .await?
     }
 
+    /// Today in the configured time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.settings.zone.today(self.clock.now())
+    }
+
     /// Whether the database answers (readiness).
     pub async fn ping(&self) -> AppResult<()> {
         self.db(|c| Ok(crate::db::ping(c)?)).await

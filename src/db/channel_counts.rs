@@ -1,4 +1,4 @@
-//! Summary rows for the dashboard's desk and online figures: per local day (UTC−3), group
+//! Summary rows for the dashboard's desk and online figures: per local day (in the installed zone, `db::local_time`), group
 //! and officer, the applications received online and at the desk (under the officer who
 //! took them, `''` for online ones) and the approvals and rejections of each kind (under
 //! the deciding officer). Triggers (migration `2026-11-30-000031_desk_enrollment`) keep
@@ -63,10 +63,7 @@ pub fn snapshot(conn: &mut DbConn) -> QueryResult<Vec<(NaiveDate, ChannelTotals)
 /// Run it inside a write transaction.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
     let before = snapshot(conn)?;
-    let day = |column: &str| match conn {
-        DbConn::Sqlite(_) => format!("date({column}, '-3 hours')"),
-        DbConn::Pg(_) => format!("({column} - INTERVAL '3 hours')::date"),
-    };
+    let day = |column: &str| crate::db::local_time::day_of(conn, column);
     let sql = format!(
         "INSERT INTO channel_counts (day, group_id, officer_id, {columns}) \
          SELECT day, group_id, officer_id, SUM(ro), SUM(rd), SUM(dn), SUM(dd) FROM ( \

@@ -8,6 +8,7 @@
 pub mod channel_counts;
 pub mod dialect;
 pub mod fragment;
+pub mod local_time;
 pub mod models;
 pub mod queries;
 pub mod schema;

@@ -86,6 +86,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    local_offsets (starts_at) {
+        starts_at -> Timestamp,
+        offset_seconds -> Integer,
+    }
+}
+
+diesel::table! {
+    local_zone (id) {
+        id -> Integer,
+        name -> Text,
+    }
+}
+
+diesel::table! {
     server_secrets (name) {
         name -> Text,
         value -> Text,

@@ -4,7 +4,7 @@
 //! them, and rebuilds them from the rows for data loaded by other means or after a restore.
 //!
 //! - `application_counts`: applications per group and status.
-//! - `decision_counts`: per local day (UTC−3), group and deciding officer (`''` for none),
+//! - `decision_counts`: per local day (in the installed zone, `db::local_time`), group and deciding officer (`''` for none),
 //!   approvals, rejections and withdrawals, and the approvals and rejections by how long
 //!   they waited, in the ranges of [`WAIT_BUCKET_DAYS`].
 //! - `decision_months`, `decision_days`: the same per calendar month (keyed by its first
@@ -244,17 +244,12 @@ pub fn snapshot(conn: &mut DbConn) -> QueryResult<Snapshot> {
 /// transaction: it replaces the tables' contents.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
     let before = snapshot(conn)?;
-    let (day, wait, month) = match conn {
-        DbConn::Sqlite(_) => (
-            "date(decided_at, '-3 hours')",
-            "strftime('%s', decided_at) - strftime('%s', submitted_at)",
-            "date(day, 'start of month')",
-        ),
-        DbConn::Pg(_) => (
-            "(decided_at - INTERVAL '3 hours')::date",
-            "EXTRACT(EPOCH FROM decided_at - submitted_at)",
-            "date_trunc('month', day)::date",
-        ),
+    let day = crate::db::local_time::day_of(conn, "decided_at");
+    let (wait, month) = match conn {
+        DbConn::Sqlite(_) => {
+            ("strftime('%s', decided_at) - strftime('%s', submitted_at)", "date(day, 'start of month')")
+        }
+        DbConn::Pg(_) => ("EXTRACT(EPOCH FROM decided_at - submitted_at)", "date_trunc('month', day)::date"),
     };
     let bucket = WAIT_BUCKET_DAYS
         .iter()

@@ -12,7 +12,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 
 use crate::domain::Day;
 
@@ -269,14 +269,6 @@ pub fn parse_address(raw: &str) -> Option<String> {
     ((5..=200).contains(&n) && !raw.chars().any(|c| c.is_control() && !c.is_whitespace())).then_some(folded)
 }
 
-/// Argentina keeps UTC−3 all year; "today" for a certificate's date is the local day.
-pub const LOCAL_UTC_OFFSET_HOURS: i64 = -3;
-
-/// The local calendar day at UTC time `now`.
-pub fn local_today(now: chrono::NaiveDateTime) -> NaiveDate {
-    (now + Duration::hours(LOCAL_UTC_OFFSET_HOURS)).date()
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CertificateDateProblem {
     InTheFuture,
@@ -305,6 +297,7 @@ pub fn check_certificate_date(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration;
 
     const OFFICER: Actor = Actor::Officer { is_claimer: false, is_first_approver: false, took_it_at_desk: false };
     const CLAIMER: Actor = Actor::Officer { is_claimer: true, is_first_approver: false, took_it_at_desk: false };
@@ -469,12 +462,6 @@ mod tests {
         let last = Day::parse("2999-12-31").unwrap();
         assert_eq!(check_certificate_date(first, today, 365), Err(CertificateDateProblem::TooOld));
         assert_eq!(check_certificate_date(last, today, 365), Err(CertificateDateProblem::InTheFuture));
-    }
-
-    #[test]
-    fn today_is_the_local_day() {
-        let late_evening_local = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_hms_opt(1, 30, 0).unwrap();
-        assert_eq!(local_today(late_evening_local), NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
     }
 
     #[test]

@@ -10,6 +10,8 @@
 
 use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 
+use crate::domain::Zone;
+
 /// The first day a request may name. Nothing the service records is older; a certificate
 /// or filter before it is a mistake.
 pub const FIRST_DAY: NaiveDate = ymd(1900, 1, 1);
@@ -87,16 +89,16 @@ impl Day {
         self.0
     }
 
-    /// The UTC instant at which this day begins in Argentina (UTC−3).
-    pub fn local_start(self) -> NaiveDateTime {
-        local_day_start(self.0)
+    /// The UTC instant at which this day begins in `zone`.
+    pub fn start_in(self, zone: Zone) -> NaiveDateTime {
+        zone.day_start(self.0)
     }
 
-    /// The UTC instant at which the next day begins in Argentina: the end (excluded) of a
+    /// The UTC instant at which the next day begins in `zone`: the end (excluded) of a
     /// filter "up to this day".
-    pub fn local_end(self) -> NaiveDateTime {
+    pub fn end_in(self, zone: Zone) -> NaiveDateTime {
         // LAST_DAY is far from chrono's last day, so there is always a next one.
-        local_day_start(self.0.checked_add_days(Days::new(1)).unwrap_or(self.0))
+        zone.day_start(self.0.checked_add_days(Days::new(1)).unwrap_or(self.0))
     }
 
     /// Whole days from this day to `later` (negative when `later` is earlier).
@@ -109,15 +111,6 @@ impl std::fmt::Display for Day {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.0.format("%Y-%m-%d"))
     }
-}
-
-/// The UTC instant at which the local (Argentina) calendar day `date` begins (checked: were
-/// it to leave chrono's range, that day's UTC midnight).
-pub fn local_day_start(date: NaiveDate) -> NaiveDateTime {
-    let midnight = date.and_time(chrono::NaiveTime::MIN);
-    midnight
-        .checked_sub_signed(chrono::TimeDelta::hours(crate::domain::application::LOCAL_UTC_OFFSET_HOURS))
-        .unwrap_or(midnight)
 }
 
 /// Whether `at` (a timestamp from a request, such as a keyset cursor) lies within the days
@@ -196,25 +189,27 @@ mod tests {
     #[test]
     fn the_ends_of_the_range_compute_without_panicking() {
         let last = Day::parse("2999-12-31").unwrap();
-        assert_eq!(last.local_end(), d(3000, 1, 1).and_hms_opt(3, 0, 0).unwrap());
+        // Argentina in 1900 kept Córdoba's mean time, UTC−4:16:48.
+        let ushuaia = Zone::default();
+        assert_eq!(last.end_in(ushuaia), d(3000, 1, 1).and_hms_opt(3, 0, 0).unwrap());
         let first = Day::parse("1900-01-01").unwrap();
-        assert_eq!(first.local_start(), d(1900, 1, 1).and_hms_opt(3, 0, 0).unwrap());
+        assert_eq!(first.start_in(ushuaia), d(1900, 1, 1).and_hms_opt(4, 16, 48).unwrap());
         let span = (LAST_DAY - FIRST_DAY).num_days();
         assert_eq!(first.days_until(LAST_DAY), span);
         assert_eq!(last.days_until(FIRST_DAY), -span);
         assert_eq!(first.days_until(d(1900, 1, 31)), 30);
         // The helpers hold at chrono's own ends too.
-        assert_eq!(local_day_start(NaiveDate::MAX), NaiveDate::MAX.and_hms_opt(3, 0, 0).unwrap());
-        assert_eq!(local_day_start(NaiveDate::MIN), NaiveDate::MIN.and_hms_opt(3, 0, 0).unwrap());
         assert_eq!(days_before(NaiveDateTime::MIN, 1), NaiveDateTime::MIN);
         assert_eq!(days_before(d(2026, 11, 27).and_hms_opt(0, 0, 0).unwrap(), i64::MAX), NaiveDateTime::MIN);
     }
 
     #[test]
-    fn a_local_day_starts_three_hours_after_utc_midnight() {
+    fn a_local_day_starts_three_hours_after_utc_midnight_in_rio_grande() {
         let day = Day::parse("2026-11-27").unwrap();
-        assert_eq!(day.local_start(), d(2026, 11, 27).and_hms_opt(3, 0, 0).unwrap());
-        assert_eq!(day.local_end(), d(2026, 11, 28).and_hms_opt(3, 0, 0).unwrap());
+        assert_eq!(day.start_in(Zone::default()), d(2026, 11, 27).and_hms_opt(3, 0, 0).unwrap());
+        assert_eq!(day.end_in(Zone::default()), d(2026, 11, 28).and_hms_opt(3, 0, 0).unwrap());
+        let madrid = Zone::parse("Europe/Madrid").unwrap();
+        assert_eq!(day.start_in(madrid), d(2026, 11, 26).and_hms_opt(23, 0, 0).unwrap());
     }
 
     #[test]

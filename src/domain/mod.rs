@@ -19,6 +19,7 @@ pub mod session;
 pub mod stats;
 pub mod throttle;
 pub mod token;
+pub mod zone;
 
 pub use account::{Email, PersonName};
 pub use day::Day;
@@ -27,6 +28,7 @@ pub use locale::Locale;
 pub use password::{Password, PasswordProblem};
 pub use role::Role;
 pub use sensitive::Sensitive;
+pub use zone::Zone;
 
 /// Serialises a value type as the same text it is stored as (audit details, JSON exports).
 macro_rules! serialize_as_str {

@@ -128,7 +128,7 @@ pub async fn submit(
                 }
                 match &new.renewal_of {
                     Some(mid) => {
-                        let today = rules::local_today(now);
+                        let today = settings.zone.today(now);
                         let renewable = crate::services::memberships::find_for_member(tx.conn, mid, &resident_id)?
                             .is_some_and(|(m, g)| {
                                 g.id == group.id

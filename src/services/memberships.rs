@@ -11,7 +11,6 @@ use crate::db::DbConn;
 use crate::db::models::{Application, Group, Membership, User};
 use crate::db::queries::scope::{assigned_groups, reaches_group};
 use crate::db::schema::{groups, memberships, users};
-use crate::domain::application::local_today;
 use crate::domain::membership::{self, MembershipStatus, Reminder};
 use crate::domain::token::SecretToken;
 use crate::domain::{GroupId, MembershipId, UserId};
@@ -224,7 +223,7 @@ pub async fn change_status(
     reason: Option<String>,
 ) -> AppResult<MembershipStatus> {
     let now = state.clock.now();
-    let today = local_today(now);
+    let today = state.settings.zone.today(now);
     let settings = state.settings.clone();
     state
         .write(move |tx| {
@@ -400,7 +399,7 @@ pub fn expire_and_remind(
     settings: &crate::app::config::Settings,
     now: NaiveDateTime,
 ) -> AppResult<(usize, usize)> {
-    let today = local_today(now);
+    let today = settings.zone.today(now);
     let mut expired = 0;
     loop {
         // Read outside the write transaction (index `memberships_due`); each batch of 10
@@ -525,7 +524,7 @@ pub async fn removal_list(state: &AppState, staff: Staff) -> AppResult<Vec<Remov
 /// The public verification of a card's token, limited per client address. Tokens that
 /// could never have been issued still cost the same lookup.
 pub async fn check(state: &AppState, token: String, client_ip: Option<String>) -> AppResult<Option<PublicView>> {
-    let now = state.clock.now();
+    let (now, zone) = (state.clock.now(), state.settings.zone);
     let key = format!("verify:{}", client_ip.as_deref().unwrap_or("unknown"));
     state
         .db(move |c| {
@@ -537,7 +536,7 @@ pub async fn check(state: &AppState, token: String, client_ip: Option<String>) -
             }
             let lookup =
                 if crate::domain::token::SecretToken::from_untrusted(&token).is_some() { token } else { String::new() };
-            Ok(verify(c, &lookup, crate::domain::application::local_today(now))?)
+            Ok(verify(c, &lookup, zone.today(now))?)
         })
         .await
 }
@@ -549,7 +548,7 @@ pub async fn renewable(
     id: MembershipId,
     user_id: UserId,
 ) -> AppResult<(Membership, Group, Application)> {
-    let today = local_today(state.clock.now());
+    let today = state.today();
     state
         .db(move |c| {
             let (m, g) = find_for_member(c, &id, &user_id)?.ok_or(AppError::NotFound)?;

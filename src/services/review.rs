@@ -507,7 +507,7 @@ impl Step<'_> {
             _ => json!(null),
         };
         let (app, group, now) = (self.app, self.group, tx.now);
-        let today = rules::local_today(now);
+        let today = self.settings.zone.today(now);
         let m = match &app.renewal_of {
             Some(mid) => memberships::extend(tx.conn, mid, group, today, now)?,
             None => {

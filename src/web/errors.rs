@@ -6,12 +6,10 @@ use actix_web::HttpResponse;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::ErrorHandlerResponse;
-use actix_web::web::Data;
 use actix_web::{HttpMessage, HttpRequest};
 use askama::Template;
 use tracing_actix_web::RequestId;
 
-use crate::app::AppState;
 use crate::domain::Locale;
 use crate::web::context::RequestContext;
 use crate::web::page::{PageContext, RenderedPage};
@@ -43,9 +41,9 @@ fn keys(status: StatusCode) -> (&'static str, &'static str) {
 }
 
 fn page_context(req: &HttpRequest) -> PageContext {
-    let org = req.app_data::<Data<AppState>>().map(|s| s.settings.org_name.clone()).unwrap_or_default();
+    let (org, zone) = crate::web::page::frame_settings(req);
     match req.extensions().get::<RequestContext>() {
-        Some(c) => PageContext::new(c, &org),
+        Some(c) => PageContext::new(c, &org, zone),
         None => {
             let locale = req
                 .headers()
@@ -53,7 +51,7 @@ fn page_context(req: &HttpRequest) -> PageContext {
                 .and_then(|v| v.to_str().ok())
                 .and_then(Locale::from_accept_language)
                 .unwrap_or_default();
-            PageContext::bare(locale, &org)
+            PageContext::bare(locale, &org, zone)
         }
     }
 }

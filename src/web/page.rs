@@ -6,16 +6,17 @@ use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
 
 use crate::app::AppState;
 use crate::auth::session::SessionUser;
-use crate::domain::{Locale, Role};
+use crate::domain::{Locale, Role, Zone};
 use crate::error::{AppError, AppResult};
 use crate::i18n;
 use crate::web::context::RequestContext;
 
 /// The page frame's data: who is signed in, the language, the CSRF token for forms, a
-/// flash message and the organisation's name.
+/// flash message, the organisation's name and the time zone pages show times in.
 #[derive(Debug, Clone)]
 pub struct PageContext {
     pub locale: Locale,
@@ -24,10 +25,11 @@ pub struct PageContext {
     pub flash: Option<String>,
     pub path: String,
     pub org_name: String,
+    pub zone: Zone,
 }
 
 impl PageContext {
-    pub fn new(ctx: &RequestContext, org_name: &str) -> Self {
+    pub fn new(ctx: &RequestContext, org_name: &str, zone: Zone) -> Self {
         Self {
             locale: ctx.locale,
             user: ctx.user.clone(),
@@ -35,11 +37,12 @@ impl PageContext {
             flash: ctx.flash.clone(),
             path: ctx.path.clone(),
             org_name: org_name.to_string(),
+            zone,
         }
     }
 
     /// For pages rendered without the middleware's context (early errors).
-    pub fn bare(locale: Locale, org_name: &str) -> Self {
+    pub fn bare(locale: Locale, org_name: &str, zone: Zone) -> Self {
         Self {
             locale,
             user: None,
@@ -47,6 +50,7 @@ impl PageContext {
             flash: None,
             path: "/".into(),
             org_name: org_name.to_string(),
+            zone,
         }
     }
 
@@ -67,6 +71,21 @@ impl PageContext {
     /// The text under `prefix` + `name`, for keys built from data ("status." + status).
     pub fn tp(&self, prefix: &str, name: &str) -> String {
         i18n::t(self.locale, &format!("{prefix}{name}")).to_string()
+    }
+
+    /// An instant (stored in UTC) as the page's readers tell time: `27/11/2026 22:30`.
+    pub fn when(&self, at: impl Instant) -> String {
+        self.zone.local(at.instant()).format("%d/%m/%Y %H:%M").to_string()
+    }
+
+    /// The local calendar day of an instant: `27/11/2026`.
+    pub fn day_of(&self, at: impl Instant) -> String {
+        self.zone.local(at.instant()).format("%d/%m/%Y").to_string()
+    }
+
+    /// An instant for a `<time datetime>` attribute: ISO 8601 with the local offset.
+    pub fn iso(&self, at: impl Instant) -> String {
+        self.zone.local(at.instant()).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
     }
 
     pub fn lang(&self) -> &'static str {
@@ -103,14 +122,36 @@ impl FromRequest for PageContext {
     type Future = Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let org = req.app_data::<Data<AppState>>().map(|s| s.settings.org_name.clone()).unwrap_or_default();
+        let (org, zone) = frame_settings(req);
         ready(
             req.extensions()
                 .get::<RequestContext>()
-                .map(|c| PageContext::new(c, &org))
+                .map(|c| PageContext::new(c, &org, zone))
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("request context middleware is not installed"))),
         )
     }
+}
+
+/// A stored UTC instant, however many references templates wrap it in.
+pub trait Instant {
+    fn instant(&self) -> NaiveDateTime;
+}
+
+impl Instant for NaiveDateTime {
+    fn instant(&self) -> NaiveDateTime {
+        *self
+    }
+}
+
+impl<T: Instant + ?Sized> Instant for &T {
+    fn instant(&self) -> NaiveDateTime {
+        (**self).instant()
+    }
+}
+
+/// The organisation's name and the time zone, from the app's settings.
+pub(crate) fn frame_settings(req: &HttpRequest) -> (String, Zone) {
+    req.app_data::<Data<AppState>>().map(|s| (s.settings.org_name.clone(), s.settings.zone)).unwrap_or_default()
 }
 
 /// Marks a response as a finished page, so the error-page middleware leaves it alone (a

@@ -25,4 +25,5 @@ mod robustness;
 mod scale;
 mod security;
 mod sessions;
+mod time_zone;
 mod tls;

@@ -115,7 +115,7 @@ impl Seed<'_> {
     }
 
     fn membership(&mut self, user: &str, group: &str, app: &str, number: &str, status: &str, until_days: i64) {
-        let today = vecinal::domain::application::local_today(self.now);
+        let today = vecinal::domain::Zone::default().today(self.now);
         diesel::insert_into(memberships::table)
             .values(Membership {
                 id: MembershipId::generate(),

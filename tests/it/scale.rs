@@ -14,6 +14,7 @@ use reqwest::Client;
 use vecinal::db::models::Application;
 use vecinal::db::schema::applications;
 use vecinal::db::{self, DbConn};
+use vecinal::domain::Zone;
 use vecinal::domain::application::Status;
 use vecinal::domain::stats::Period;
 use vecinal::domain::{ApplicationId, GroupId, UserId};
@@ -381,8 +382,9 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
     // oldest open application; everything else comes from the summary rows.
     let now = app.state.clock.now();
     for days in ["30", "365"] {
-        let statements =
-            statements_of(&mut conn, |c| drop(dashboard::dashboard(c, now, Period::parse(Some(days))).unwrap()));
+        let statements = statements_of(&mut conn, |c| {
+            drop(dashboard::dashboard(c, now, Zone::default(), Period::parse(Some(days))).unwrap())
+        });
         assert!(statements.len() <= 8, "{statements:#?}");
         for (sql, binds) in &statements {
             let p = plan(&mut conn, sql, binds);

@@ -15,7 +15,8 @@ use crate::db::DbConn;
 use crate::db::fragment::Fixed;
 use crate::db::schema::{groups, users};
 use crate::db::summary::{self, DecisionTotals};
-use crate::domain::application::{Status, local_today};
+use crate::domain::Zone;
+use crate::domain::application::Status;
 use crate::domain::stats::{self, Period, WaitRange};
 use crate::domain::{GroupId, UserId};
 use crate::error::AppResult;
@@ -122,8 +123,8 @@ impl Tally {
 /// Every figure comes from summary rows or an index, so the cost does not grow with the
 /// number of applications: counts per group and status, decisions per day, group and
 /// officer, and members per last valid day (see `db::summary`).
-pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, period: Period) -> QueryResult<Dashboard> {
-    let today = local_today(now);
+pub fn dashboard(conn: &mut DbConn, now: NaiveDateTime, zone: Zone, period: Period) -> QueryResult<Dashboard> {
+    let today = zone.today(now);
     let group_rows: Vec<(String, String, bool, Option<NaiveDateTime>)> = groups::table
         .select((groups::id, groups::name, groups::active, oldest_open()))
         .order((groups::name.asc(), groups::id.asc()))
@@ -239,6 +240,6 @@ fn weeks(conn: &mut DbConn, today: NaiveDate, period: Period) -> QueryResult<Vec
 
 /// The dashboard as of now.
 pub async fn load(state: &AppState, period: Period) -> AppResult<Dashboard> {
-    let now = state.clock.now();
-    state.db(move |c| Ok(dashboard(c, now, period)?)).await
+    let (now, zone) = (state.clock.now(), state.settings.zone);
+    state.db(move |c| Ok(dashboard(c, now, zone, period)?)).await
 }

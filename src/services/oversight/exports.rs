@@ -221,6 +221,6 @@ pub async fn decisions(state: &AppState, by: Actor, locale: Locale, days: i64) -
 }
 
 /// `membresias-2026-11-27.csv`: the export's name with today's date.
-pub fn file_name(locale: Locale, key: &str, now: NaiveDateTime) -> String {
-    format!("{}-{}.csv", i18n::t(locale, key), crate::domain::application::local_today(now).format("%Y-%m-%d"))
+pub fn file_name(locale: Locale, key: &str, today: chrono::NaiveDate) -> String {
+    format!("{}-{}.csv", i18n::t(locale, key), today.format("%Y-%m-%d"))
 }

@@ -91,6 +91,7 @@ pub const ACTIONS: &[&str] = &[
     "keys.rotation_finished",
     "database.backup_created",
     "database.stats_rebuilt",
+    "database.time_zone_changed",
 ];
 
 /// What an entry can be about.

@@ -116,8 +116,8 @@ async fn audit_log(
         action: (!action.is_empty()).then(|| action.clone()),
         subject_type: (!subject_type.is_empty()).then(|| subject_type.clone()),
         subject_id: (!subject_id.is_empty()).then(|| subject_id.clone()),
-        from: from_day.ok().flatten().map(Day::local_start),
-        until: to_day.ok().flatten().map(Day::local_end),
+        from: from_day.ok().flatten().map(|d| d.start_in(state.settings.zone)),
+        until: to_day.ok().flatten().map(|d| d.end_in(state.settings.zone)),
         ..AuditFilter::default()
     };
     let before = parse_before(&q.before);

@@ -110,7 +110,7 @@ impl DashboardPage {
     }
 
     fn generated(&self) -> String {
-        self.d.now.format("%d/%m/%Y %H:%M").to_string()
+        self.ctx.when(self.d.now)
     }
 
     /// The outlier rule in words, with its numbers.

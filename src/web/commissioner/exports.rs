@@ -37,7 +37,7 @@ async fn memberships_csv(
     q: Query<MembershipQuery>,
 ) -> AppResult<HttpResponse> {
     let csv = exports::memberships(&state, actor(&user), ctx.locale, q.filter()).await?;
-    Ok(csv_response(csv, &exports::file_name(ctx.locale, "oversight.csv.file_memberships", state.clock.now())))
+    Ok(csv_response(csv, &exports::file_name(ctx.locale, "oversight.csv.file_memberships", state.today())))
 }
 
 /// `?days=N`: any period of 1 to 3660 days, 30 by default.
@@ -50,5 +50,5 @@ async fn decisions_csv(
 ) -> AppResult<HttpResponse> {
     let days = parse_day_count(q.days.as_deref(), DECISIONS_EXPORT_DAYS).unwrap_or(Period::default().days());
     let csv = exports::decisions(&state, actor(&user), ctx.locale, days).await?;
-    Ok(csv_response(csv, &exports::file_name(ctx.locale, "oversight.csv.file_decisions", state.clock.now())))
+    Ok(csv_response(csv, &exports::file_name(ctx.locale, "oversight.csv.file_decisions", state.today())))
 }

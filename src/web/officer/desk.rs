@@ -121,7 +121,7 @@ async fn take(
     let email_raw = form.text("email").trim().to_string();
     let email: Option<Option<Email>> =
         if email_raw.is_empty() { Some(None) } else { parse_email(&email_raw, &mut errors).map(Some) };
-    let fields = take_application_fields(&mut form, &group, now, &mut errors).await;
+    let fields = take_application_fields(&mut form, &group, state.settings.zone.today(now), &mut errors).await;
     let paper_consent = form.text("paper_consent") == "yes";
     if !paper_consent {
         errors.add("paper_consent", "desk.error.paper_consent");
@@ -186,11 +186,11 @@ impl ReceiptPage {
 
     fn code_valid_until(&self) -> String {
         let until = self.r.claim.as_ref().map(|c| c.expires_at).unwrap_or(self.r.application.created_at);
-        crate::domain::application::local_today(until).format("%d/%m/%Y").to_string()
+        self.ctx.day_of(until)
     }
 
     fn submitted_on(&self) -> String {
-        crate::domain::application::local_today(self.r.application.submitted_at).format("%d/%m/%Y").to_string()
+        self.ctx.day_of(self.r.application.submitted_at)
     }
 
     fn approved(&self) -> bool {
@@ -278,7 +278,7 @@ struct NoticesPage {
 
 impl NoticesPage {
     fn day(&self, row: &NoticeRow) -> String {
-        crate::domain::application::local_today(row.notice.created_at).format("%d/%m/%Y").to_string()
+        self.ctx.day_of(row.notice.created_at)
     }
 
     fn max(&self) -> i64 {

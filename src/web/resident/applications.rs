@@ -143,12 +143,12 @@ pub(crate) fn check_request_size(req: &HttpRequest, max_file: usize) -> AppResul
 /// as well.
 pub(crate) fn parse_certificate_date(
     raw: &str,
-    now: chrono::NaiveDateTime,
+    today: NaiveDate,
     max_age_days: i32,
     errors: &mut FormErrors,
 ) -> Option<NaiveDate> {
     let checked = match Day::parse(raw) {
-        Ok(day) => rules::check_certificate_date(day, rules::local_today(now), max_age_days).map(|()| day.date()),
+        Ok(day) => rules::check_certificate_date(day, today, max_age_days).map(|()| day.date()),
         Err(DayError::Malformed) => {
             errors.add("certificate_issued_on", "apply.error.date_format");
             return None;
@@ -273,7 +273,7 @@ impl ApplicationFields {
 pub(crate) async fn take_application_fields(
     form: &mut MultipartForm,
     group: &Group,
-    now: chrono::NaiveDateTime,
+    today: NaiveDate,
     errors: &mut FormErrors,
 ) -> Option<ApplicationFields> {
     let street_address = rules::parse_address(form.text("street_address"));
@@ -289,7 +289,7 @@ pub(crate) async fn take_application_fields(
         errors.add("phone", "apply.error.phone");
     }
     let issued_on =
-        parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, errors);
+        parse_certificate_date(form.text("certificate_issued_on"), today, group.certificate_max_age_days, errors);
     let uploads = take_uploads(form, &DocumentKind::ALL, errors).await;
     let (Some(street_address), Some(dni), Ok(phone), Some(certificate_issued_on)) =
         (street_address, dni, phone, issued_on)
@@ -320,7 +320,7 @@ async fn submit(
     let now = state.clock.now();
 
     let mut errors = FormErrors::default();
-    let fields = take_application_fields(&mut form, &group, now, &mut errors).await;
+    let fields = take_application_fields(&mut form, &group, state.settings.zone.today(now), &mut errors).await;
     let consent = form.text("consent") == "yes";
     if !consent {
         errors.add("consent", "apply.error.consent");

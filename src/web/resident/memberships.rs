@@ -60,7 +60,7 @@ async fn card(
     id: Path<MembershipId>,
 ) -> AppResult<HttpResponse> {
     let (m, group) = own(&state, id.into_inner(), user.user_id.clone()).await?;
-    let today = rules::local_today(state.clock.now());
+    let today = state.today();
     let status = m.status;
     let renewal_open = membership::renewal_open(status, m.valid_until, today);
     let verify_link = verification_link(&state, &m);
@@ -160,8 +160,12 @@ async fn renew_submit(
     if address.is_none() {
         errors.add("street_address", "apply.error.address");
     }
-    let issued_on =
-        parse_certificate_date(form.text("certificate_issued_on"), now, group.certificate_max_age_days, &mut errors);
+    let issued_on = parse_certificate_date(
+        form.text("certificate_issued_on"),
+        state.settings.zone.today(now),
+        group.certificate_max_age_days,
+        &mut errors,
+    );
     let moved = address.as_deref().is_some_and(|a| !a.eq_ignore_ascii_case(&previous.street_address));
     let mut kinds = vec![DocumentKind::CriminalRecord];
     if moved || form.file("residency_proof").is_some() {

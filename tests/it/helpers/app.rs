@@ -123,7 +123,7 @@ impl TestApp {
 
     /// Today in the service's time zone, by the app's clock.
     pub fn today(&self) -> chrono::NaiveDate {
-        vecinal::domain::application::local_today(self.state.clock.now())
+        self.state.today()
     }
 
     pub fn url(&self, path: &str) -> String {
