@@ -84,6 +84,38 @@ async fn another_zone_moves_every_time_and_day() {
     assert_eq!(decision_days(&app).await, vec![NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()]);
 }
 
+/// At 23:30 in Río Grande it is already tomorrow in UTC: a certificate issued "today" is
+/// accepted, one dated with UTC's day is in the future.
+#[tokio::test]
+async fn a_certificate_issued_today_is_accepted_late_in_the_evening() {
+    let app = TestApp::spawn().await;
+    let zone = app.state.settings.zone;
+    let now = app.state.clock.now();
+    // The next 23:30 in Río Grande (02:30 UTC).
+    let mut evening = zone.today(now).and_hms_opt(23, 30, 0).unwrap() + chrono::Duration::hours(3);
+    if evening <= now {
+        evening += chrono::Duration::days(1);
+    }
+    app.state.clock.advance(evening - now);
+    let local = app.today();
+    let utc_day = app.state.clock.now().date();
+    assert_eq!(utc_day, local.succ_opt().unwrap(), "UTC is a day ahead at 23:30 local");
+
+    app.group("norte").await;
+    let c = app.signed_in(vecinal::domain::Role::Resident, "vecina@example.com").await;
+    let refused = Submission::valid(&app, "norte")
+        .set("certificate_issued_on", &utc_day.format("%Y-%m-%d").to_string())
+        .send(&app, &c)
+        .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("applications").await, 0);
+    let accepted = Submission::valid(&app, "norte")
+        .set("certificate_issued_on", &local.format("%Y-%m-%d").to_string())
+        .send(&app, &c)
+        .await;
+    assert_eq!(accepted.status(), reqwest::StatusCode::SEE_OTHER);
+}
+
 /// The same database, first counted in Tokyo, then served in Río Grande's zone: the start
 /// (here `vecinal stats rebuild`, which starts the same way) installs the zone, moves the
 /// decision to its local day, and says so in the audit log; a second start changes nothing.
@@ -118,6 +150,7 @@ async fn a_changed_zone_recounts_the_days_once() {
     // A zone that does not exist stops the command before it touches anything.
     let (ok, text) = run("America/Rio_Grande");
     assert!(!ok && text.contains("VECINAL_TIME_ZONE"), "{text}");
+    assert_eq!(text.trim().lines().count(), 1, "one line: {text}");
     assert_eq!(decision_days(&app).await, vec![NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()]);
 
     // The commissioner reads the change in plain words.
