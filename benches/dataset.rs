@@ -21,9 +21,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use vecinal::db::models::{Application, ApplicationEvent, Document, DocumentBlob, Group, Membership, NewUser};
+use vecinal::db::models::{
+    Application, ApplicationEvent, Document, DocumentBlob, DocumentChunk, Group, Membership, NewUser,
+};
 use vecinal::db::schema::{
-    application_events, applications, document_blobs, documents, groups, memberships, officer_assignments, users,
+    application_events, applications, document_blobs, document_chunks, documents, groups, memberships, officer_assignments, users,
 };
 use vecinal::db::{self, DatabaseUrl, DbConn};
 use vecinal::documents::crypto;
@@ -237,6 +239,7 @@ struct Buffers {
     applications: Vec<Application>,
     documents: Vec<Document>,
     blobs: Vec<DocumentBlob>,
+    chunks: Vec<DocumentChunk>,
     events: Vec<ApplicationEvent>,
     memberships: Vec<Membership>,
 }
@@ -264,6 +267,7 @@ impl Buffers {
         if !self.documents.is_empty() {
             insert_rows!(conn, documents::table, &self.documents)?;
             insert_rows!(conn, document_blobs::table, &self.blobs)?;
+            insert_rows!(conn, document_chunks::table, &self.chunks)?;
         }
         insert_rows!(conn, application_events::table, &self.events)?;
         if !self.memberships.is_empty() {
@@ -451,7 +455,8 @@ impl Writer {
                 replaced_at: None,
                 purged_at: None,
             });
-            self.buf.blobs.push(DocumentBlob { document_id: id, nonce: sealed.nonce, ciphertext: sealed.ciphertext });
+            self.buf.chunks.extend(vecinal::documents::chunks(&id, &sealed.ciphertext));
+            self.buf.blobs.push(DocumentBlob { document_id: id, nonce: sealed.nonce });
         }
     }
 

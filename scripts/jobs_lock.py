@@ -2,7 +2,7 @@
 
   jobs_lock.py prepare DB N   gives N applications decided 31 to 400 days ago their three
                               documents, stored as the service stores them (a row in
-                              documents, the ciphertext in document_blobs), of the sizes
+                              documents, the ciphertext in document_chunks), of the sizes
                               residents send: most photos and PDFs of 0.1 to 3 MB, one in ten
                               up to the 10 MB limit. The retention purge must delete their
                               files.
@@ -23,6 +23,7 @@ import time
 import uuid
 
 MIB = 1024 * 1024
+CHUNK = 256 * 1024
 
 
 def prepare(db, n):
@@ -48,10 +49,14 @@ def prepare(db, n):
                 "key_id, uploaded_at, replaced_at, purged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
                 (doc_id, app_id, kind, media, size, os.urandom(32).hex(), kind + ".bin", key_id, decided_at),
             )
-            con.execute(
-                "INSERT INTO document_blobs (document_id, nonce, ciphertext) VALUES (?, ?, ?)",
-                (doc_id, os.urandom(12), os.urandom(size + 16)),
-            )
+            con.execute("INSERT INTO document_blobs (document_id, nonce) VALUES (?, ?)", (doc_id, os.urandom(12)))
+            # The ciphertext in the service's pieces of 256 KiB (documents::CHUNK_BYTES).
+            cipher = os.urandom(size + 16)
+            for seq, start in enumerate(range(0, len(cipher), CHUNK)):
+                con.execute(
+                    "INSERT INTO document_chunks (document_id, seq, bytes) VALUES (?, ?, ?)",
+                    (doc_id, seq, cipher[start:start + CHUNK]),
+                )
             total += size
     con.execute("COMMIT")
     print(f"{len(apps) * 3} document files due for the purge, {total / MIB:.0f} MiB")

@@ -85,6 +85,9 @@ async fn run_jobs(state: &AppState) -> AppResult<JobReport> {
             let digests = review::send_digests(conn, &settings, now)?;
             let released = staff::release_lapsed_claims(conn, now, settings.claim_hours)?;
             let memberships = crate::services::memberships::expire_and_remind(conn, &settings, now)?;
+            // The bytes of files deleted since the last run (an account's deletion, a purge
+            // on another instance), in short transactions.
+            crate::documents::sweep(conn)?;
             crate::db::dialect::optimize(conn)?;
             Ok((digests, released, memberships))
         })

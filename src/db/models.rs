@@ -237,7 +237,15 @@ pub struct DocumentAnalysis {
 pub struct DocumentBlob {
     pub document_id: String,
     pub nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
+}
+
+/// A piece of a document's ciphertext (`documents::CHUNK_BYTES` long but the last).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = document_chunks)]
+pub struct DocumentChunk {
+    pub document_id: String,
+    pub seq: i32,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -200,7 +200,20 @@ diesel::table! {
     document_blobs (document_id) {
         document_id -> Text,
         nonce -> Binary,
-        ciphertext -> Binary,
+    }
+}
+
+diesel::table! {
+    document_chunks (document_id, seq) {
+        document_id -> Text,
+        seq -> Integer,
+        bytes -> Binary,
+    }
+}
+
+diesel::table! {
+    document_sweeps (document_id) {
+        document_id -> Text,
     }
 }
 
@@ -369,6 +382,7 @@ diesel::joinable!(officer_assignments -> groups (group_id));
 diesel::joinable!(officer_assignments -> users (officer_id));
 diesel::joinable!(applications -> groups (group_id));
 diesel::joinable!(documents -> applications (application_id));
+diesel::joinable!(document_chunks -> documents (document_id));
 diesel::joinable!(document_blobs -> documents (document_id));
 diesel::joinable!(document_analyses -> documents (document_id));
 diesel::joinable!(document_renditions -> documents (document_id));
@@ -390,6 +404,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     applications,
     documents,
     document_blobs,
+    document_chunks,
+    document_sweeps,
     document_analyses,
     document_renditions,
     application_events,

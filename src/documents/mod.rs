@@ -13,8 +13,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::db::models::Document;
-use crate::db::schema::{document_analyses, document_blobs, document_renditions, documents};
+use crate::db::models::{Document, DocumentChunk};
+use crate::db::schema::{
+    document_analyses, document_blobs, document_chunks, document_renditions, document_sweeps, documents,
+};
 use crate::db::{DbConn, dialect};
 use crate::domain::application::DocumentKind;
 use crate::domain::{ApplicationId, DocumentId};
@@ -150,9 +152,9 @@ pub fn insert(
         .values((
             document_blobs::document_id.eq(upload.id.as_str()),
             document_blobs::nonce.eq(upload.sealed.nonce.as_slice()),
-            document_blobs::ciphertext.eq(upload.sealed.ciphertext.as_slice()),
         ))
         .execute(conn)?;
+    insert_chunks(conn, upload.id.as_str(), &upload.sealed.ciphertext)?;
     // Every stored file is read for the officer by the background job (the queue entry is
     // written here, the work happens after the commit: see `services::analysis`).
     diesel::insert_into(document_analyses::table)
@@ -199,18 +201,78 @@ pub fn mark_replaced(
 /// re-encrypt the document between two statements, and `doc.key_id` may be older than the
 /// blob.
 pub fn read(conn: &mut DbConn, keys: &KeyRing, doc: &Document) -> anyhow::Result<Option<Vec<u8>>> {
-    let row: Option<(String, Vec<u8>, Vec<u8>)> = document_blobs::table
-        .inner_join(documents::table)
-        .filter(document_blobs::document_id.eq(&doc.id))
-        .select((documents::key_id, document_blobs::nonce, document_blobs::ciphertext))
-        .first(conn)
-        .optional()?;
-    let Some((key_id, nonce, ciphertext)) = row else { return Ok(None) };
+    let Some((key_id, nonce, ciphertext)) = read_sealed(conn, &doc.id)? else { return Ok(None) };
     let key = keys
         .find(&key_id)?
         .ok_or_else(|| anyhow::anyhow!("document {} needs key {key_id}, which is not in the key ring", doc.id))?;
     let plain = crypto::open(&key, &doc.id, &doc.kind, &nonce, &ciphertext)?;
     Ok(Some(plain))
+}
+
+/// How long the pieces of a stored ciphertext are: deleting one frees 64 pages of 4 KiB,
+/// about a millisecond on SQLite, so a file's deletion can be split into short write
+/// transactions.
+pub const CHUNK_BYTES: usize = 256 * 1024;
+
+/// `ciphertext` cut into the pieces it is stored as.
+pub fn chunks(document_id: &str, ciphertext: &[u8]) -> Vec<DocumentChunk> {
+    ciphertext
+        .chunks(CHUNK_BYTES)
+        .enumerate()
+        .map(|(seq, bytes)| DocumentChunk {
+            document_id: document_id.to_string(),
+            seq: seq as i32,
+            bytes: bytes.to_vec(),
+        })
+        .collect()
+}
+
+fn insert_chunks(conn: &mut DbConn, document_id: &str, ciphertext: &[u8]) -> QueryResult<()> {
+    for (seq, bytes) in ciphertext.chunks(CHUNK_BYTES).enumerate() {
+        diesel::insert_into(document_chunks::table)
+            .values((
+                document_chunks::document_id.eq(document_id),
+                document_chunks::seq.eq(seq as i32),
+                document_chunks::bytes.eq(bytes),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The id of a stored document's key, its nonce and its ciphertext, or `None` when its
+/// file was deleted. One statement (each piece's row carries the key id and the nonce):
+/// a key rotation may re-encrypt the document between two statements.
+fn read_sealed(conn: &mut DbConn, document_id: &str) -> QueryResult<Option<(String, Vec<u8>, Vec<u8>)>> {
+    let rows: Vec<(String, Vec<u8>, Vec<u8>)> = document_blobs::table
+        .inner_join(documents::table)
+        .inner_join(document_chunks::table.on(document_chunks::document_id.eq(document_blobs::document_id)))
+        .filter(document_blobs::document_id.eq(document_id))
+        .select((documents::key_id, document_blobs::nonce, document_chunks::bytes))
+        .order(document_chunks::seq.asc())
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((key_id, nonce, first)) = rows.next() else { return Ok(None) };
+    let mut ciphertext = first;
+    for (_, _, bytes) in rows {
+        ciphertext.extend_from_slice(&bytes);
+    }
+    Ok(Some((key_id, nonce, ciphertext)))
+}
+
+/// Replaces a stored document's nonce and ciphertext (the key rotation's step). Call inside
+/// a write transaction.
+pub fn rewrite_sealed(conn: &mut DbConn, document_id: &str, sealed: &crypto::Sealed) -> QueryResult<()> {
+    diesel::update(document_blobs::table.find(document_id))
+        .set(document_blobs::nonce.eq(&sealed.nonce))
+        .execute(conn)?;
+    diesel::delete(document_chunks::table.filter(document_chunks::document_id.eq(document_id))).execute(conn)?;
+    insert_chunks(conn, document_id, &sealed.ciphertext)
+}
+
+/// The stored sealed form of a document for the key rotation: key id, nonce, ciphertext.
+pub fn sealed(conn: &mut DbConn, document_id: &str) -> QueryResult<Option<(String, Vec<u8>, Vec<u8>)>> {
+    read_sealed(conn, document_id)
 }
 
 /// Whether the document's file is still stored (not purged).
@@ -219,17 +281,27 @@ pub fn has_file(conn: &mut DbConn, document_id: &str) -> QueryResult<bool> {
         .get_result(conn)
 }
 
-/// Deletes the files (ciphertexts) of these documents and marks them purged; the metadata
-/// stays. Returns how many files were deleted, so a second call for the same documents
-/// returns 0.
+/// Deletes the files of these documents and marks them purged; the metadata stays.
+/// Returns how many files were deleted, so a second call for the same documents returns 0.
 ///
 /// What was derived from the files goes with them: the pages drawn, and the values read
 /// (DNI number and names, QR codes); the verdict stays, as the checklist does.
+///
+/// From the commit on, nothing serves the file or its pages (both need the `document_blobs`
+/// row deleted here); their bytes are queued in `document_sweeps` and deleted by
+/// [`sweep`] in short transactions, so a purge never holds the write lock while megabytes
+/// are freed.
 pub fn delete_files(conn: &mut DbConn, document_ids: &[String], now: NaiveDateTime) -> QueryResult<usize> {
+    let stored: Vec<String> = document_blobs::table
+        .filter(document_blobs::document_id.eq_any(document_ids))
+        .select(document_blobs::document_id)
+        .load(conn)?;
+    // A file is queued once: only while its `document_blobs` row exists, deleted below.
+    for id in &stored {
+        diesel::insert_into(document_sweeps::table).values(document_sweeps::document_id.eq(id)).execute(conn)?;
+    }
     let deleted =
-        diesel::delete(document_blobs::table.filter(document_blobs::document_id.eq_any(document_ids))).execute(conn)?;
-    diesel::delete(document_renditions::table.filter(document_renditions::document_id.eq_any(document_ids)))
-        .execute(conn)?;
+        diesel::delete(document_blobs::table.filter(document_blobs::document_id.eq_any(&stored))).execute(conn)?;
     diesel::update(document_analyses::table.filter(document_analyses::document_id.eq_any(document_ids)))
         .set((
             document_analyses::dni_number.eq(None::<String>),
@@ -244,6 +316,62 @@ pub fn delete_files(conn: &mut DbConn, document_ids: &[String], now: NaiveDateTi
         .set(documents::purged_at.eq(Some(now)))
         .execute(conn)?;
     Ok(deleted)
+}
+
+/// Pieces (1 MiB) or pages deleted per write transaction by [`sweep`].
+const SWEEP_ROWS: i64 = 4;
+
+/// Deletes the bytes of deleted files, queued by [`delete_files`]: their pieces and drawn
+/// pages, a few rows per write transaction, read outside it. Returns how many files were
+/// finished. Safe to run on several instances at once (each delete names its rows).
+pub fn sweep(conn: &mut DbConn) -> QueryResult<usize> {
+    let mut done = 0;
+    loop {
+        let queued: Vec<String> = document_sweeps::table
+            .select(document_sweeps::document_id)
+            .order(document_sweeps::document_id.asc())
+            .limit(100)
+            .load(conn)?;
+        if queued.is_empty() {
+            return Ok(done);
+        }
+        for id in &queued {
+            loop {
+                let pieces: Vec<i32> = document_chunks::table
+                    .filter(document_chunks::document_id.eq(id))
+                    .select(document_chunks::seq)
+                    .order(document_chunks::seq.asc())
+                    .limit(SWEEP_ROWS)
+                    .load(conn)?;
+                let pages: Vec<i32> = document_renditions::table
+                    .filter(document_renditions::document_id.eq(id))
+                    .select(document_renditions::page)
+                    .order(document_renditions::page.asc())
+                    .limit(if pieces.is_empty() { SWEEP_ROWS } else { 0 })
+                    .load(conn)?;
+                if pieces.is_empty() && pages.is_empty() {
+                    conn.write_tx(|c| diesel::delete(document_sweeps::table.find(id)).execute(c))?;
+                    done += 1;
+                    break;
+                }
+                conn.write_tx(|c| -> QueryResult<()> {
+                    diesel::delete(
+                        document_chunks::table
+                            .filter(document_chunks::document_id.eq(id))
+                            .filter(document_chunks::seq.eq_any(&pieces)),
+                    )
+                    .execute(c)?;
+                    diesel::delete(
+                        document_renditions::table
+                            .filter(document_renditions::document_id.eq(id))
+                            .filter(document_renditions::page.eq_any(&pages)),
+                    )
+                    .execute(c)?;
+                    Ok(())
+                })?;
+            }
+        }
+    }
 }
 
 /// The associated data's id for a page drawn from a document: never a document id (those
@@ -298,7 +426,8 @@ pub fn insert_renditions(
 ) -> anyhow::Result<()> {
     dialect::lock_document_keys_shared(conn)?;
     diesel::delete(document_renditions::table.filter(document_renditions::document_id.eq(&doc.id))).execute(conn)?;
-    if pages.is_empty() {
+    // A file deleted since it was read keeps no pages.
+    if pages.is_empty() || !has_file(conn, &doc.id)? {
         return Ok(());
     }
     let current = keys.current_fresh()?;
@@ -326,11 +455,12 @@ pub fn insert_renditions(
 }
 
 /// A page drawn from `doc`, decrypted (PNG); `None` when there is no such page (never
-/// drawn, or deleted with the file).
+/// drawn, or deleted with the file: its pages may wait for the sweep a moment longer).
 pub fn read_rendition(conn: &mut DbConn, keys: &KeyRing, doc: &Document, page: i32) -> anyhow::Result<Option<Vec<u8>>> {
     let row: Option<(String, Vec<u8>, Vec<u8>)> = document_renditions::table
         .filter(document_renditions::document_id.eq(&doc.id))
         .filter(document_renditions::page.eq(page))
+        .filter(diesel::dsl::exists(document_blobs::table.filter(document_blobs::document_id.eq(&doc.id))))
         .select((document_renditions::key_id, document_renditions::nonce, document_renditions::ciphertext))
         .first(conn)
         .optional()?;

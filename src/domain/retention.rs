@@ -2,7 +2,7 @@
 //! at `now`?") and a cutoff time for the purge query ("everything at or before this
 //! instant is due"). The two agree: `x` is due exactly when `x <= cutoff`.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDateTime};
 
 use super::throttle;
 
@@ -28,12 +28,6 @@ pub fn documents_due(decided_at: Option<NaiveDateTime>, retention_days: i64, now
 /// Applications decided at or before this instant have their files deleted.
 pub fn documents_cutoff(now: NaiveDateTime, retention_days: i64) -> NaiveDateTime {
     now - Duration::days(retention_days)
-}
-
-/// The date a resident is shown for the deletion of their files: the day the purge
-/// becomes due (the daily job removes them within a day after).
-pub fn documents_purge_date(decided_at: NaiveDateTime, retention_days: i64) -> NaiveDate {
-    documents_purge_at(decided_at, retention_days).date()
 }
 
 /// Unconfirmed accounts created at or before this instant are removed.
@@ -96,7 +90,7 @@ mod tests {
         assert!(documents_due(Some(decided), 30, decided + Duration::days(400)));
         assert!(!documents_due(None, 30, t(31, 0)), "an open application keeps its files");
         assert!(documents_due(Some(decided), 1, t(2, 10)));
-        assert_eq!(documents_purge_date(decided, 30), NaiveDate::from_ymd_opt(2026, 12, 31).unwrap());
+        assert_eq!(documents_purge_at(decided, 30), decided + Duration::days(30));
     }
 
     #[test]

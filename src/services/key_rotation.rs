@@ -34,8 +34,8 @@ use crate::app::config::Settings;
 use crate::audit::{self, Actor};
 use crate::db::schema::{document_blobs, document_renditions, documents};
 use crate::db::{DbConn, dialect};
-use crate::documents::crypto;
 use crate::documents::keys::{self, DocumentKey, KeyRing};
+use crate::documents::{self as files, crypto};
 
 /// Why rotation needs the key file, for the refusal when the key comes from the
 /// environment. `key_id` is the id stored documents name the key by; the key file must use
@@ -208,27 +208,24 @@ fn unused_old_keys(conn: &mut DbConn, ring: &KeyRing, current: &str) -> QueryRes
     Ok(ring.ids().into_iter().filter(|id| id != current && !used.contains(id)).collect())
 }
 
-/// A document's id, kind and key id with its nonce and ciphertext.
-type StoredFile = (String, String, String, Vec<u8>, Vec<u8>);
-
 /// Moves up to `limit` documents to `key`; returns how many moved.
 fn reencrypt_batch(conn: &mut DbConn, ring: &KeyRing, key: &DocumentKey, limit: i64) -> anyhow::Result<usize> {
-    let rows: Vec<StoredFile> = documents::table
+    let rows: Vec<(String, String)> = documents::table
         .inner_join(document_blobs::table)
         .filter(documents::key_id.ne(&key.id))
         .order(documents::id.asc())
         .limit(limit)
-        .select((documents::id, documents::kind, documents::key_id, document_blobs::nonce, document_blobs::ciphertext))
+        .select((documents::id, documents::kind))
         .load(conn)?;
-    for (id, kind, old_id, nonce, ciphertext) in &rows {
-        let old = ring.find(old_id)?.with_context(|| {
+    for (id, kind) in &rows {
+        let (old_id, nonce, ciphertext) =
+            files::sealed(conn, id)?.with_context(|| format!("document {id} lost its file during the rotation"))?;
+        let old = ring.find(&old_id)?.with_context(|| {
             format!("document {id} is encrypted under key {old_id}, which is not in the key file; restore that key")
         })?;
-        let plain = crypto::open(&old, id, kind, nonce, ciphertext)?;
+        let plain = crypto::open(&old, id, kind, &nonce, &ciphertext)?;
         let sealed = crypto::seal(key, id, kind, &plain)?;
-        diesel::update(document_blobs::table.find(id))
-            .set((document_blobs::nonce.eq(&sealed.nonce), document_blobs::ciphertext.eq(&sealed.ciphertext)))
-            .execute(conn)?;
+        files::rewrite_sealed(conn, id, &sealed)?;
         diesel::update(documents::table.find(id)).set(documents::key_id.eq(&key.id)).execute(conn)?;
     }
     Ok(rows.len())

@@ -219,6 +219,7 @@ fn purge_documents(conn: &mut DbConn, now: NaiveDateTime, retention_days: i64) -
             if still.is_empty() { Ok(0) } else { files::delete_files(c, &still, now) }
         },
     )
+    .and_then(|purged| files::sweep(conn).map(|_| purged))
 }
 
 /// Residents who never confirmed their address within the grace period and never got as

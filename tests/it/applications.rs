@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use vecinal::db::models::Document;
-use vecinal::db::schema::{applications, document_blobs, groups};
+use vecinal::db::schema::{applications, document_chunks, groups};
 use vecinal::domain::Role;
 
 use crate::helpers::*;
@@ -58,7 +58,14 @@ async fn a_complete_application_is_submitted_stored_encrypted_and_served_back() 
     let doc_id = pdf_doc.id.clone();
     let blob: Vec<u8> = app
         .state
-        .db(move |c| Ok(document_blobs::table.find(doc_id).select(document_blobs::ciphertext).first(c)?))
+        .db(move |c| {
+            let pieces: Vec<Vec<u8>> = document_chunks::table
+                .filter(document_chunks::document_id.eq(doc_id))
+                .order(document_chunks::seq.asc())
+                .select(document_chunks::bytes)
+                .load(c)?;
+            Ok(pieces.concat())
+        })
         .await
         .unwrap();
     assert_ne!(blob, PDF.as_slice());
@@ -422,4 +429,57 @@ async fn uploads_give_back_their_share_of_the_memory_budget_whatever_the_outcome
     assert_eq!(app.count("documents").await, 18);
     assert_eq!(app.state.uploads.available_kib(), full, "every reservation returned");
     drop(clients);
+}
+
+/// A file larger than a stored piece (256 KiB) is kept in pieces and served whole; its
+/// deletion removes the file at once (nothing serves it) and its bytes in short
+/// transactions afterwards, pieces and drawn pages alike, leaving nothing queued.
+#[tokio::test]
+async fn a_large_file_is_stored_in_pieces_and_its_deletion_sweeps_them() {
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let c = app.signed_in(Role::Resident, "ana@example.com").await;
+    let big = pdf_of_size(700_000);
+    let res =
+        Submission::valid(&app, "centro").file("residency_proof", "escritura.pdf", big.clone()).send(&app, &c).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let id = application_id(&res);
+    let doc = app.documents_of(&id).await.into_iter().find(|d| d.kind == "residency_proof").unwrap();
+    let pieces = |doc_id: String| {
+        let app = &app;
+        async move {
+            app.state
+                .db(move |c| {
+                    Ok(document_chunks::table
+                        .filter(document_chunks::document_id.eq(doc_id))
+                        .select(diesel::dsl::count_star())
+                        .first::<i64>(c)?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    // 700 000 bytes and the 16-byte tag: two whole pieces and a third.
+    assert_eq!(pieces(doc.id.to_string()).await, 3);
+    let served = app.get_with(&c, &format!("/applications/{id}/documents/{}", doc.id)).await;
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.bytes().await.unwrap().as_ref(), big.as_slice());
+
+    let (doc_id, now) = (doc.id.to_string(), app.state.clock.now());
+    let deleted =
+        app.state.db(move |c| Ok(c.write_tx(|c| vecinal::documents::delete_files(c, &[doc_id], now))?)).await.unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(app.count("document_sweeps").await, 1, "queued");
+    assert_eq!(
+        app.get_with(&c, &format!("/applications/{id}/documents/{}", doc.id)).await.status(),
+        StatusCode::NOT_FOUND,
+        "not served from the deletion on"
+    );
+    let swept = app.state.db(|c| Ok(vecinal::documents::sweep(c)?)).await.unwrap();
+    assert_eq!(swept, 1);
+    assert_eq!(pieces(doc.id.to_string()).await, 0);
+    assert_eq!(app.count("document_sweeps").await, 0);
+    // The other two files keep theirs.
+    assert_eq!(app.count("document_blobs").await, 2);
+    assert!(app.count("document_chunks").await >= 2);
 }

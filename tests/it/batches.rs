@@ -7,7 +7,9 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use vecinal::db::DbConn;
 use vecinal::db::models::{Application, NewUser};
-use vecinal::db::schema::{application_events, applications, audit_log, document_blobs, documents, sessions, users};
+use vecinal::db::schema::{
+    application_events, applications, audit_log, document_blobs, document_chunks, documents, sessions, users,
+};
 use vecinal::domain::application::Status;
 use vecinal::domain::{ApplicationId, GroupId, UserId};
 
@@ -190,10 +192,13 @@ async fn insert_documents(app: &TestApp, prefix: &'static str) {
                         ))
                         .execute(c)?;
                     diesel::insert_into(document_blobs::table)
+                        .values((document_blobs::document_id.eq(&doc), document_blobs::nonce.eq(vec![0u8; 24])))
+                        .execute(c)?;
+                    diesel::insert_into(document_chunks::table)
                         .values((
-                            document_blobs::document_id.eq(&doc),
-                            document_blobs::nonce.eq(vec![0u8; 24]),
-                            document_blobs::ciphertext.eq(vec![1u8; 4]),
+                            document_chunks::document_id.eq(&doc),
+                            document_chunks::seq.eq(0),
+                            document_chunks::bytes.eq(vec![1u8; 4]),
                         ))
                         .execute(c)?;
                 }
@@ -282,6 +287,10 @@ async fn the_purge_removes_every_due_file_and_session_across_batches_and_nothing
     assert_eq!(files_left(&app, "due").await, (0, 0), "every due file deleted and marked purged");
     assert_eq!(files_left(&app, "recent").await, (25, 25));
     assert_eq!(files_left(&app, "open").await, (25, 25));
+    // The bytes went too: the purge swept the pieces it had queued, and only the kept
+    // files' pieces are left.
+    assert_eq!(app.count("document_chunks").await, 50);
+    assert_eq!(app.count("document_sweeps").await, 0);
     assert_eq!(app.count("sessions").await, 40);
     assert_eq!(app.count("documents").await, (MANY + 50) as i64, "the metadata stays");
     assert_eq!(app.count("mail_outbox").await, mails_before);

@@ -113,7 +113,7 @@ async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_no
     // The pages say so, and the file is gone for everyone.
     let ana = app.sign_in("ana@example.com").await;
     let page = app.get_with(&ana, &format!("/applications/{approved}")).await.text().await.unwrap();
-    let today = app.state.clock.now().format("%d/%m/%Y").to_string();
+    let today = app.today().format("%d/%m/%Y").to_string();
     assert!(page.contains(&format!("Archivo eliminado el {today} según la política de conservación.")), "{page}");
     let o = app.sign_in("o@example.com").await;
     let review = app.get_with(&o, &format!("/officer/applications/{approved}")).await.text().await.unwrap();
@@ -125,7 +125,7 @@ async fn the_purge_deletes_exactly_the_due_files_keeps_the_metadata_and_finds_no
     );
     let bea = app.sign_in("bea@example.com").await;
     let page = app.get_with(&bea, &format!("/applications/{rejected}")).await.text().await.unwrap();
-    let due = (app.state.clock.now() + Duration::days(10)).format("%d/%m/%Y").to_string();
+    let due = app.state.settings.zone.today(app.state.clock.now() + Duration::days(10)).format("%d/%m/%Y").to_string();
     assert!(page.contains(&format!("los archivos de esta solicitud se borran el {due}")), "{page}");
 
     // Ten days on, the rejected application's turn.

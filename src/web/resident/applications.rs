@@ -447,11 +447,12 @@ async fn load_page(
 ) -> AppResult<ApplicationPage> {
     let view = applications::resident_view(state, id, resident_id).await?;
     let status: Status = view.application.status;
-    let files_deleted_on = view.application.decided_at.map(|d| {
-        crate::domain::retention::documents_purge_date(d, state.settings.document_retention_days)
-            .format("%d/%m/%Y")
-            .to_string()
-    });
+    // The day the purge becomes due, where the resident lives (the daily job removes the
+    // files within a day after).
+    let files_deleted_on = view
+        .application
+        .decided_at
+        .map(|d| ctx.day_of(crate::domain::retention::documents_purge_at(d, state.settings.document_retention_days)));
     let info_request = view.events.iter().rev().find(|e| e.kind == "info_requested").and_then(|e| e.message.clone());
     Ok(ApplicationPage {
         ctx,
