@@ -2,8 +2,8 @@
 //! photographs documents: an officer takes the application in person (the same checks as
 //! online), which creates an account without a password and a one-time claim code printed
 //! on the receipt; decisions such a resident cannot be mailed wait in the group's desk
-//! notices until an officer tells them; and the resident may later claim the account at
-//! `/claim` with DNI and code, setting an e-mail address and a password.
+//! notices (`services::notices`) until an officer tells them; and the resident may later
+//! claim the account at `/claim` with DNI and code, setting an e-mail address and a password.
 //!
 //! Each change is one transaction with its audit entry and mails, as everywhere.
 
@@ -15,16 +15,15 @@ use crate::app::{AppState, Tx};
 use crate::audit::{Actor, Subject};
 use crate::auth::throttle::{self, ThrottleKeys};
 use crate::db::DbConn;
-use crate::db::models::{Application, DeskClaim, DeskNotice, Group, Membership, NewUser, User};
+use crate::db::models::{Application, DeskClaim, Group, Membership, NewUser, User};
 use crate::db::queries::scope::assigned_groups;
-use crate::db::schema::{applications, desk_claims, desk_notices, groups, memberships, tokens, users};
+use crate::db::schema::{applications, desk_claims, groups, memberships, tokens, users};
 use crate::documents;
-use crate::domain::application::{Dni, Status};
+use crate::domain::application::Dni;
 use crate::domain::claim_code::{self, ClaimCode};
 use crate::domain::token::TokenPurpose;
 use crate::domain::{ApplicationId, Email, Locale, Password, PersonName, Role, UserId};
 use crate::error::{AppError, AppResult};
-use crate::mail::RenderedMail;
 use crate::mail::kinds::{Confirm, MailKind};
 use crate::services::accounts::issue_token;
 use crate::services::applications::{Event, NewApplication, add_event, insert_submitted, notify_officers};
@@ -277,106 +276,6 @@ pub async fn card(state: &AppState, id: ApplicationId, officer_id: UserId) -> Ap
                 .ok_or(AppError::NotFound)?;
             let member: User = users::table.find(&application.resident_id).first(c)?;
             Ok((m, group, member))
-        })
-        .await
-}
-
-// ----- telling people without e-mail -----
-
-/// The kinds of decision a desk notice stands for (the table's CHECK lists the same).
-pub const NOTICE_KINDS: [&str; 3] = ["approved", "rejected", "info_requested"];
-
-/// Tells the resident of `app` about a decision: by mail when their address is confirmed;
-/// otherwise the decision waits in the group's desk notices, for an officer to tell them
-/// by phone or at the desk. Call inside the decision's transaction.
-pub(crate) fn tell(tx: &mut Tx, app: &Application, resident: &User, kind: &str, mail: &RenderedMail) -> AppResult<()> {
-    if resident.email_confirmed_at.is_some() {
-        return tx.mail(&resident.email, mail);
-    }
-    debug_assert!(NOTICE_KINDS.contains(&kind));
-    diesel::insert_into(desk_notices::table)
-        .values(DeskNotice {
-            id: uuid::Uuid::new_v4().to_string(),
-            application_id: app.id.clone(),
-            group_id: app.group_id.clone(),
-            kind: kind.to_string(),
-            created_at: tx.now,
-            told_at: None,
-            told_by: None,
-        })
-        .execute(tx.conn)?;
-    Ok(())
-}
-
-/// One line of the desk notices list.
-pub struct NoticeRow {
-    pub notice: DeskNotice,
-    pub resident_name: String,
-    pub phone: Option<String>,
-    pub group_name: String,
-    pub status: Status,
-}
-
-/// Notices shown at most; the oldest first.
-pub const MAX_NOTICES: i64 = 500;
-
-/// The notices not yet told in the officer's groups, oldest first.
-pub async fn notices(state: &AppState, officer_id: UserId) -> AppResult<Vec<NoticeRow>> {
-    state
-        .db(move |c| {
-            let rows: Vec<(DeskNotice, Option<String>, Status, String, String)> = desk_notices::table
-                .inner_join(applications::table.inner_join(groups::table))
-                .inner_join(users::table.on(users::id.eq(applications::resident_id)))
-                .filter(desk_notices::told_at.is_null())
-                .filter(desk_notices::group_id.eq_any(assigned_groups(&officer_id)))
-                .order((desk_notices::created_at.asc(), desk_notices::id.asc()))
-                .limit(MAX_NOTICES)
-                .select((
-                    DeskNotice::as_select(),
-                    applications::phone,
-                    applications::status,
-                    users::full_name,
-                    groups::name,
-                ))
-                .load(c)?;
-            Ok(rows
-                .into_iter()
-                .map(|(notice, phone, status, resident_name, group_name)| NoticeRow {
-                    notice,
-                    resident_name,
-                    phone,
-                    group_name,
-                    status,
-                })
-                .collect())
-        })
-        .await
-}
-
-/// Marks a notice of one of the officer's groups as told. Another group's, or an unknown
-/// one, is not found; one already told is a conflict and changes nothing.
-pub async fn mark_told(state: &AppState, notice_id: String, officer: Reviewer) -> AppResult<()> {
-    state
-        .write(move |tx| {
-            let notice: DeskNotice = desk_notices::table
-                .find(&notice_id)
-                .filter(desk_notices::group_id.eq_any(assigned_groups(&officer.user_id)))
-                .first(tx.conn)
-                .optional()?
-                .ok_or(AppError::NotFound)?;
-            let changed = diesel::update(desk_notices::table.find(&notice_id).filter(desk_notices::told_at.is_null()))
-                .set((desk_notices::told_at.eq(Some(tx.now)), desk_notices::told_by.eq(Some(&officer.user_id))))
-                .execute(tx.conn)?;
-            if changed != 1 {
-                return Err(AppError::Conflict);
-            }
-            tx.audit(
-                &Actor::user(&officer.user_id, Role::Officer, officer.ip.as_deref()),
-                "desk.notice_told",
-                Some(Subject { kind: "application", id: &notice.application_id }),
-                json!({ "notice_id": notice.id, "kind": notice.kind, "group_id": notice.group_id }),
-            )?;
-            Ok(())
         })
         .await
 }

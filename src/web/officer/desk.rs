@@ -8,14 +8,20 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
+use chrono::NaiveDate;
 
 use crate::app::AppState;
 use crate::db::models::Group;
 use crate::domain::application::{Dni, Status};
+use crate::domain::membership::{self, MembershipStatus};
+use crate::domain::notice::NoticeKind;
 use crate::domain::{ApplicationId, Email};
 use crate::error::{AppError, AppResult};
-use crate::services::desk::{self, DeskEntry, NoticeRow, Receipt, TakeOutcome};
+use crate::i18n;
+use crate::services::desk::{self, DeskEntry, Receipt, TakeOutcome};
+use crate::services::notices::{self, NoticeRow};
 use crate::services::review::Reviewer;
+use crate::tk;
 use crate::web::auth::{parse_email, parse_name};
 use crate::web::cookies;
 use crate::web::extract::Officer;
@@ -28,7 +34,7 @@ use crate::web::upload;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(desk_form)
         .service(take)
-        .service(notices)
+        .service(notices_page)
         .service(told)
         .service(receipt)
         .service(new_code)
@@ -274,22 +280,82 @@ async fn card_qr(state: Data<AppState>, user: Officer, id: Path<ApplicationId>) 
 struct NoticesPage {
     ctx: PageContext,
     rows: Vec<NoticeRow>,
+    today: NaiveDate,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
 }
 
 impl NoticesPage {
-    fn day(&self, row: &NoticeRow) -> String {
-        crate::domain::application::local_today(row.notice.created_at).format("%d/%m/%Y").to_string()
+    fn since(&self, row: &NoticeRow) -> String {
+        day(crate::domain::application::local_today(row.notice.created_at))
     }
 
     fn max(&self) -> i64 {
-        desk::MAX_NOTICES
+        notices::MAX_NOTICES
+    }
+
+    /// Where the notice's name leads: the membership it is about, else the application.
+    fn link(&self, row: &NoticeRow) -> String {
+        match &row.membership {
+            Some(m) => format!("/officer/memberships/{}", m.id),
+            None => format!("/officer/applications/{}", row.notice.application_id),
+        }
+    }
+
+    /// What to tell the person, in words. A membership's notice reads the membership as it
+    /// is now: the reason is shown only while the membership is still in the state the
+    /// notice reports (a suspension lifted since has no reason to give), and a renewal
+    /// notice counts the days left from today, or says it lapsed or was renewed.
+    fn what(&self, row: &NoticeRow) -> String {
+        let l = self.ctx.locale;
+        let Some(m) = &row.membership else {
+            return self.ctx.tp("desk.notices.kind.", row.notice.kind.as_str());
+        };
+        let reason = |status: MembershipStatus| match (&m.status_reason, m.status == status) {
+            (Some(r), true) => r.clone(),
+            _ => i18n::t(l, tk!("desk.notices.reason_changed")).to_string(),
+        };
+        let until = day(m.valid_until);
+        let days = (m.valid_until - self.today).num_days();
+        let number = m.number.as_str();
+        match row.notice.kind {
+            NoticeKind::Suspended => i18n::format(
+                l,
+                tk!("desk.notices.kind.suspended"),
+                &[("number", number), ("reason", &reason(MembershipStatus::Suspended))],
+            ),
+            NoticeKind::Revoked => i18n::format(
+                l,
+                tk!("desk.notices.kind.revoked"),
+                &[("number", number), ("reason", &reason(MembershipStatus::Revoked))],
+            ),
+            NoticeKind::Reinstated if m.status == MembershipStatus::Expired => {
+                i18n::format(l, tk!("desk.notices.kind.reinstated_expired"), &[("number", number), ("date", &until)])
+            }
+            NoticeKind::Reinstated => i18n::format(l, tk!("desk.notices.kind.reinstated"), &[("number", number)]),
+            NoticeKind::RenewalDue if days < 0 || m.status == MembershipStatus::Expired => {
+                i18n::format(l, tk!("desk.notices.kind.renewal_lapsed"), &[("number", number), ("date", &until)])
+            }
+            NoticeKind::RenewalDue if days > membership::RENEWAL_WINDOW_DAYS => {
+                i18n::format(l, tk!("desk.notices.kind.renewed"), &[("number", number), ("date", &until)])
+            }
+            NoticeKind::RenewalDue => i18n::format(
+                l,
+                tk!("desk.notices.kind.renewal_due"),
+                &[("number", number), ("date", &until), ("days", &days.to_string())],
+            ),
+            other => self.ctx.tp("desk.notices.kind.", other.as_str()),
+        }
     }
 }
 
 #[get("/officer/desk/notices")]
-async fn notices(state: Data<AppState>, ctx: PageContext, user: Officer) -> AppResult<HttpResponse> {
-    let rows = desk::notices(&state, user.user_id.clone()).await?;
-    ok(&NoticesPage { ctx, rows })
+async fn notices_page(state: Data<AppState>, ctx: PageContext, user: Officer) -> AppResult<HttpResponse> {
+    let rows = notices::list(&state, user.user_id.clone()).await?;
+    let today = crate::domain::application::local_today(state.clock.now());
+    ok(&NoticesPage { ctx, rows, today })
 }
 
 #[post("/officer/desk/notices/{id}/told")]
@@ -298,7 +364,7 @@ async fn told(state: Data<AppState>, user: Officer, id: Path<String>) -> AppResu
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(AppError::NotFound);
     }
-    desk::mark_told(&state, id, reviewer(&user)).await?;
+    notices::mark_told(&state, id, reviewer(&user)).await?;
     let mut res = see_other("/officer/desk/notices");
     res.add_cookie(&cookies::flash(&state.settings, "desk_notice_told")).map_err(AppError::internal)?;
     Ok(res)
