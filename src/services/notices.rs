@@ -103,6 +103,8 @@ pub struct NoticeMembership {
 pub struct NoticeRow {
     pub notice: DeskNotice,
     pub resident_name: String,
+    /// The account was made at the desk and not claimed: its holder cannot sign in.
+    pub desk_account: bool,
     pub phone: Option<String>,
     pub group_name: String,
     pub membership: Option<NoticeMembership>,
@@ -112,8 +114,9 @@ pub struct NoticeRow {
 pub const MAX_NOTICES: i64 = 500;
 
 type MembershipColumns = (MembershipId, String, MembershipStatus, NaiveDate, Option<String>);
-/// A notice with the phone, the resident's and group's names, and its membership if any.
-type ListRow = (DeskNotice, Option<String>, String, String, Option<MembershipColumns>);
+/// A notice with the phone, the resident's name, whether the account has no password, the
+/// group's name, and its membership if any.
+type ListRow = (DeskNotice, Option<String>, String, bool, String, Option<MembershipColumns>);
 
 /// The notices not yet told in the officer's groups, oldest first.
 pub async fn list(state: &AppState, officer_id: UserId) -> AppResult<Vec<NoticeRow>> {
@@ -131,6 +134,7 @@ pub async fn list(state: &AppState, officer_id: UserId) -> AppResult<Vec<NoticeR
                     DeskNotice::as_select(),
                     applications::phone,
                     users::full_name,
+                    users::password_hash.is_null(),
                     groups::name,
                     (
                         memberships::id,
@@ -144,9 +148,10 @@ pub async fn list(state: &AppState, officer_id: UserId) -> AppResult<Vec<NoticeR
                 .load(c)?;
             Ok(rows
                 .into_iter()
-                .map(|(notice, phone, resident_name, group_name, m)| NoticeRow {
+                .map(|(notice, phone, resident_name, desk_account, group_name, m)| NoticeRow {
                     notice,
                     resident_name,
+                    desk_account,
                     phone,
                     group_name,
                     membership: m.map(|(id, number, status, valid_until, status_reason)| NoticeMembership {

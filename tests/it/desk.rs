@@ -738,3 +738,112 @@ async fn a_member_with_a_confirmed_address_is_mailed_the_changes_and_gets_no_not
     assert!(app.last_mail_to("vecina@example.com").await.subject.contains("revocada"));
     assert_eq!(app.count("desk_notices").await, 0);
 }
+
+// ----- renewal at the desk -----
+
+#[tokio::test]
+async fn a_desk_member_renews_at_the_desk_and_another_officer_approves() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let (ana, _) = officer(&app, "ana@policia.example", "Ana Gómez", &g).await;
+    let (bruno, _) = officer(&app, "bruno@policia.example", "Bruno Díaz", &g).await;
+    let (_, m) = desk_member(&app, &ana, &bruno).await;
+    app.member("vecina@example.com", "centro", &bruno).await;
+    let online = app.memberships_of(&app.user_id("vecina@example.com").await).await.remove(0);
+    let renew = format!("/officer/desk/renew/{}", m.id);
+    assert_eq!(app.get_with(&ana, &renew).await.status(), StatusCode::NOT_FOUND, "not yet in its renewal window");
+
+    // 20 days before the last day.
+    let days = (m.valid_until - app.today()).num_days() - 20;
+    app.state.clock.advance(chrono::Duration::days(days));
+    let ana = app.sign_in("ana@policia.example").await;
+    let bruno = app.sign_in("bruno@policia.example").await;
+    let (nora, _) = officer(&app, "nora@policia.example", "Nora Paz", &norte).await;
+    let boss = app.commissioner("jefa@policia.example").await;
+
+    // The desk form offers it for her DNI; her membership's page too, to officers.
+    let res = Submission::desk(&app, "centro", DNI, NAME).send_to(&app, &ana, "/officer/desk").await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains(&format!("href=\"{renew}\"")), "the renewal is offered");
+    assert!(app.page(&ana, &format!("/officer/memberships/{}", m.id)).await.contains(&format!("href=\"{renew}\"")));
+    assert!(!app.page(&boss, &format!("/officer/memberships/{}", m.id)).await.contains(&renew));
+    // Not for someone who can renew online, nor for another group's officer.
+    let online_renew = format!("/officer/desk/renew/{}", online.id);
+    assert_eq!(app.get_with(&ana, &online_renew).await.status(), StatusCode::NOT_FOUND);
+    assert!(!app.page(&ana, &format!("/officer/memberships/{}", online.id)).await.contains(&online_renew));
+    assert_eq!(app.get_with(&nora, &renew).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get_with(&boss, &renew).await.status(), StatusCode::FORBIDDEN);
+    let form = app.page(&ana, &renew).await;
+    assert!(form.contains("value=\"Pasaje Los Ñires 55\"") && form.contains(&m.number) && form.contains("27.555.111"));
+
+    // The online renewal's checks, plus the paper consent; nothing stored on a mistake.
+    let before = (app.count("applications").await, app.count("documents").await);
+    let res = Submission::renewal(&app, "Calle Nueva 99").set("paper_consent", "yes").send_to(&app, &ana, &renew).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a new address needs a new proof");
+    let res = Submission::renewal(&app, "Pasaje Los Ñires 55").send_to(&app, &ana, &renew).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("id=\"paper_consent-error\""));
+    assert_eq!((app.count("applications").await, app.count("documents").await), before);
+    let res =
+        Submission::renewal(&app, "Pasaje Los Ñires 55").set("paper_consent", "yes").send_to(&app, &nora, &renew).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "another group's officer");
+    assert_eq!((app.count("applications").await, app.count("documents").await), before);
+
+    let submitted = app.audit_count("application.submitted").await;
+    let res =
+        Submission::renewal(&app, "Pasaje Los Ñires 55").set("paper_consent", "yes").send_to(&app, &ana, &renew).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res);
+    let id = to.trim_start_matches("/officer/desk/").trim_end_matches("/receipt").to_string();
+    let (renewal_of, taken_by, resident): (Option<String>, Option<String>, String) = {
+        let id = id.clone();
+        app.state
+            .db(move |c| {
+                Ok(applications::table
+                    .find(&id)
+                    .select((applications::renewal_of, applications::taken_by, applications::resident_id))
+                    .first(c)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(renewal_of.as_deref(), Some(m.id.as_str()));
+    assert!(taken_by.is_some());
+    assert_eq!(resident, m.user_id.as_str(), "the same account");
+    assert_eq!(app.status_of(&id).await.0, "submitted");
+    assert_eq!(app.documents_of(&id).await.len(), 1, "the new certificate");
+    assert_eq!(app.audit_count("application.submitted").await, submitted + 1);
+    let receipt = app.page(&ana, &to).await;
+    assert!(receipt.contains(&m.number) && receipt.contains(NAME) && receipt.contains("Ana Gómez"));
+    let review = app.page(&bruno, &format!("/officer/applications/{id}")).await;
+    assert!(
+        review.contains("Renovación de una membresía existente")
+            && review.contains("Tomada en mostrador por Ana Gómez")
+    );
+
+    // One open application at a time.
+    let res =
+        Submission::renewal(&app, "Pasaje Los Ñires 55").set("paper_consent", "yes").send_to(&app, &ana, &renew).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains(&format!("/officer/applications/{id}")));
+
+    // Ana took it, so she cannot approve it; Bruno does. The number stays, the period grows,
+    // and Rosa is told at the desk, with the card to print again.
+    app.claim(&ana, &id).await;
+    let res = app.act(&ana, &id, "approve", app.version(&id).await, &CHECKLIST).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    app.decide(&ana, &id, "release", &[]).await;
+    app.claim_and_approve(&bruno, &id).await;
+    let after = app.memberships_of(m.user_id.as_str()).await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].number, m.number);
+    assert_eq!(after[0].valid_until, m.valid_until + chrono::Duration::days(365));
+    let cards = notice_cards(&app.page(&ana, "/officer/desk/notices").await);
+    assert!(cards.iter().any(|(_, kind, text)| kind == "approved" && text.contains(NAME)), "{cards:?}");
+    let card = app.page(&ana, &format!("/officer/desk/{id}/card")).await;
+    assert!(card.contains(&m.number) && card.contains(&after[0].valid_until.format("%d/%m/%Y").to_string()), "{card}");
+    app.deliver_mail().await;
+    assert_eq!(mails_to_nowhere(&app).await, 0);
+    assert_eq!(app.get_with(&ana, &renew).await.status(), StatusCode::NOT_FOUND, "renewed: closed again");
+}
