@@ -25,7 +25,8 @@ use vecinal::db::models::{
     Application, ApplicationEvent, Document, DocumentBlob, DocumentChunk, Group, Membership, NewUser,
 };
 use vecinal::db::schema::{
-    application_events, applications, document_blobs, document_chunks, documents, groups, memberships, officer_assignments, users,
+    application_events, applications, document_blobs, document_chunks, documents, groups, memberships,
+    officer_assignments, users,
 };
 use vecinal::db::{self, DatabaseUrl, DbConn};
 use vecinal::documents::crypto;

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::*;
 use crate::domain::application::Status;
 use crate::domain::membership::MembershipStatus;
+use crate::domain::notice::NoticeKind;
 use crate::domain::{ApplicationId, DocumentId, GroupId, Locale, MembershipId, Role, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -301,8 +302,10 @@ pub struct DeskNotice {
     pub id: String,
     pub application_id: ApplicationId,
     pub group_id: GroupId,
-    pub kind: String,
+    pub kind: NoticeKind,
     pub created_at: NaiveDateTime,
     pub told_at: Option<NaiveDateTime>,
     pub told_by: Option<UserId>,
+    /// The membership a notice about a membership change or renewal is about.
+    pub membership_id: Option<MembershipId>,
 }

@@ -360,6 +360,7 @@ diesel::table! {
         created_at -> Timestamp,
         told_at -> Nullable<Timestamp>,
         told_by -> Nullable<Text>,
+        membership_id -> Nullable<Text>,
     }
 }
 

@@ -12,6 +12,7 @@ use diesel::sql_types::Text;
 use crate::domain::application::Status;
 use crate::domain::ids::Id;
 use crate::domain::membership::MembershipStatus;
+use crate::domain::notice::NoticeKind;
 use crate::domain::{ApplicationId, DocumentId, GroupId, Locale, MembershipId, Role, UserId};
 
 /// `ToSql`/`FromSql` for types declared with
@@ -49,5 +50,5 @@ fn stored<T: Id>(raw: String) -> deserialize::Result<T> {
     Ok(T::from_stored(raw))
 }
 
-text_column!(parsed: Status, MembershipStatus, Role, Locale);
+text_column!(parsed: Status, MembershipStatus, NoticeKind, Role, Locale);
 text_column!(stored: UserId, ApplicationId, GroupId, MembershipId, DocumentId);

@@ -11,6 +11,7 @@ pub mod group;
 pub mod ids;
 pub mod locale;
 pub mod membership;
+pub mod notice;
 pub mod password;
 pub mod retention;
 pub mod role;
@@ -41,4 +42,4 @@ macro_rules! serialize_as_str {
     )+};
 }
 
-serialize_as_str!(application::Status, membership::MembershipStatus, Role, Locale);
+serialize_as_str!(application::Status, membership::MembershipStatus, notice::NoticeKind, Role, Locale);

@@ -2,12 +2,12 @@
 //! photographs documents: an officer takes the application in person (the same checks as
 //! online), which creates an account without a password and a one-time claim code printed
 //! on the receipt; decisions such a resident cannot be mailed wait in the group's desk
-//! notices until an officer tells them; and the resident may later claim the account at
-//! `/claim` with DNI and code, setting an e-mail address and a password.
+//! notices (`services::notices`) until an officer tells them; and the resident may later
+//! claim the account at `/claim` with DNI and code, setting an e-mail address and a password.
 //!
 //! Each change is one transaction with its audit entry and mails, as everywhere.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -15,19 +15,21 @@ use crate::app::{AppState, Tx};
 use crate::audit::{Actor, Subject};
 use crate::auth::throttle::{self, ThrottleKeys};
 use crate::db::DbConn;
-use crate::db::models::{Application, DeskClaim, DeskNotice, Group, Membership, NewUser, User};
+use crate::db::models::{Application, DeskClaim, Group, Membership, NewUser, User};
 use crate::db::queries::scope::assigned_groups;
-use crate::db::schema::{applications, desk_claims, desk_notices, groups, memberships, tokens, users};
+use crate::db::schema::{applications, desk_claims, groups, memberships, tokens, users};
 use crate::documents;
-use crate::domain::application::{Dni, Status};
+use crate::domain::application::Dni;
 use crate::domain::claim_code::{self, ClaimCode};
+use crate::domain::membership;
 use crate::domain::token::TokenPurpose;
-use crate::domain::{ApplicationId, Email, Locale, Password, PersonName, Role, UserId};
+use crate::domain::{ApplicationId, Email, GroupId, Locale, MembershipId, Password, PersonName, Role, UserId};
 use crate::error::{AppError, AppResult};
-use crate::mail::RenderedMail;
 use crate::mail::kinds::{Confirm, MailKind};
 use crate::services::accounts::issue_token;
-use crate::services::applications::{Event, NewApplication, add_event, insert_submitted, notify_officers};
+use crate::services::applications::{
+    Event, NewApplication, add_event, insert_submitted, notify_officers, open_application,
+};
 use crate::services::review::{Reviewer, find_for_officer};
 
 /// What the officer enters at the desk, already validated.
@@ -44,8 +46,9 @@ pub enum TakeOutcome {
     /// The account and the application exist; the code is shown once, on the receipt.
     Taken { id: ApplicationId, code: ClaimCode },
     /// An account with this DNI or e-mail address exists already: no second one is made.
-    /// `link` is the page of that person the officer may open, if any.
-    Existing { link: Option<String> },
+    /// `link` is the page of that person the officer may open, if any; `renewal` a
+    /// membership of theirs whose renewal the officer may take at the desk instead.
+    Existing { link: Option<String>, renewal: Option<MembershipId> },
 }
 
 /// The address stored for an account made at the desk without one: unique, and in the
@@ -76,6 +79,7 @@ pub async fn take(state: &AppState, officer: Reviewer, mut entry: DeskEntry) -> 
                     if let Some(person) = existing_person(tx.conn, &new.dni, entry.email.as_ref())? {
                         return Ok(TakeOutcome::Existing {
                             link: link_for_officer(tx.conn, &person, &officer.user_id)?,
+                            renewal: renewal_for_officer(tx.conn, &person, &officer.user_id, settings.zone.today(now))?,
                         });
                     }
                     let user_id = UserId::generate();
@@ -106,12 +110,7 @@ pub async fn take(state: &AppState, officer: Reviewer, mut entry: DeskEntry) -> 
                             used_at: None,
                         })
                         .execute(tx.conn)?;
-                    add_event(
-                        tx.conn,
-                        &id,
-                        now,
-                        Event { details: json!({ "desk": true }), ..Event::new("submitted", Some(&officer.user_id)) },
-                    )?;
+                    desk_submitted_event(tx, &id, &officer.user_id)?;
                     let actor = Actor::user(&officer.user_id, Role::Officer, officer.ip.as_deref());
                     tx.audit(
                         &actor,
@@ -142,6 +141,135 @@ pub async fn take(state: &AppState, officer: Reviewer, mut entry: DeskEntry) -> 
             crate::db::retry_on_unique_violation(conn, attempt)
         })
         .await
+}
+
+// ----- renewal at the desk -----
+
+/// A membership whose renewal the officer may take at the desk, with what the form needs.
+pub struct DeskRenewal {
+    pub membership: Membership,
+    pub group: Group,
+    pub member: User,
+    /// The application the membership came from: DNI, phone and the address on file.
+    pub previous: Application,
+    /// The member's application to the group already open, if any: no second one is taken.
+    pub open: Option<ApplicationId>,
+}
+
+/// Whether an officer of the (active) group may take this membership's renewal at the
+/// desk: the account was made at the desk and not yet claimed (no password, so its holder
+/// cannot sign in to renew online) and the membership is open for renewal.
+pub fn renewable_at_desk(member: &User, m: &Membership, group: &Group, today: NaiveDate) -> bool {
+    group.active
+        && member.role == Role::Resident
+        && member.password_hash.is_none()
+        && membership::renewal_open(m.status, m.valid_until, today)
+}
+
+/// The membership, if the officer may take its renewal at the desk: in one of the
+/// officer's active groups, held by an account made at the desk and not claimed, and open
+/// for renewal (from 30 days before its last day, or expired). Anything else is not found.
+fn desk_renewal(
+    conn: &mut DbConn,
+    membership_id: &MembershipId,
+    officer_id: &UserId,
+    today: NaiveDate,
+) -> AppResult<DeskRenewal> {
+    let (membership, member): (Membership, User) = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::id.eq(membership_id))
+        .select((Membership::as_select(), User::as_select()))
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    let group = officer_group(conn, officer_id, &membership.group_id)?.ok_or(AppError::NotFound)?;
+    if !renewable_at_desk(&member, &membership, &group, today) {
+        return Err(AppError::NotFound);
+    }
+    let previous: Application = applications::table.find(&membership.application_id).first(conn)?;
+    let open = open_application(conn, &member.id, &group.id)?;
+    Ok(DeskRenewal { membership, group, member, previous, open })
+}
+
+/// The renewal form's data for a desk member's membership (see `desk_renewal`).
+pub async fn renewal(state: &AppState, membership_id: MembershipId, officer_id: UserId) -> AppResult<DeskRenewal> {
+    let today = state.today();
+    state.db(move |c| desk_renewal(c, &membership_id, &officer_id, today)).await
+}
+
+#[derive(Debug)]
+pub enum RenewOutcome {
+    /// The renewal application exists; its receipt prints like any desk application's.
+    Taken { id: ApplicationId },
+    /// The member already has an application to the group open.
+    AlreadyOpen { id: ApplicationId },
+}
+
+/// Takes at the desk the renewal of a desk member's membership: the same short application
+/// as online (`renewal_of` set), taken by the officer, who therefore cannot approve it. The
+/// files are sealed before the transaction, which checks the membership again and writes
+/// the application, its documents, the timeline entry and the audit entry, and mails the
+/// group's officers.
+pub async fn renew(
+    state: &AppState,
+    officer: Reviewer,
+    membership_id: MembershipId,
+    mut new: NewApplication,
+) -> AppResult<RenewOutcome> {
+    let keys = state.keys.clone();
+    let uploads = std::mem::take(&mut new.uploads);
+    let mut sealed = documents::seal_all(&keys, uploads).await.map_err(AppError::Internal)?;
+    let settings = state.settings.clone();
+    let now = state.clock.now();
+    state
+        .db(move |conn| {
+            let result = Tx::run(conn, now, |tx| -> AppResult<RenewOutcome> {
+                let r = desk_renewal(tx.conn, &membership_id, &officer.user_id, settings.zone.today(now))?;
+                if let Some(id) = r.open {
+                    return Ok(RenewOutcome::AlreadyOpen { id });
+                }
+                if new.renewal_of.as_ref() != Some(&r.membership.id) || new.group_id != r.group.id {
+                    return Err(AppError::internal(anyhow::anyhow!("a desk renewal for another membership")));
+                }
+                let id = ApplicationId::generate();
+                let doc_ids =
+                    insert_submitted(tx, &keys, &id, &r.member.id, &new, &mut sealed, Some(&officer.user_id))?;
+                desk_submitted_event(tx, &id, &officer.user_id)?;
+                tx.audit(
+                    &Actor::user(&officer.user_id, Role::Officer, officer.ip.as_deref()),
+                    "application.submitted",
+                    Some(Subject { kind: "application", id: &id }),
+                    json!({
+                        "group_id": r.group.id,
+                        "documents": doc_ids,
+                        "desk": true,
+                        "resident_id": r.member.id,
+                        "renewal_of": r.membership.id,
+                    }),
+                )?;
+                notify_officers(tx, &settings, &r.group, &id)?;
+                Ok(RenewOutcome::Taken { id })
+            });
+            match result {
+                // Another desk took it at the same moment: theirs stands.
+                Err(e) if e.is_unique_violation() => {
+                    let (member, group): (UserId, GroupId) = memberships::table
+                        .find(&membership_id)
+                        .select((memberships::user_id, memberships::group_id))
+                        .first(conn)?;
+                    let id = open_application(conn, &member, &group)?.ok_or(AppError::Conflict)?;
+                    Ok(RenewOutcome::AlreadyOpen { id })
+                }
+                other => other,
+            }
+        })
+        .await
+}
+
+/// The timeline's first entry of an application taken at the desk: submitted by the officer.
+fn desk_submitted_event(tx: &mut Tx, id: &ApplicationId, officer_id: &UserId) -> AppResult<()> {
+    let e = Event { details: json!({ "desk": true }), ..Event::new("submitted", Some(officer_id)) };
+    Ok(add_event(tx.conn, id, tx.now, e)?)
 }
 
 /// The officer's active groups, the ones the desk form offers.
@@ -200,6 +328,23 @@ fn link_for_officer(conn: &mut DbConn, person: &UserId, officer_id: &UserId) -> 
     Ok(membership.map(|id| format!("/officer/memberships/{id}")))
 }
 
+/// A membership of this person in the officer's groups whose renewal the desk may take.
+fn renewal_for_officer(
+    conn: &mut DbConn,
+    person: &UserId,
+    officer_id: &UserId,
+    today: NaiveDate,
+) -> QueryResult<Option<MembershipId>> {
+    let rows: Vec<(Membership, Group, User)> = memberships::table
+        .inner_join(groups::table)
+        .inner_join(users::table)
+        .filter(memberships::user_id.eq(person))
+        .filter(memberships::group_id.eq_any(assigned_groups(officer_id)))
+        .select((Membership::as_select(), Group::as_select(), User::as_select()))
+        .load(conn)?;
+    Ok(rows.into_iter().find(|(m, g, u)| renewable_at_desk(u, m, g, today)).map(|(m, _, _)| m.id))
+}
+
 /// What the receipt of a desk application shows.
 pub struct Receipt {
     pub application: Application,
@@ -207,8 +352,11 @@ pub struct Receipt {
     pub resident: User,
     /// The officer who took it.
     pub taken_by_name: String,
-    /// The claim, while the account has not been claimed (`used_at` is set once it has).
+    /// The account's claim (`used_at` is set once it has been claimed); a renewal taken at
+    /// the desk shares the claim of the account's first application.
     pub claim: Option<DeskClaim>,
+    /// For a renewal: the number of the membership it renews.
+    pub renews: Option<String>,
 }
 
 /// A desk application of one of the officer's groups; any other is not found.
@@ -225,8 +373,12 @@ pub async fn receipt(state: &AppState, id: ApplicationId, officer_id: UserId) ->
                 Some(t) => users::table.find(t).select(users::full_name).first(c)?,
                 None => String::new(),
             };
-            let claim = desk_claims::table.filter(desk_claims::application_id.eq(&id)).first(c).optional()?;
-            Ok(Receipt { application, group, resident, taken_by_name, claim })
+            let claim = desk_claims::table.find(&application.resident_id).first(c).optional()?;
+            let renews = match &application.renewal_of {
+                Some(m) => Some(memberships::table.find(m).select(memberships::number).first(c)?),
+                None => None,
+            };
+            Ok(Receipt { application, group, resident, taken_by_name, claim, renews })
         })
         .await
 }
@@ -240,10 +392,7 @@ pub async fn new_code(state: &AppState, id: ApplicationId, officer: Reviewer) ->
         .write(move |tx| {
             let (application, group) = desk_application(tx.conn, &id, &officer.user_id)?;
             let changed = diesel::update(
-                desk_claims::table
-                    .filter(desk_claims::application_id.eq(&id))
-                    .filter(desk_claims::user_id.eq(&application.resident_id))
-                    .filter(desk_claims::used_at.is_null()),
+                desk_claims::table.find(&application.resident_id).filter(desk_claims::used_at.is_null()),
             )
             .set((
                 desk_claims::code_hash.eq(&code_hash),
@@ -265,118 +414,23 @@ pub async fn new_code(state: &AppState, id: ApplicationId, officer: Reviewer) ->
         .await
 }
 
-/// The membership an approved desk application earned, for the officer to print its card.
+/// The membership an approved desk application earned (or renewed), for the officer to
+/// print its card.
 pub async fn card(state: &AppState, id: ApplicationId, officer_id: UserId) -> AppResult<(Membership, Group, User)> {
     state
         .db(move |c| {
             let (application, group) = desk_application(c, &id, &officer_id)?;
-            let m: Membership = memberships::table
-                .filter(memberships::application_id.eq(&id))
-                .first(c)
-                .optional()?
-                .ok_or(AppError::NotFound)?;
+            // A renewal's card is the membership it renewed.
+            let m: Membership = match &application.renewal_of {
+                Some(renewed) if application.status == crate::domain::application::Status::Approved => {
+                    memberships::table.find(renewed).first(c).optional()?
+                }
+                Some(_) => None,
+                None => memberships::table.filter(memberships::application_id.eq(&id)).first(c).optional()?,
+            }
+            .ok_or(AppError::NotFound)?;
             let member: User = users::table.find(&application.resident_id).first(c)?;
             Ok((m, group, member))
-        })
-        .await
-}
-
-// ----- telling people without e-mail -----
-
-/// The kinds of decision a desk notice stands for (the table's CHECK lists the same).
-pub const NOTICE_KINDS: [&str; 3] = ["approved", "rejected", "info_requested"];
-
-/// Tells the resident of `app` about a decision: by mail when their address is confirmed;
-/// otherwise the decision waits in the group's desk notices, for an officer to tell them
-/// by phone or at the desk. Call inside the decision's transaction.
-pub(crate) fn tell(tx: &mut Tx, app: &Application, resident: &User, kind: &str, mail: &RenderedMail) -> AppResult<()> {
-    if resident.email_confirmed_at.is_some() {
-        return tx.mail(&resident.email, mail);
-    }
-    debug_assert!(NOTICE_KINDS.contains(&kind));
-    diesel::insert_into(desk_notices::table)
-        .values(DeskNotice {
-            id: uuid::Uuid::new_v4().to_string(),
-            application_id: app.id.clone(),
-            group_id: app.group_id.clone(),
-            kind: kind.to_string(),
-            created_at: tx.now,
-            told_at: None,
-            told_by: None,
-        })
-        .execute(tx.conn)?;
-    Ok(())
-}
-
-/// One line of the desk notices list.
-pub struct NoticeRow {
-    pub notice: DeskNotice,
-    pub resident_name: String,
-    pub phone: Option<String>,
-    pub group_name: String,
-    pub status: Status,
-}
-
-/// Notices shown at most; the oldest first.
-pub const MAX_NOTICES: i64 = 500;
-
-/// The notices not yet told in the officer's groups, oldest first.
-pub async fn notices(state: &AppState, officer_id: UserId) -> AppResult<Vec<NoticeRow>> {
-    state
-        .db(move |c| {
-            let rows: Vec<(DeskNotice, Option<String>, Status, String, String)> = desk_notices::table
-                .inner_join(applications::table.inner_join(groups::table))
-                .inner_join(users::table.on(users::id.eq(applications::resident_id)))
-                .filter(desk_notices::told_at.is_null())
-                .filter(desk_notices::group_id.eq_any(assigned_groups(&officer_id)))
-                .order((desk_notices::created_at.asc(), desk_notices::id.asc()))
-                .limit(MAX_NOTICES)
-                .select((
-                    DeskNotice::as_select(),
-                    applications::phone,
-                    applications::status,
-                    users::full_name,
-                    groups::name,
-                ))
-                .load(c)?;
-            Ok(rows
-                .into_iter()
-                .map(|(notice, phone, status, resident_name, group_name)| NoticeRow {
-                    notice,
-                    resident_name,
-                    phone,
-                    group_name,
-                    status,
-                })
-                .collect())
-        })
-        .await
-}
-
-/// Marks a notice of one of the officer's groups as told. Another group's, or an unknown
-/// one, is not found; one already told is a conflict and changes nothing.
-pub async fn mark_told(state: &AppState, notice_id: String, officer: Reviewer) -> AppResult<()> {
-    state
-        .write(move |tx| {
-            let notice: DeskNotice = desk_notices::table
-                .find(&notice_id)
-                .filter(desk_notices::group_id.eq_any(assigned_groups(&officer.user_id)))
-                .first(tx.conn)
-                .optional()?
-                .ok_or(AppError::NotFound)?;
-            let changed = diesel::update(desk_notices::table.find(&notice_id).filter(desk_notices::told_at.is_null()))
-                .set((desk_notices::told_at.eq(Some(tx.now)), desk_notices::told_by.eq(Some(&officer.user_id))))
-                .execute(tx.conn)?;
-            if changed != 1 {
-                return Err(AppError::Conflict);
-            }
-            tx.audit(
-                &Actor::user(&officer.user_id, Role::Officer, officer.ip.as_deref()),
-                "desk.notice_told",
-                Some(Subject { kind: "application", id: &notice.application_id }),
-                json!({ "notice_id": notice.id, "kind": notice.kind, "group_id": notice.group_id }),
-            )?;
-            Ok(())
         })
         .await
 }

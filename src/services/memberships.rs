@@ -12,11 +12,13 @@ use crate::db::models::{Application, Group, Membership, User};
 use crate::db::queries::scope::{assigned_groups, reaches_group};
 use crate::db::schema::{groups, memberships, users};
 use crate::domain::membership::{self, MembershipStatus, Reminder};
+use crate::domain::notice::NoticeKind;
 use crate::domain::token::SecretToken;
 use crate::domain::{GroupId, MembershipId, UserId};
 use crate::domain::{Locale, Role};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{MailKind, MembershipReinstated, MembershipReminder, MembershipRevoked, MembershipSuspended};
+use crate::services::notices::{self, About};
 
 /// Issues the membership an approved application earns. Call inside the approval's
 /// transaction. The group's counter row is updated first, which locks it, so two
@@ -214,7 +216,8 @@ impl StatusChange {
 }
 
 /// Suspends (can be lifted), reinstates, or revokes (final) a membership. The member is
-/// told by mail with the reason; a suspended or revoked member goes on the removal list.
+/// told with the reason, by mail or, without a confirmed address, through the group's desk
+/// notices; a suspended or revoked member goes on the removal list.
 pub async fn change_status(
     state: &AppState,
     staff: Staff,
@@ -279,18 +282,21 @@ pub async fn change_status(
             let (name, group, number, reason) =
                 (member.full_name.as_str(), group.name.as_str(), m.number.as_str(), reason.as_deref());
             let org = &settings.org_name;
-            let rendered = match change {
-                StatusChange::Suspend => {
-                    MembershipSuspended { name, group, number, reason, link: &link }.render(locale, org)?
-                }
-                StatusChange::Reinstate => {
-                    MembershipReinstated { name, group, number, reason, link: &link }.render(locale, org)?
-                }
-                StatusChange::Revoke => {
-                    MembershipRevoked { name, group, number, reason, link: &link }.render(locale, org)?
-                }
+            let (kind, rendered) = match change {
+                StatusChange::Suspend => (
+                    NoticeKind::Suspended,
+                    MembershipSuspended { name, group, number, reason, link: &link }.render(locale, org)?,
+                ),
+                StatusChange::Reinstate => (
+                    NoticeKind::Reinstated,
+                    MembershipReinstated { name, group, number, reason, link: &link }.render(locale, org)?,
+                ),
+                StatusChange::Revoke => (
+                    NoticeKind::Revoked,
+                    MembershipRevoked { name, group, number, reason, link: &link }.render(locale, org)?,
+                ),
             };
-            tx.mail(&member.email, &rendered)?;
+            notices::tell(tx, &member, About::Membership(&m), kind, &rendered)?;
             Ok(next)
         })
         .await
@@ -392,7 +398,8 @@ pub fn status_of(conn: &mut DbConn, id: &MembershipId) -> QueryResult<Membership
 }
 
 /// The membership job (run with the other jobs every minute): marks memberships expired once their last day has passed,
-/// and mails the 30- and 7-day reminders, each once. Every step is a conditional update,
+/// and sends the 30- and 7-day reminders, each once (by mail, or as a desk notice for a
+/// member without a confirmed address). Every step is a conditional update,
 /// so running twice, or on two instances at once, does nothing twice.
 pub fn expire_and_remind(
     conn: &mut DbConn,
@@ -482,7 +489,7 @@ pub fn expire_and_remind(
                 link: &settings.link(&format!("/memberships/{}/renew", m.id)),
             }
             .render(locale, &settings.org_name)?;
-            tx.mail(&member.email, &mail)?;
+            notices::tell(tx, &member, About::Membership(&m), NoticeKind::RenewalDue, &mail)?;
             tx.audit(
                 &Actor::system("jobs"),
                 "membership.reminded",

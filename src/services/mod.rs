@@ -10,6 +10,7 @@ pub mod desk;
 pub mod groups;
 pub mod key_rotation;
 pub mod memberships;
+pub mod notices;
 pub mod oversight;
 pub mod privacy;
 pub mod retention;

@@ -20,11 +20,13 @@ use crate::domain::Role;
 use crate::domain::application::{self as rules, Action, DocumentKind, Status, TransitionError};
 use crate::domain::ids::Id;
 use crate::domain::membership::MembershipStatus;
+use crate::domain::notice::NoticeKind;
 use crate::domain::{ApplicationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{Approved, Digest, MailKind, NeedsInfo, Rejected};
 use crate::services::applications::{Event, add_event};
 use crate::services::memberships;
+use crate::services::notices::{self, About};
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -488,11 +490,12 @@ impl Step<'_> {
         Ok(())
     }
 
-    /// Tells the resident of the decision `notice` (a desk notice's kind): by this mail, or,
-    /// for a resident without a confirmed address, in the group's desk notices.
-    fn tell(&self, tx: &mut Tx, notice: &str, kind: &impl MailKind) -> AppResult<()> {
+    /// Tells the resident of the decision `notice`: by this mail, or, for a resident
+    /// without a confirmed address, in the group's desk notices.
+    fn tell(&self, tx: &mut Tx, notice: NoticeKind, kind: &impl MailKind) -> AppResult<()> {
         let rendered = kind.render(self.resident.locale, &self.settings.org_name)?;
-        crate::services::desk::tell(tx, self.app, self.resident, notice, &rendered)
+        notices::tell(tx, self.resident, About::Application(self.app), notice, &rendered)?;
+        Ok(())
     }
 
     fn link(&self) -> String {
@@ -524,7 +527,7 @@ impl Step<'_> {
         details["checklist"] = checklist;
         self.tell(
             tx,
-            "approved",
+            NoticeKind::Approved,
             &Approved {
                 name: &self.resident.full_name,
                 group: &group.name,
@@ -547,7 +550,7 @@ impl Step<'_> {
         }
         self.tell(
             tx,
-            "rejected",
+            NoticeKind::Rejected,
             &Rejected {
                 name: &self.resident.full_name,
                 group: &self.group.name,
@@ -571,7 +574,7 @@ impl Step<'_> {
         )?;
         self.tell(
             tx,
-            "info_requested",
+            NoticeKind::InfoRequested,
             &NeedsInfo { name: &self.resident.full_name, group: &self.group.name, message, kinds, link: &self.link() },
         )
     }

@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
+use vecinal::db::models::Membership;
 use vecinal::db::schema::{applications, desk_claims, mail_outbox, users};
 use vecinal::domain::Role;
 
@@ -532,4 +533,317 @@ async fn oversight_counts_desk_and_online_and_names_who_took_it() {
     assert!(log.contains("Ana Gómez took at the desk the application"), "{log}");
     let person = app.page(&boss, &format!("/commissioner/people/{resident_id}")).await;
     assert!(person.contains("Taken at the desk by Ana Gómez"));
+}
+
+// ----- membership changes and reminders for members without e-mail -----
+
+/// The untold notices of each kind, as (kind, membership id) pairs, oldest first.
+async fn notice_rows(app: &TestApp) -> Vec<(String, Option<String>, bool)> {
+    app.state
+        .db(|c| {
+            use vecinal::db::schema::desk_notices;
+            Ok(desk_notices::table
+                .order((desk_notices::created_at.asc(), desk_notices::id.asc()))
+                .select((desk_notices::kind, desk_notices::membership_id, desk_notices::told_at.is_not_null()))
+                .load::<(String, Option<String>, bool)>(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// The notice cards on the list, each as its id, kind and text.
+fn notice_cards(html: &str) -> Vec<(String, String, String)> {
+    html.split("data-notice=\"")
+        .skip(1)
+        .map(|card| {
+            let id = card.split('"').next().unwrap().to_string();
+            let kind = card.split("data-kind=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+            (id, kind, card.split("</li>").next().unwrap().to_string())
+        })
+        .collect()
+}
+
+/// A member without e-mail: `ana` takes Rosa's application at the desk, `bruno` approves
+/// it and tells her (the approval's notice marked told). Her user id and membership.
+async fn desk_member(app: &TestApp, ana: &reqwest::Client, bruno: &reqwest::Client) -> (String, Membership) {
+    let (id, _) = app.take_at_desk(ana, "centro", DNI, NAME).await;
+    app.claim_and_approve(bruno, &id).await;
+    let notice = first_notice(&app.page(bruno, "/officer/desk/notices").await).expect("the approval's notice");
+    assert_eq!(
+        app.post(bruno, &format!("/officer/desk/notices/{notice}/told"), &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let resident: String = app
+        .state
+        .db(move |c| Ok(applications::table.find(&id).select(applications::resident_id).first(c)?))
+        .await
+        .unwrap();
+    let m = app.memberships_of(&resident).await.remove(0);
+    (resident, m)
+}
+
+#[tokio::test]
+async fn suspension_reinstatement_and_revocation_of_a_desk_member_are_desk_notices_not_mail() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let (ana, _) = officer(&app, "ana@policia.example", "Ana Gómez", &g).await;
+    let (bruno, _) = officer(&app, "bruno@policia.example", "Bruno Díaz", &g).await;
+    let (nora, _) = officer(&app, "nora@policia.example", "Nora Paz", &norte).await;
+    let boss = app.commissioner("jefa@policia.example").await;
+    let (_, m) = desk_member(&app, &ana, &bruno).await;
+    let base = format!("/officer/memberships/{}", m.id);
+    let outbox = app.count("mail_outbox").await;
+
+    // Suspended: one notice with the reason, the membership's number and its page.
+    let res = app.post(&bruno, &format!("{base}/suspend"), &[("reason", "Mensajes agresivos en el grupo")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let untold = |rows: &[(String, Option<String>, bool)]| -> Vec<String> {
+        rows.iter().filter(|r| !r.2).map(|r| r.0.clone()).collect()
+    };
+    let rows = notice_rows(&app).await;
+    assert_eq!(untold(&rows), ["suspended"]);
+    assert_eq!(rows.last().unwrap().1.as_deref(), Some(m.id.as_str()), "the notice names the membership");
+    let list = app.page(&ana, "/officer/desk/notices").await;
+    let cards = notice_cards(&list);
+    assert_eq!(cards.len(), 1);
+    let (suspended, kind, card) = &cards[0];
+    assert_eq!(kind, "suspended");
+    assert!(
+        card.contains(&format!("Membresía {} suspendida. Motivo: Mensajes agresivos en el grupo.", m.number)),
+        "{card}"
+    );
+    assert!(card.contains("2964 555123") && card.contains(NAME) && card.contains("Barrio centro"));
+    assert!(card.contains(&format!("href=\"/officer/memberships/{}\"", m.id)), "links to the membership");
+    assert!(card.contains(&format!("href=\"/officer/applications/{}\"", m.application_id)), "and to the application");
+    assert_eq!(app.get_with(&ana, &format!("/officer/memberships/{}", m.id)).await.status(), StatusCode::OK);
+
+    // Another group's officer neither sees nor marks it.
+    assert!(app.page(&nora, "/officer/desk/notices").await.contains("No hay avisos"));
+    assert_eq!(
+        app.post(&nora, &format!("/officer/desk/notices/{suspended}/told"), &[]).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Reinstated, then revoked by a commissioner: one notice each.
+    assert_eq!(app.post(&bruno, &format!("{base}/reinstate"), &[]).await.status(), StatusCode::SEE_OTHER);
+    let res =
+        app.post(&boss, &format!("/commissioner/memberships/{}/revoke", m.id), &[("reason", "Condena firme")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(untold(&notice_rows(&app).await), ["suspended", "reinstated", "revoked"]);
+    let list = app.page(&ana, "/officer/desk/notices").await;
+    let cards = notice_cards(&list);
+    assert!(
+        cards[0].2.contains("la membresía cambió desde entonces"),
+        "the reason of a suspension since lifted is not given"
+    );
+    assert!(cards[1].2.contains(&format!("Se levantó la suspensión de la membresía {}", m.number)));
+    assert!(
+        cards[2].2.contains(&format!("Membresía {} revocada de forma definitiva. Motivo: Condena firme.", m.number))
+    );
+
+    // No mail to the address that receives nothing.
+    app.deliver_mail().await;
+    assert_eq!(mails_to_nowhere(&app).await, 0);
+    assert_eq!(app.count("mail_outbox").await, outbox, "no mail at all");
+
+    // Told: gone from the list, audited about the membership.
+    for (id, _, _) in &cards {
+        assert_eq!(
+            app.post(&ana, &format!("/officer/desk/notices/{id}/told"), &[]).await.status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    assert!(app.page(&bruno, "/officer/desk/notices").await.contains("No hay avisos"));
+    assert_eq!(app.audit_count("desk.notice_told").await, 4, "the approval's and the three changes'");
+    let log = app.page(&boss, &format!("/commissioner/audit?subject_type=membership&subject_id={}", m.id)).await;
+    assert!(
+        log.contains(&format!("avisó a {NAME} por teléfono o en el mostrador del cambio en la membresía {}", m.number)),
+        "{log}"
+    );
+}
+
+#[tokio::test]
+async fn the_reminder_job_leaves_one_renewal_notice_for_a_desk_member_and_mails_a_member_with_email() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let (ana, _) = officer(&app, "ana@policia.example", "Ana Gómez", &g).await;
+    let (bruno, _) = officer(&app, "bruno@policia.example", "Bruno Díaz", &g).await;
+    let (_, m) = desk_member(&app, &ana, &bruno).await;
+    let (_, online) = app.member("vecina@example.com", "centro", &bruno).await;
+    let online_member = app.memberships_of(&app.user_id("vecina@example.com").await).await.remove(0);
+    assert_eq!(online_member.application_id.as_str(), online);
+
+    // 30 days before the end: a mail for her, a notice for Rosa.
+    let days_to_30 = (m.valid_until - app.today()).num_days() - 30;
+    app.state.clock.advance(chrono::Duration::days(days_to_30));
+    assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 2);
+    assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 0, "once");
+    let mail = app.last_mail_to("vecina@example.com").await;
+    assert!(mail.subject.contains("vence pronto"), "{}", mail.subject);
+    let untold: Vec<_> = notice_rows(&app).await.into_iter().filter(|r| !r.2).collect();
+    assert_eq!(untold, [("renewal_due".to_string(), Some(m.id.to_string()), false)], "only Rosa's");
+    let until = m.valid_until.format("%d/%m/%Y").to_string();
+    let ana = app.sign_in("ana@policia.example").await;
+    let list = app.page(&ana, "/officer/desk/notices").await;
+    assert!(
+        list.contains(&format!(
+            "La membresía {} vence el {until} (faltan 30 días): puede renovarla en el mostrador",
+            m.number
+        )),
+        "{list}"
+    );
+
+    // 7 days before: the reminder is sent, but the notice still waiting says it already,
+    // with the days counted from today.
+    app.state.clock.advance(chrono::Duration::days(23));
+    assert_eq!(vecinal::jobs::run_once(&app.state).await.unwrap().reminders, 2);
+    assert_eq!(app.audit_count("membership.reminded").await, 4);
+    assert_eq!(notice_rows(&app).await.iter().filter(|r| !r.2).count(), 1, "one notice");
+    let ana = app.sign_in("ana@policia.example").await;
+    let list = app.page(&ana, "/officer/desk/notices").await;
+    assert!(list.contains(&format!("vence el {until} (faltan 7 días)")), "{list}");
+    app.deliver_mail().await;
+    assert_eq!(mails_to_nowhere(&app).await, 0);
+
+    // After the last day it says so.
+    app.state.clock.advance(chrono::Duration::days(8));
+    vecinal::jobs::run_once(&app.state).await.unwrap();
+    let ana = app.sign_in("ana@policia.example").await;
+    let list = app.page(&ana, "/officer/desk/notices").await;
+    assert!(list.contains(&format!("La membresía {} venció el {until}", m.number)), "{list}");
+    let notice = first_notice(&list).unwrap();
+    assert_eq!(
+        app.post(&ana, &format!("/officer/desk/notices/{notice}/told"), &[]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(app.page(&ana, "/officer/desk/notices").await.contains("No hay avisos"));
+}
+
+#[tokio::test]
+async fn a_member_with_a_confirmed_address_is_mailed_the_changes_and_gets_no_notice() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let (bruno, _) = officer(&app, "bruno@policia.example", "Bruno Díaz", &g).await;
+    app.member("vecina@example.com", "centro", &bruno).await;
+    let m = app.memberships_of(&app.user_id("vecina@example.com").await).await.remove(0);
+    let base = format!("/officer/memberships/{}", m.id);
+    assert_eq!(
+        app.post(&bruno, &format!("{base}/suspend"), &[("reason", "Revisión")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert!(app.last_mail_to("vecina@example.com").await.subject.contains("suspendida"));
+    assert_eq!(app.post(&bruno, &format!("{base}/reinstate"), &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.post(&bruno, &format!("{base}/revoke"), &[("reason", "Fin")]).await.status(), StatusCode::SEE_OTHER);
+    assert!(app.last_mail_to("vecina@example.com").await.subject.contains("revocada"));
+    assert_eq!(app.count("desk_notices").await, 0);
+}
+
+// ----- renewal at the desk -----
+
+#[tokio::test]
+async fn a_desk_member_renews_at_the_desk_and_another_officer_approves() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let (ana, _) = officer(&app, "ana@policia.example", "Ana Gómez", &g).await;
+    let (bruno, _) = officer(&app, "bruno@policia.example", "Bruno Díaz", &g).await;
+    let (_, m) = desk_member(&app, &ana, &bruno).await;
+    app.member("vecina@example.com", "centro", &bruno).await;
+    let online = app.memberships_of(&app.user_id("vecina@example.com").await).await.remove(0);
+    let renew = format!("/officer/desk/renew/{}", m.id);
+    assert_eq!(app.get_with(&ana, &renew).await.status(), StatusCode::NOT_FOUND, "not yet in its renewal window");
+
+    // 20 days before the last day.
+    let days = (m.valid_until - app.today()).num_days() - 20;
+    app.state.clock.advance(chrono::Duration::days(days));
+    let ana = app.sign_in("ana@policia.example").await;
+    let bruno = app.sign_in("bruno@policia.example").await;
+    let (nora, _) = officer(&app, "nora@policia.example", "Nora Paz", &norte).await;
+    let boss = app.commissioner("jefa@policia.example").await;
+
+    // The desk form offers it for her DNI; her membership's page too, to officers.
+    let res = Submission::desk(&app, "centro", DNI, NAME).send_to(&app, &ana, "/officer/desk").await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains(&format!("href=\"{renew}\"")), "the renewal is offered");
+    assert!(app.page(&ana, &format!("/officer/memberships/{}", m.id)).await.contains(&format!("href=\"{renew}\"")));
+    assert!(!app.page(&boss, &format!("/officer/memberships/{}", m.id)).await.contains(&renew));
+    // Not for someone who can renew online, nor for another group's officer.
+    let online_renew = format!("/officer/desk/renew/{}", online.id);
+    assert_eq!(app.get_with(&ana, &online_renew).await.status(), StatusCode::NOT_FOUND);
+    assert!(!app.page(&ana, &format!("/officer/memberships/{}", online.id)).await.contains(&online_renew));
+    assert_eq!(app.get_with(&nora, &renew).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get_with(&boss, &renew).await.status(), StatusCode::FORBIDDEN);
+    let form = app.page(&ana, &renew).await;
+    assert!(form.contains("value=\"Pasaje Los Ñires 55\"") && form.contains(&m.number) && form.contains("27.555.111"));
+
+    // The online renewal's checks, plus the paper consent; nothing stored on a mistake.
+    let before = (app.count("applications").await, app.count("documents").await);
+    let res = Submission::renewal(&app, "Calle Nueva 99").set("paper_consent", "yes").send_to(&app, &ana, &renew).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "a new address needs a new proof");
+    let res = Submission::renewal(&app, "Pasaje Los Ñires 55").send_to(&app, &ana, &renew).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("id=\"paper_consent-error\""));
+    assert_eq!((app.count("applications").await, app.count("documents").await), before);
+    let res =
+        Submission::renewal(&app, "Pasaje Los Ñires 55").set("paper_consent", "yes").send_to(&app, &nora, &renew).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "another group's officer");
+    assert_eq!((app.count("applications").await, app.count("documents").await), before);
+
+    let submitted = app.audit_count("application.submitted").await;
+    let res =
+        Submission::renewal(&app, "Pasaje Los Ñires 55").set("paper_consent", "yes").send_to(&app, &ana, &renew).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = location(&res);
+    let id = to.trim_start_matches("/officer/desk/").trim_end_matches("/receipt").to_string();
+    let (renewal_of, taken_by, resident): (Option<String>, Option<String>, String) = {
+        let id = id.clone();
+        app.state
+            .db(move |c| {
+                Ok(applications::table
+                    .find(&id)
+                    .select((applications::renewal_of, applications::taken_by, applications::resident_id))
+                    .first(c)?)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(renewal_of.as_deref(), Some(m.id.as_str()));
+    assert!(taken_by.is_some());
+    assert_eq!(resident, m.user_id.as_str(), "the same account");
+    assert_eq!(app.status_of(&id).await.0, "submitted");
+    assert_eq!(app.documents_of(&id).await.len(), 1, "the new certificate");
+    assert_eq!(app.audit_count("application.submitted").await, submitted + 1);
+    let receipt = app.page(&ana, &to).await;
+    assert!(receipt.contains(&m.number) && receipt.contains(NAME) && receipt.contains("Ana Gómez"));
+    let review = app.page(&bruno, &format!("/officer/applications/{id}")).await;
+    assert!(
+        review.contains("Renovación de una membresía existente")
+            && review.contains("Tomada en mostrador por Ana Gómez")
+    );
+
+    // One open application at a time.
+    let res =
+        Submission::renewal(&app, "Pasaje Los Ñires 55").set("paper_consent", "yes").send_to(&app, &ana, &renew).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(res.text().await.unwrap().contains(&format!("/officer/applications/{id}")));
+
+    // Ana took it, so she cannot approve it; Bruno does. The number stays, the period grows,
+    // and Rosa is told at the desk, with the card to print again.
+    app.claim(&ana, &id).await;
+    let res = app.act(&ana, &id, "approve", app.version(&id).await, &CHECKLIST).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    app.decide(&ana, &id, "release", &[]).await;
+    app.claim_and_approve(&bruno, &id).await;
+    let after = app.memberships_of(m.user_id.as_str()).await;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].number, m.number);
+    assert_eq!(after[0].valid_until, m.valid_until + chrono::Duration::days(365));
+    let cards = notice_cards(&app.page(&ana, "/officer/desk/notices").await);
+    assert!(cards.iter().any(|(_, kind, text)| kind == "approved" && text.contains(NAME)), "{cards:?}");
+    let card = app.page(&ana, &format!("/officer/desk/{id}/card")).await;
+    assert!(card.contains(&m.number) && card.contains(&after[0].valid_until.format("%d/%m/%Y").to_string()), "{card}");
+    app.deliver_mail().await;
+    assert_eq!(mails_to_nowhere(&app).await, 0);
+    assert_eq!(app.get_with(&ana, &renew).await.status(), StatusCode::NOT_FOUND, "renewed: closed again");
 }

@@ -452,8 +452,12 @@ pub fn describe(locale: Locale, e: &AuditEntry, details: &Value, names: &Names) 
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // An application taken at the police station's desk says so, and by whom (the actor).
     let desk = e.action == "application.submitted" && details.get("desk") == Some(&Value::Bool(true));
+    // A notice told about a membership names the membership, not the application.
+    let membership_notice = e.action == "desk.notice_told" && e.subject_type.as_deref() == Some("membership");
     let key = if desk {
         "oversight.say.application.submitted_desk".to_string()
+    } else if membership_notice {
+        "oversight.say.desk.notice_told_membership".to_string()
     } else {
         format!("oversight.say.{}", e.action)
     };

@@ -8,32 +8,40 @@ use actix_web::http::StatusCode;
 use actix_web::web::{self, Data, Path};
 use actix_web::{HttpRequest, HttpResponse, get, post};
 use askama::Template;
+use chrono::NaiveDate;
 
 use crate::app::AppState;
 use crate::db::models::Group;
 use crate::domain::application::{Dni, Status};
-use crate::domain::{ApplicationId, Email};
+use crate::domain::membership::{self, MembershipStatus};
+use crate::domain::notice::NoticeKind;
+use crate::domain::{ApplicationId, Email, MembershipId};
 use crate::error::{AppError, AppResult};
-use crate::services::desk::{self, DeskEntry, NoticeRow, Receipt, TakeOutcome};
+use crate::i18n;
+use crate::services::desk::{self, DeskEntry, DeskRenewal, Receipt, RenewOutcome, TakeOutcome};
+use crate::services::notices::{self, NoticeRow};
 use crate::services::review::Reviewer;
+use crate::tk;
 use crate::web::auth::{parse_email, parse_name};
 use crate::web::cookies;
 use crate::web::extract::Officer;
 use crate::web::forms::FormErrors;
 use crate::web::page::{PageContext, ok, render, see_other};
 use crate::web::resident::applications::{FILE_FIELDS, check_request_size, megabytes, take_application_fields};
-use crate::web::resident::memberships::{CardPage, qr_response, verification_link};
+use crate::web::resident::memberships::{CardPage, qr_response, take_renewal_fields, verification_link};
 use crate::web::upload;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(desk_form)
         .service(take)
-        .service(notices)
+        .service(notices_page)
         .service(told)
         .service(receipt)
         .service(new_code)
         .service(card)
-        .service(card_qr);
+        .service(card_qr)
+        .service(renew_form)
+        .service(renew);
 }
 
 fn reviewer(user: &Officer) -> Reviewer {
@@ -60,6 +68,8 @@ struct DeskPage {
     max_mb: String,
     /// An account with this DNI or e-mail exists already; where the officer may see it.
     existing: Option<Option<String>>,
+    /// The renewal the officer may take at the desk for that account instead.
+    renewal: Option<String>,
 }
 
 impl DeskPage {
@@ -78,6 +88,7 @@ impl DeskPage {
             errors: FormErrors::default(),
             max_mb: megabytes(max_upload_bytes),
             existing: None,
+            renewal: None,
         }
     }
 
@@ -150,8 +161,104 @@ async fn take(
                 .map_err(AppError::internal)?;
             Ok(res)
         }
-        TakeOutcome::Existing { link } => {
+        TakeOutcome::Existing { link, renewal } => {
             page.existing = Some(link);
+            page.renewal = renewal.map(|m| format!("/officer/desk/renew/{m}"));
+            render(StatusCode::CONFLICT, &page)
+        }
+    }
+}
+
+// ----- renewal at the desk -----
+
+#[derive(Template)]
+#[template(path = "officer/desk_renew.html")]
+struct RenewPage {
+    ctx: PageContext,
+    r: DeskRenewal,
+    street_address: String,
+    certificate_issued_on: String,
+    paper_consent: bool,
+    errors: FormErrors,
+    max_mb: String,
+}
+
+impl RenewPage {
+    fn new(ctx: PageContext, r: DeskRenewal, max_upload_bytes: usize) -> Self {
+        Self {
+            ctx,
+            street_address: r.previous.street_address.clone(),
+            r,
+            certificate_issued_on: String::new(),
+            paper_consent: false,
+            errors: FormErrors::default(),
+            max_mb: megabytes(max_upload_bytes),
+        }
+    }
+
+    fn dni(&self) -> String {
+        Dni::formatted(&self.r.previous.dni)
+    }
+}
+
+/// The renewal form for a member without e-mail, who cannot renew online: their membership
+/// in one of the officer's groups, open for renewal, of an account made at the desk and not
+/// claimed. With an application already open it links to it instead.
+#[get("/officer/desk/renew/{id}")]
+async fn renew_form(
+    state: Data<AppState>,
+    ctx: PageContext,
+    user: Officer,
+    id: Path<MembershipId>,
+) -> AppResult<HttpResponse> {
+    let r = desk::renewal(&state, id.into_inner(), user.user_id.clone()).await?;
+    ok(&RenewPage::new(ctx, r, state.settings.max_upload_bytes))
+}
+
+/// Takes the renewal: the online renewal's fields and checks, plus the tick for the paper
+/// consent; 303 to the receipt. The taking officer cannot approve it.
+#[post("/officer/desk/renew/{id}")]
+async fn renew(
+    state: Data<AppState>,
+    req: HttpRequest,
+    ctx: PageContext,
+    user: Officer,
+    id: Path<MembershipId>,
+    multipart: Multipart,
+) -> AppResult<HttpResponse> {
+    check_request_size(&req, state.settings.max_upload_bytes)?;
+    let mut form = upload::read(&state.uploads, &req, multipart, &FILE_FIELDS, state.settings.max_upload_bytes).await?;
+    let id = id.into_inner();
+    let r = desk::renewal(&state, id.clone(), user.user_id.clone()).await?;
+    let now = state.clock.now();
+    let mut errors = FormErrors::default();
+    let fields = take_renewal_fields(
+        &mut form,
+        &r.membership,
+        &r.group,
+        &r.previous,
+        state.settings.zone.today(now),
+        &mut errors,
+    )
+    .await?;
+    let paper_consent = form.text("paper_consent") == "yes";
+    if !paper_consent {
+        errors.add("paper_consent", "desk.error.paper_consent");
+    }
+    let mut page = RenewPage {
+        street_address: form.text("street_address").to_string(),
+        certificate_issued_on: form.text("certificate_issued_on").to_string(),
+        paper_consent,
+        ..RenewPage::new(ctx, r, state.settings.max_upload_bytes)
+    };
+    let (Some(new), true) = (fields, errors.is_empty()) else {
+        page.errors = errors;
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    match desk::renew(&state, reviewer(&user), id, new).await? {
+        RenewOutcome::Taken { id } => Ok(see_other(&format!("/officer/desk/{id}/receipt"))),
+        RenewOutcome::AlreadyOpen { id } => {
+            page.r.open = Some(id);
             render(StatusCode::CONFLICT, &page)
         }
     }
@@ -274,22 +381,90 @@ async fn card_qr(state: Data<AppState>, user: Officer, id: Path<ApplicationId>) 
 struct NoticesPage {
     ctx: PageContext,
     rows: Vec<NoticeRow>,
+    today: NaiveDate,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
 }
 
 impl NoticesPage {
-    fn day(&self, row: &NoticeRow) -> String {
+    fn since(&self, row: &NoticeRow) -> String {
         self.ctx.day_of(row.notice.created_at)
     }
 
     fn max(&self) -> i64 {
-        desk::MAX_NOTICES
+        notices::MAX_NOTICES
+    }
+
+    /// Where the notice's name leads: the membership it is about, else the application.
+    fn link(&self, row: &NoticeRow) -> String {
+        match &row.membership {
+            Some(m) => format!("/officer/memberships/{}", m.id),
+            None => format!("/officer/applications/{}", row.notice.application_id),
+        }
+    }
+
+    /// The renewal form, for a renewal notice of a member who cannot renew online.
+    fn renewal_link(&self, row: &NoticeRow) -> Option<String> {
+        let m = row.membership.as_ref()?;
+        let open = membership::renewal_open(m.status, m.valid_until, self.today);
+        (row.notice.kind == NoticeKind::RenewalDue && row.desk_account && open)
+            .then(|| format!("/officer/desk/renew/{}", m.id))
+    }
+
+    /// What to tell the person, in words. A membership's notice reads the membership as it
+    /// is now: the reason is shown only while the membership is still in the state the
+    /// notice reports (a suspension lifted since has no reason to give), and a renewal
+    /// notice counts the days left from today, or says it lapsed or was renewed.
+    fn what(&self, row: &NoticeRow) -> String {
+        let l = self.ctx.locale;
+        let Some(m) = &row.membership else {
+            return self.ctx.tp("desk.notices.kind.", row.notice.kind.as_str());
+        };
+        let reason = |status: MembershipStatus| match (&m.status_reason, m.status == status) {
+            (Some(r), true) => r.clone(),
+            _ => i18n::t(l, tk!("desk.notices.reason_changed")).to_string(),
+        };
+        let until = day(m.valid_until);
+        let days = (m.valid_until - self.today).num_days();
+        let number = m.number.as_str();
+        match row.notice.kind {
+            NoticeKind::Suspended => i18n::format(
+                l,
+                tk!("desk.notices.kind.suspended"),
+                &[("number", number), ("reason", &reason(MembershipStatus::Suspended))],
+            ),
+            NoticeKind::Revoked => i18n::format(
+                l,
+                tk!("desk.notices.kind.revoked"),
+                &[("number", number), ("reason", &reason(MembershipStatus::Revoked))],
+            ),
+            NoticeKind::Reinstated if m.status == MembershipStatus::Expired => {
+                i18n::format(l, tk!("desk.notices.kind.reinstated_expired"), &[("number", number), ("date", &until)])
+            }
+            NoticeKind::Reinstated => i18n::format(l, tk!("desk.notices.kind.reinstated"), &[("number", number)]),
+            NoticeKind::RenewalDue if days < 0 || m.status == MembershipStatus::Expired => {
+                i18n::format(l, tk!("desk.notices.kind.renewal_lapsed"), &[("number", number), ("date", &until)])
+            }
+            NoticeKind::RenewalDue if days > membership::RENEWAL_WINDOW_DAYS => {
+                i18n::format(l, tk!("desk.notices.kind.renewed"), &[("number", number), ("date", &until)])
+            }
+            NoticeKind::RenewalDue => i18n::format(
+                l,
+                tk!("desk.notices.kind.renewal_due"),
+                &[("number", number), ("date", &until), ("days", &days.to_string())],
+            ),
+            other => self.ctx.tp("desk.notices.kind.", other.as_str()),
+        }
     }
 }
 
 #[get("/officer/desk/notices")]
-async fn notices(state: Data<AppState>, ctx: PageContext, user: Officer) -> AppResult<HttpResponse> {
-    let rows = desk::notices(&state, user.user_id.clone()).await?;
-    ok(&NoticesPage { ctx, rows })
+async fn notices_page(state: Data<AppState>, ctx: PageContext, user: Officer) -> AppResult<HttpResponse> {
+    let rows = notices::list(&state, user.user_id.clone()).await?;
+    let today = state.today();
+    ok(&NoticesPage { ctx, rows, today })
 }
 
 #[post("/officer/desk/notices/{id}/told")]
@@ -298,7 +473,7 @@ async fn told(state: Data<AppState>, user: Officer, id: Path<String>) -> AppResu
     if uuid::Uuid::parse_str(&id).is_err() {
         return Err(AppError::NotFound);
     }
-    desk::mark_told(&state, id, reviewer(&user)).await?;
+    notices::mark_told(&state, id, reviewer(&user)).await?;
     let mut res = see_other("/officer/desk/notices");
     res.add_cookie(&cookies::flash(&state.settings, "desk_notice_told")).map_err(AppError::internal)?;
     Ok(res)

@@ -15,6 +15,7 @@ use crate::db::models::{Group, Membership, User};
 use crate::domain::MembershipId;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
+use crate::services::desk;
 use crate::services::memberships::{self, Removal, Staff, StatusChange};
 use crate::web::cookies;
 use crate::web::extract::StaffUser;
@@ -84,6 +85,8 @@ struct StaffPage {
     member: User,
     base: &'static str,
     errors: FormErrors,
+    /// An officer may take this member's renewal at the desk (they cannot renew online).
+    desk_renewal: bool,
 }
 
 async fn staff_page(
@@ -95,7 +98,9 @@ async fn staff_page(
 ) -> AppResult<StaffPage> {
     let staff = staff_of(user);
     let (m, group, member) = memberships::staff_view(state, id, staff).await?;
-    Ok(StaffPage { ctx, m, group, member, base: base(user.role), errors })
+    let today = state.today();
+    let desk_renewal = user.role == Role::Officer && desk::renewable_at_desk(&member, &m, &group, today);
+    Ok(StaffPage { ctx, m, group, member, base: base(user.role), errors, desk_renewal })
 }
 
 #[get("/officer/memberships/{id}")]

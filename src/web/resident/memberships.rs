@@ -140,6 +140,46 @@ async fn renew_form(
     })
 }
 
+/// The renewal's fields, read and checked alike online and at the desk: the address (a new
+/// proof of address when it changed, or when one is sent anyway), a new certificate and its
+/// date. DNI and phone are those of the application the membership came from. Mistakes go
+/// to `errors`; the application only when there were none here.
+pub(crate) async fn take_renewal_fields(
+    form: &mut upload::MultipartForm,
+    m: &Membership,
+    group: &Group,
+    previous: &Application,
+    today: chrono::NaiveDate,
+    errors: &mut FormErrors,
+) -> AppResult<Option<NewApplication>> {
+    let address = rules::parse_address(form.text("street_address"));
+    if address.is_none() {
+        errors.add("street_address", "apply.error.address");
+    }
+    let issued_on =
+        parse_certificate_date(form.text("certificate_issued_on"), today, group.certificate_max_age_days, errors);
+    let moved = address.as_deref().is_some_and(|a| !a.eq_ignore_ascii_case(&previous.street_address));
+    let mut kinds = vec![DocumentKind::CriminalRecord];
+    if moved || form.file("residency_proof").is_some() {
+        kinds.push(DocumentKind::ResidencyProof);
+    }
+    let uploads = take_uploads(form, &kinds, errors).await;
+    let (Some(street_address), Some(issued_on), true) = (address, issued_on, errors.is_empty()) else {
+        return Ok(None);
+    };
+    let dni =
+        Dni::parse(&previous.dni).ok_or_else(|| AppError::internal(anyhow::anyhow!("stored DNI does not parse")))?;
+    Ok(Some(NewApplication {
+        group_id: group.id.clone(),
+        street_address,
+        dni,
+        phone: previous.phone.clone(),
+        certificate_issued_on: issued_on,
+        uploads: uploads.into_iter().flatten().collect(),
+        renewal_of: Some(m.id.clone()),
+    }))
+}
+
 /// A renewal is a short application: a new certificate, and a new proof of address only
 /// when the address changed. Officers review it like any other.
 #[post("/memberships/{id}/renew")]
@@ -156,22 +196,8 @@ async fn renew_submit(
     let (m, group, previous) = renewable(&state, id.into_inner(), user.user_id.clone()).await?;
     let now = state.clock.now();
     let mut errors = FormErrors::default();
-    let address = rules::parse_address(form.text("street_address"));
-    if address.is_none() {
-        errors.add("street_address", "apply.error.address");
-    }
-    let issued_on = parse_certificate_date(
-        form.text("certificate_issued_on"),
-        state.settings.zone.today(now),
-        group.certificate_max_age_days,
-        &mut errors,
-    );
-    let moved = address.as_deref().is_some_and(|a| !a.eq_ignore_ascii_case(&previous.street_address));
-    let mut kinds = vec![DocumentKind::CriminalRecord];
-    if moved || form.file("residency_proof").is_some() {
-        kinds.push(DocumentKind::ResidencyProof);
-    }
-    let uploads = take_uploads(&mut form, &kinds, &mut errors).await;
+    let fields =
+        take_renewal_fields(&mut form, &m, &group, &previous, state.settings.zone.today(now), &mut errors).await?;
     let consent = form.text("consent") == "yes";
     if !consent {
         errors.add("consent", "apply.error.consent");
@@ -187,19 +213,8 @@ async fn renew_submit(
         max_mb: megabytes(state.settings.max_upload_bytes),
         max_bytes: state.settings.max_upload_bytes,
     };
-    let (Some(street_address), Some(issued_on), true) = (address, issued_on, errors.is_empty()) else {
+    let (Some(new), true) = (fields, errors.is_empty()) else {
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page(errors));
-    };
-    let dni =
-        Dni::parse(&previous.dni).ok_or_else(|| AppError::internal(anyhow::anyhow!("stored DNI does not parse")))?;
-    let new = NewApplication {
-        group_id: group.id.clone(),
-        street_address,
-        dni,
-        phone: previous.phone.clone(),
-        certificate_issued_on: issued_on,
-        uploads: uploads.into_iter().flatten().collect(),
-        renewal_of: Some(m.id.clone()),
     };
     match applications::submit(&state, user.user_id.clone(), user.ip.clone(), new).await? {
         SubmitOutcome::Submitted { id } => {
