@@ -225,6 +225,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    duplicate_pairs (first_id, second_id) {
+        first_id -> Text,
+        second_id -> Text,
+        found_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     application_events (id) {
         id -> Text,
         application_id -> Text,
@@ -378,6 +386,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_blobs,
     document_analyses,
     document_renditions,
+    duplicate_pairs,
     application_events,
     memberships,
     application_counts,

@@ -568,3 +568,122 @@ async fn the_queue_marks_each_application_and_filters_by_verdict() {
     let only = app.page(&o, "/officer?dni=unread").await;
     assert!(only.contains(&unread) && !only.contains(&matched) && !only.contains(&other));
 }
+
+/// The row of the commissioners' list that names both applications, if any.
+fn pair_row(page: &str, one: &str, other: &str) -> Vec<String> {
+    page.split("<tr data-pair=\"")
+        .skip(1)
+        .filter(|row| {
+            let ids = &row[..row.find('"').unwrap()];
+            ids.contains(one) && ids.contains(other)
+        })
+        .map(|row| row[..row.find("</tr>").unwrap()].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn commissioners_list_each_current_duplicate_once_until_it_is_resolved() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let o = app.officer("o@example.com", &g).await;
+    let n = app.officer("n@example.com", &norte).await;
+    let c = app.commissioner("c@example.com").await;
+    let empty = app.page(&c, "/commissioner/duplicates").await;
+    assert!(empty.contains("No hay posibles duplicados vigentes."), "{empty}");
+    let dashboard = app.page(&c, "/commissioner").await;
+    assert!(dashboard.contains("href=\"/commissioner/duplicates\""), "linked from the dashboard");
+
+    let id_file = |w| ("dni.png", image(image::ImageFormat::Png, w, 20));
+    let cert = |w| ("c.jpg", image(image::ImageFormat::Jpeg, w, 20));
+    // The same DNI under two accounts, in two groups.
+    let (a_client, a) = apply(&app, "a@example.com", "Ana Uno", "norte", "23456789", id_file(21), cert(21)).await;
+    let (b_client, b) = apply(&app, "b@example.com", "Beto Dos", "centro", "23.456.789", id_file(22), cert(22)).await;
+    // The same certificate file under two accounts with different DNIs.
+    let (_, c1) = apply(&app, "c1@example.com", "Carla Tres", "centro", "31111111", id_file(23), cert(40)).await;
+    let (_, c2) = apply(&app, "c2@example.com", "Ciro Cuatro", "centro", "32222222", id_file(24), cert(40)).await;
+    // Nothing shared.
+    let (_, alone) = apply(&app, "d@example.com", "Dora Sola", "centro", "33333333", id_file(25), cert(25)).await;
+
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert_eq!(page.matches("<tr data-pair=").count(), 2, "{page}");
+    let row = pair_row(&page, &a, &b);
+    assert_eq!(row.len(), 1, "the same DNI once: {page}");
+    assert!(row[0].contains("Mismo DNI (23.456.789)") && !row[0].contains("Archivo idéntico"), "{}", row[0]);
+    assert!(row[0].contains("Solicitud en Barrio norte") && row[0].contains("Solicitud en Barrio centro"));
+    assert!(row[0].contains(&format!("href=\"/commissioner/applications/{a}\"")));
+    assert!(row[0].contains(&format!("href=\"/commissioner/applications/{b}\"")));
+    assert!(row[0].contains("Ana Uno") && row[0].contains("Beto Dos"));
+    let row = pair_row(&page, &c1, &c2);
+    assert_eq!(row.len(), 1, "the same file once: {page}");
+    assert!(row[0].contains("Archivo idéntico") && !row[0].contains("Mismo DNI"), "{}", row[0]);
+    assert!(!page.contains(&alone));
+
+    // Only commissioners.
+    assert_eq!(app.get_with(&o, "/commissioner/duplicates").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get_with(&b_client, "/commissioner/duplicates").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/commissioner/duplicates").await.status(), StatusCode::SEE_OTHER);
+
+    // A membership keeps the signal current: Ana is approved, and a new account types her DNI.
+    app.claim_and_approve(&n, &a).await;
+    let (_, e) = apply(&app, "e@example.com", "Eva Cinco", "centro", "23456789", id_file(26), cert(26)).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert_eq!(pair_row(&page, &a, &b).len(), 1);
+    let row = pair_row(&page, &a, &e);
+    assert_eq!(row.len(), 1, "{page}");
+    assert!(row[0].contains("Membresía: Vigente"), "{}", row[0]);
+
+    // Resolved cases leave the list: Beto withdraws, Ciro is rejected, Eva withdraws.
+    let res = app.withdraw(&b_client, &b, app.version(&b).await).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.claim(&o, &c2).await;
+    app.reject(&o, &c2, &[("reason_code", "duplicate"), ("note", "Ya hay una solicitud con este archivo.")]).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert!(pair_row(&page, &a, &b).is_empty() && pair_row(&page, &c1, &c2).is_empty(), "{page}");
+    assert_eq!(pair_row(&page, &a, &e).len(), 1);
+    let e_client = app.sign_in("e@example.com").await;
+    app.withdraw(&e_client, &e, app.version(&e).await).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert!(page.contains("No hay posibles duplicados vigentes."), "{page}");
+
+    // English.
+    let token = app.csrf_token(&c, "/").await;
+    app.post_form(&c, "/language", &token, &[("lang", "en"), ("next", "/")]).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert!(page.contains("There are no current possible duplicates."), "{page}");
+    let _ = a_client;
+}
+
+#[tokio::test]
+async fn the_duplicates_list_pages_by_a_cursor_and_refuses_edited_ones() {
+    use vecinal::db::duplicates::{self, PairKey};
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let c = app.commissioner("c@example.com").await;
+    let id_file = |w| ("dni.png", image(image::ImageFormat::Png, w, 20));
+    let cert = |w| ("c.jpg", image(image::ImageFormat::Jpeg, w, 20));
+    for (i, email) in ["a@example.com", "b@example.com", "c2@example.com"].into_iter().enumerate() {
+        let w = 30 + i as u32;
+        apply(&app, email, "Vecino", "centro", "23456789", id_file(w), cert(w)).await;
+    }
+    // Three accounts with one DNI: three pairs, each met once walking page by page.
+    let mut seen = Vec::new();
+    let mut after: Option<PairKey> = None;
+    loop {
+        let page = app.state.db(move |conn| Ok(duplicates::current(conn, after.as_ref(), 1)?)).await.unwrap();
+        let Some(pair) = page.into_iter().next() else { break };
+        let key = PairKey { found_at: pair.found_at, first: pair.first.id.clone(), second: pair.second.id.clone() };
+        assert_eq!(PairKey::decode(&key.encode()), Some(key.clone()));
+        seen.push((key.first.to_string(), key.second.to_string()));
+        after = Some(key);
+        assert!(seen.len() <= 3);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 3);
+    // An edited cursor is the first page, never an error.
+    for bad in ["x", "1_2_3", "99999999999999999_a_b", &format!("0_{}_{}", seen[0].0, "nope")] {
+        let res = app.get_with(&c, &format!("/commissioner/duplicates?after={bad}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "{bad}");
+    }
+}
