@@ -687,3 +687,64 @@ async fn the_duplicates_list_pages_by_a_cursor_and_refuses_edited_ones() {
         assert_eq!(res.status(), StatusCode::OK, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn the_commissioners_record_shows_what_was_read_like_the_review_page() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let o = app.officer("o@example.com", &g).await;
+    app.officer("n@example.com", &norte).await;
+    let c = app.commissioner("c@example.com").await;
+    let (_, id) = apply(
+        &app,
+        "maria@example.com",
+        NAME,
+        "centro",
+        "23456789",
+        ("dni.png", png(&dni_card(CARD))),
+        ("certificado.png", png(&page_with_qr(QR_URL))),
+    )
+    .await;
+    let (_, other) = apply(
+        &app,
+        "b@example.com",
+        "Beatriz Otra",
+        "norte",
+        "23456789",
+        ("dni.png", image(image::ImageFormat::Png, 20, 21)),
+        ("c.jpg", image(image::ImageFormat::Jpeg, 30, 21)),
+    )
+    .await;
+    let record = app.page(&c, &format!("/commissioner/applications/{id}")).await;
+    assert!(record.contains("Analizando documentos…"), "before the job runs: {record}");
+    analyse(&app).await;
+
+    let review = app.page(&o, &format!("/officer/applications/{id}")).await;
+    let record = app.page(&c, &format!("/commissioner/applications/{id}")).await;
+    for shown in [
+        "DNI leído del código: coincide (número y nombre)",
+        "Leído del código: 23.456.789 · GÓMEZ PEÑA, MARÍA JOSÉ",
+        &format!("<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">", QR_URL.replace('&', "&#38;")),
+        "Códigos QR del certificado",
+        "Posible duplicado",
+        "El mismo DNI está en una solicitud abierta de otra cuenta, en Barrio norte.",
+    ] {
+        assert!(review.contains(shown), "review page: {shown}");
+        assert!(record.contains(shown), "record: {shown}\n{record}");
+    }
+    // The commissioner may open the other record: the link goes to theirs, not the officer's.
+    assert!(record.contains(&format!("href=\"/commissioner/applications/{other}\"")), "{record}");
+    assert!(!record.contains(&format!("href=\"/officer/applications/{other}\"")));
+    // The photos inline, as on the review page.
+    let docs = app.documents_of(&id).await;
+    let identity = docs.iter().find(|d| d.kind == "identity_document").unwrap();
+    assert!(record.contains(&format!("<img class=\"page\" src=\"/applications/{id}/documents/{}\"", identity.id)));
+
+    // English.
+    let token = app.csrf_token(&c, "/").await;
+    app.post_form(&c, "/language", &token, &[("lang", "en"), ("next", "/")]).await;
+    let record = app.page(&c, &format!("/commissioner/applications/{id}")).await;
+    assert!(record.contains("Possible duplicate"), "{record}");
+    assert!(record.contains("QR codes on the certificate"));
+}
