@@ -748,3 +748,44 @@ async fn the_commissioners_record_shows_what_was_read_like_the_review_page() {
     assert!(record.contains("Possible duplicate"), "{record}");
     assert!(record.contains("QR codes on the certificate"));
 }
+
+#[tokio::test]
+async fn the_residents_export_holds_the_values_read_from_their_documents() {
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let (resident, _) = apply(
+        &app,
+        "maria@example.com",
+        NAME,
+        "centro",
+        "23456789",
+        ("dni.png", png(&dni_card(CARD))),
+        ("certificado.png", png(&page_with_qr(QR_URL))),
+    )
+    .await;
+    let export = |c: Client| {
+        let app = &app;
+        async move {
+            let res = app.get_with(&c, "/account/export").await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let v: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+            v["applications"][0]["documents"].as_array().unwrap().clone()
+        }
+    };
+    let of_kind = |docs: &[serde_json::Value], kind: &str| docs.iter().find(|d| d["kind"] == kind).unwrap().clone();
+    let docs = export(resident.clone()).await;
+    assert_eq!(of_kind(&docs, "identity_document")["read"]["state"], "pending");
+    analyse(&app).await;
+    let docs = export(resident).await;
+    let identity = of_kind(&docs, "identity_document")["read"].clone();
+    assert_eq!(identity["state"], "done");
+    assert_eq!(identity["dni_verdict"], "match");
+    assert_eq!(identity["dni_number_read"], "23456789");
+    assert_eq!(identity["dni_name_read"], "GÓMEZ PEÑA, MARÍA JOSÉ");
+    assert_eq!(identity["dni_number_matches"], true);
+    let certificate = of_kind(&docs, "criminal_record")["read"].clone();
+    assert_eq!(certificate["qr_codes"], serde_json::json!([QR_URL]));
+    assert!(certificate["dni_verdict"].is_null());
+    let proof = of_kind(&docs, "residency_proof")["read"].clone();
+    assert_eq!(proof["pages_drawn"], 1);
+}
