@@ -789,3 +789,84 @@ async fn the_residents_export_holds_the_values_read_from_their_documents() {
     let proof = of_kind(&docs, "residency_proof")["read"].clone();
     assert_eq!(proof["pages_drawn"], 1);
 }
+
+/// The form as a browser without JavaScript finds it on the page: its method, encoding,
+/// action, and its hidden fields in document order.
+fn identity_form(page: &str, id: &str) -> (String, String, Vec<(String, String)>, String) {
+    let start = page.find(&format!("action=\"/applications/{id}/identity\"")).expect("the replacement form");
+    let open = page[..start].rfind("<form").unwrap();
+    let end = open + page[open..].find("</form>").unwrap();
+    let form = &page[open..end];
+    let tag = &form[..form.find('>').unwrap()];
+    let attr = |html: &str, name: &str| -> Option<String> {
+        let at = html.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(html[at..at + html[at..].find('"').unwrap()].to_string())
+    };
+    let mut hidden = Vec::new();
+    let mut file = String::new();
+    for input in form.split("<input").skip(1) {
+        let input = &input[..input.find('>').unwrap()];
+        match attr(input, "type").as_deref() {
+            Some("hidden") => hidden.push((attr(input, "name").unwrap(), attr(input, "value").unwrap_or_default())),
+            Some("file") => file = attr(input, "name").unwrap(),
+            _ => {}
+        }
+    }
+    (attr(tag, "method").unwrap_or_default(), attr(tag, "enctype").unwrap_or_default(), hidden, file)
+}
+
+#[tokio::test]
+async fn the_identity_replacement_works_as_a_plain_form_without_javascript() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    let (resident, id) = apply(
+        &app,
+        "maria@example.com",
+        NAME,
+        "centro",
+        "23456789",
+        ("dni.png", PNG.to_vec()),
+        ("certificado.jpg", JPEG.to_vec()),
+    )
+    .await;
+    analyse(&app).await;
+    let page = app.page(&resident, &format!("/applications/{id}")).await;
+    let (method, enctype, hidden, file) = identity_form(&page, &id);
+    assert_eq!((method.as_str(), enctype.as_str()), ("post", "multipart/form-data"));
+    assert_eq!(hidden.first().map(|(n, _)| n.as_str()), Some("csrf_token"), "the token first: {hidden:?}");
+    assert_eq!(file, "identity_document");
+
+    // What the browser sends: the fields in order, the file with its name and type, the
+    // page's origin; and it follows the 303.
+    let post = |file_part: Option<Part>| {
+        let mut form = Form::new();
+        for (n, v) in &hidden {
+            form = form.text(n.clone(), v.replace("&#43;", "+").replace("&#61;", "="));
+        }
+        form = form.part(file.clone(), file_part.unwrap_or_else(|| Part::bytes(Vec::new()).file_name("")));
+        resident
+            .post(app.url(&format!("/applications/{id}/identity")))
+            .header("origin", app.address.clone())
+            .header("referer", app.url(&format!("/applications/{id}")))
+            .multipart(form)
+            .send()
+    };
+    // Nothing chosen: the page again with the message, nothing changed.
+    let res = post(None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("action=\"/applications/"), "the form again");
+    assert_eq!(app.documents_of(&id).await.iter().filter(|d| d.kind == "identity_document").count(), 1);
+
+    let card = Part::bytes(png(&dni_card(CARD))).file_name("IMG_2041.png").mime_str("image/png").unwrap();
+    let res = post(Some(card)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), format!("/applications/{id}"));
+    let own = app.page(&resident, &format!("/applications/{id}")).await;
+    assert!(own.contains("Recibimos el nuevo archivo de tu DNI"), "{own}");
+    assert_eq!(app.audit_count("application.identity_replaced").await, 1);
+    assert_eq!(analyse(&app).await, 1);
+    let review = app.page(&o, &format!("/officer/applications/{id}")).await;
+    assert!(review.contains("DNI leído del código: coincide (número y nombre)"));
+}
