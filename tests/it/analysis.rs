@@ -46,6 +46,15 @@ async fn apply(
     (c, application_id(&res))
 }
 
+/// María applies to centro with her own DNI and these two files.
+async fn maria_applies(
+    app: &TestApp,
+    identity: (&'static str, Vec<u8>),
+    certificate: (&'static str, Vec<u8>),
+) -> (Client, String) {
+    apply(app, "maria@example.com", NAME, "centro", "23456789", identity, certificate).await
+}
+
 fn png(img: &image::GrayImage) -> Vec<u8> {
     encoded(img, image::ImageFormat::Png)
 }
@@ -696,16 +705,8 @@ async fn the_commissioners_record_shows_what_was_read_like_the_review_page() {
     let o = app.officer("o@example.com", &g).await;
     app.officer("n@example.com", &norte).await;
     let c = app.commissioner("c@example.com").await;
-    let (_, id) = apply(
-        &app,
-        "maria@example.com",
-        NAME,
-        "centro",
-        "23456789",
-        ("dni.png", png(&dni_card(CARD))),
-        ("certificado.png", png(&page_with_qr(QR_URL))),
-    )
-    .await;
+    let (_, id) =
+        maria_applies(&app, ("dni.png", png(&dni_card(CARD))), ("certificado.png", png(&page_with_qr(QR_URL)))).await;
     let (_, other) = apply(
         &app,
         "b@example.com",
@@ -753,16 +754,8 @@ async fn the_commissioners_record_shows_what_was_read_like_the_review_page() {
 async fn the_residents_export_holds_the_values_read_from_their_documents() {
     let app = TestApp::spawn().await;
     app.group("centro").await;
-    let (resident, _) = apply(
-        &app,
-        "maria@example.com",
-        NAME,
-        "centro",
-        "23456789",
-        ("dni.png", png(&dni_card(CARD))),
-        ("certificado.png", png(&page_with_qr(QR_URL))),
-    )
-    .await;
+    let (resident, _) =
+        maria_applies(&app, ("dni.png", png(&dni_card(CARD))), ("certificado.png", png(&page_with_qr(QR_URL)))).await;
     let export = |c: Client| {
         let app = &app;
         async move {
@@ -821,16 +814,7 @@ async fn the_identity_replacement_works_as_a_plain_form_without_javascript() {
     let app = TestApp::spawn().await;
     let g = app.group("centro").await;
     let o = app.officer("o@example.com", &g).await;
-    let (resident, id) = apply(
-        &app,
-        "maria@example.com",
-        NAME,
-        "centro",
-        "23456789",
-        ("dni.png", PNG.to_vec()),
-        ("certificado.jpg", JPEG.to_vec()),
-    )
-    .await;
+    let (resident, id) = maria_applies(&app, ("dni.png", PNG.to_vec()), ("certificado.jpg", JPEG.to_vec())).await;
     analyse(&app).await;
     let page = app.page(&resident, &format!("/applications/{id}")).await;
     let (method, enctype, hidden, file) = identity_form(&page, &id);
