@@ -7,6 +7,7 @@
 
 pub mod channel_counts;
 pub mod dialect;
+pub mod duplicates;
 pub mod fragment;
 pub mod local_time;
 pub mod models;

@@ -252,6 +252,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    duplicate_pairs (first_id, second_id) {
+        first_id -> Text,
+        second_id -> Text,
+        found_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     application_events (id) {
         id -> Text,
         application_id -> Text,
@@ -409,6 +417,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     document_sweeps,
     document_analyses,
     document_renditions,
+    duplicate_pairs,
     application_events,
     memberships,
     application_counts,

@@ -554,3 +554,80 @@ pub fn badges(
     }
     Ok(out)
 }
+
+/// Signals per page of the commissioners' list.
+pub const SIGNALS_PAGE: i64 = 50;
+
+/// One current duplicate signal: two applications of two accounts, each open or holding a
+/// current membership, that share the DNI typed, a file, or both.
+#[derive(Debug, Clone)]
+pub struct Signal {
+    pub pair: crate::db::duplicates::Pair,
+    pub same_dni: bool,
+    pub same_file: bool,
+}
+
+pub struct SignalPage {
+    pub signals: Vec<Signal>,
+    pub next: Option<crate::db::duplicates::PairKey>,
+}
+
+/// A page of the current duplicate signals, newest found first. Each pair shows once, with
+/// every reason that still holds; a pair whose only shared file was since replaced is left
+/// out (its place in the order still moves the page on).
+pub async fn current_duplicates(
+    state: &AppState,
+    after: Option<crate::db::duplicates::PairKey>,
+) -> AppResult<SignalPage> {
+    use crate::db::duplicates::{self, PairKey};
+    state
+        .db(move |conn| {
+            let mut pairs = duplicates::current(conn, after.as_ref(), SIGNALS_PAGE + 1)?;
+            let next = if pairs.len() as i64 > SIGNALS_PAGE {
+                pairs.truncate(SIGNALS_PAGE as usize);
+                pairs.last().map(|p| PairKey {
+                    found_at: p.found_at,
+                    first: p.first.id.clone(),
+                    second: p.second.id.clone(),
+                })
+            } else {
+                None
+            };
+            let shared = shared_files(conn, &pairs)?;
+            let signals = pairs
+                .into_iter()
+                .filter_map(|pair| {
+                    let same_dni = !pair.first.dni.is_empty() && pair.first.dni == pair.second.dni;
+                    let same_file = shared.contains(&(pair.first.id.clone(), pair.second.id.clone()));
+                    (same_dni || same_file).then_some(Signal { pair, same_dni, same_file })
+                })
+                .collect();
+            Ok(SignalPage { signals, next })
+        })
+        .await
+}
+
+/// Which of these pairs still hold a current file (not replaced) with the same SHA-256 on
+/// both sides: one statement for the page, through `documents_application` and
+/// `documents_sha256`.
+fn shared_files(
+    conn: &mut DbConn,
+    pairs: &[crate::db::duplicates::Pair],
+) -> QueryResult<std::collections::HashSet<(ApplicationId, ApplicationId)>> {
+    if pairs.is_empty() {
+        return Ok(Default::default());
+    }
+    let firsts: Vec<&str> = pairs.iter().map(|p| p.first.id.as_str()).collect();
+    let seconds: Vec<&str> = pairs.iter().map(|p| p.second.id.as_str()).collect();
+    let (mine, others) = diesel::alias!(documents as mine, documents as others);
+    let found: Vec<(ApplicationId, ApplicationId)> = mine
+        .inner_join(others.on(others.field(documents::sha256).eq(mine.field(documents::sha256))))
+        .filter(mine.field(documents::application_id).eq_any(&firsts))
+        .filter(mine.field(documents::replaced_at).is_null())
+        .filter(others.field(documents::application_id).eq_any(&seconds))
+        .filter(others.field(documents::replaced_at).is_null())
+        .select((mine.field(documents::application_id), others.field(documents::application_id)))
+        .distinct()
+        .load(conn)?;
+    Ok(found.into_iter().collect())
+}

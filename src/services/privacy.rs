@@ -179,6 +179,8 @@ fn application_json(
         .filter(documents::application_id.eq(&app.id))
         .order(documents::uploaded_at.asc())
         .load(conn)?;
+    let ids: Vec<crate::domain::DocumentId> = docs.iter().map(|d| d.id.clone()).collect();
+    let readings = crate::services::analysis::readings(conn, &ids)?;
     let mut docs_json = Vec::new();
     for d in &docs {
         let content = files::read(conn, keys, d).map_err(AppError::Internal)?;
@@ -194,6 +196,7 @@ fn application_json(
             "replaced_at": d.replaced_at,
             "deleted_at": d.purged_at,
             "content_base64": content.map(|bytes| b64.encode(bytes)),
+            "read": readings.get(&d.id).map(reading_json),
         }));
     }
     Ok(json!({
@@ -215,6 +218,23 @@ fn application_json(
         "timeline": events.iter().map(|e| event_json(e, &user.id)).collect::<Vec<_>>(),
         "documents": docs_json,
     }))
+}
+
+/// What the document analysis read in one document: the values it keeps (cleared with the
+/// file) and the verdict (kept). The pages drawn are pictures of the file, which the export
+/// holds itself.
+fn reading_json(r: &crate::services::analysis::DocumentReading) -> Value {
+    json!({
+        "state": if r.done { "done" } else { "pending" },
+        "pages_drawn": r.pages,
+        "pages_in_file": r.total_pages,
+        "dni_verdict": r.verdict.map(|v| v.as_str()),
+        "dni_number_read": r.number_read,
+        "dni_name_read": r.name_read,
+        "dni_number_matches": r.number_matches,
+        "name_words_not_in_account": r.words_missing,
+        "qr_codes": r.codes,
+    })
 }
 
 fn memberships_json(conn: &mut DbConn, user: &User) -> QueryResult<Vec<Value>> {

@@ -24,6 +24,7 @@ pub mod head;
 pub mod officer;
 pub mod page;
 pub mod public;
+pub mod readings;
 pub mod resident;
 pub mod security;
 pub mod upload;

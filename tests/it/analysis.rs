@@ -46,6 +46,15 @@ async fn apply(
     (c, application_id(&res))
 }
 
+/// María applies to centro with her own DNI and these two files.
+async fn maria_applies(
+    app: &TestApp,
+    identity: (&'static str, Vec<u8>),
+    certificate: (&'static str, Vec<u8>),
+) -> (Client, String) {
+    apply(app, "maria@example.com", NAME, "centro", "23456789", identity, certificate).await
+}
+
 fn png(img: &image::GrayImage) -> Vec<u8> {
     encoded(img, image::ImageFormat::Png)
 }
@@ -567,4 +576,281 @@ async fn the_queue_marks_each_application_and_filters_by_verdict() {
     assert!(only.contains(&other) && !only.contains(&matched) && !only.contains(&unread), "{only}");
     let only = app.page(&o, "/officer?dni=unread").await;
     assert!(only.contains(&unread) && !only.contains(&matched) && !only.contains(&other));
+}
+
+/// The row of the commissioners' list that names both applications, if any.
+fn pair_row(page: &str, one: &str, other: &str) -> Vec<String> {
+    page.split("<tr data-pair=\"")
+        .skip(1)
+        .filter(|row| {
+            let ids = &row[..row.find('"').unwrap()];
+            ids.contains(one) && ids.contains(other)
+        })
+        .map(|row| row[..row.find("</tr>").unwrap()].to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn commissioners_list_each_current_duplicate_once_until_it_is_resolved() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let o = app.officer("o@example.com", &g).await;
+    let n = app.officer("n@example.com", &norte).await;
+    let c = app.commissioner("c@example.com").await;
+    let empty = app.page(&c, "/commissioner/duplicates").await;
+    assert!(empty.contains("No hay posibles duplicados vigentes."), "{empty}");
+    let dashboard = app.page(&c, "/commissioner").await;
+    assert!(dashboard.contains("href=\"/commissioner/duplicates\""), "linked from the dashboard");
+
+    let id_file = |w| ("dni.png", image(image::ImageFormat::Png, w, 20));
+    let cert = |w| ("c.jpg", image(image::ImageFormat::Jpeg, w, 20));
+    // The same DNI under two accounts, in two groups.
+    let (a_client, a) = apply(&app, "a@example.com", "Ana Uno", "norte", "23456789", id_file(21), cert(21)).await;
+    let (b_client, b) = apply(&app, "b@example.com", "Beto Dos", "centro", "23.456.789", id_file(22), cert(22)).await;
+    // The same certificate file under two accounts with different DNIs.
+    let (_, c1) = apply(&app, "c1@example.com", "Carla Tres", "centro", "31111111", id_file(23), cert(40)).await;
+    let (_, c2) = apply(&app, "c2@example.com", "Ciro Cuatro", "centro", "32222222", id_file(24), cert(40)).await;
+    // Nothing shared.
+    let (_, alone) = apply(&app, "d@example.com", "Dora Sola", "centro", "33333333", id_file(25), cert(25)).await;
+
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert_eq!(page.matches("<tr data-pair=").count(), 2, "{page}");
+    let row = pair_row(&page, &a, &b);
+    assert_eq!(row.len(), 1, "the same DNI once: {page}");
+    assert!(row[0].contains("Mismo DNI (23.456.789)") && !row[0].contains("Archivo idéntico"), "{}", row[0]);
+    assert!(row[0].contains("Solicitud en Barrio norte") && row[0].contains("Solicitud en Barrio centro"));
+    assert!(row[0].contains(&format!("href=\"/commissioner/applications/{a}\"")));
+    assert!(row[0].contains(&format!("href=\"/commissioner/applications/{b}\"")));
+    assert!(row[0].contains("Ana Uno") && row[0].contains("Beto Dos"));
+    let row = pair_row(&page, &c1, &c2);
+    assert_eq!(row.len(), 1, "the same file once: {page}");
+    assert!(row[0].contains("Archivo idéntico") && !row[0].contains("Mismo DNI"), "{}", row[0]);
+    assert!(!page.contains(&alone));
+
+    // Only commissioners.
+    assert_eq!(app.get_with(&o, "/commissioner/duplicates").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get_with(&b_client, "/commissioner/duplicates").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/commissioner/duplicates").await.status(), StatusCode::SEE_OTHER);
+
+    // A membership keeps the signal current: Ana is approved, and a new account types her DNI.
+    app.claim_and_approve(&n, &a).await;
+    let (_, e) = apply(&app, "e@example.com", "Eva Cinco", "centro", "23456789", id_file(26), cert(26)).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert_eq!(pair_row(&page, &a, &b).len(), 1);
+    let row = pair_row(&page, &a, &e);
+    assert_eq!(row.len(), 1, "{page}");
+    assert!(row[0].contains("Membresía: Vigente"), "{}", row[0]);
+
+    // Resolved cases leave the list: Beto withdraws, Ciro is rejected, Eva withdraws.
+    let res = app.withdraw(&b_client, &b, app.version(&b).await).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.claim(&o, &c2).await;
+    app.reject(&o, &c2, &[("reason_code", "duplicate"), ("note", "Ya hay una solicitud con este archivo.")]).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert!(pair_row(&page, &a, &b).is_empty() && pair_row(&page, &c1, &c2).is_empty(), "{page}");
+    assert_eq!(pair_row(&page, &a, &e).len(), 1);
+    let e_client = app.sign_in("e@example.com").await;
+    app.withdraw(&e_client, &e, app.version(&e).await).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert!(page.contains("No hay posibles duplicados vigentes."), "{page}");
+
+    // English.
+    let token = app.csrf_token(&c, "/").await;
+    app.post_form(&c, "/language", &token, &[("lang", "en"), ("next", "/")]).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert!(page.contains("There are no current possible duplicates."), "{page}");
+    let _ = a_client;
+}
+
+#[tokio::test]
+async fn the_duplicates_list_pages_by_a_cursor_and_refuses_edited_ones() {
+    use vecinal::db::duplicates::{self, PairKey};
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let c = app.commissioner("c@example.com").await;
+    let id_file = |w| ("dni.png", image(image::ImageFormat::Png, w, 20));
+    let cert = |w| ("c.jpg", image(image::ImageFormat::Jpeg, w, 20));
+    for (i, email) in ["a@example.com", "b@example.com", "c2@example.com"].into_iter().enumerate() {
+        let w = 30 + i as u32;
+        apply(&app, email, "Vecino", "centro", "23456789", id_file(w), cert(w)).await;
+    }
+    // Three accounts with one DNI: three pairs, each met once walking page by page.
+    let mut seen = Vec::new();
+    let mut after: Option<PairKey> = None;
+    loop {
+        let page = app.state.db(move |conn| Ok(duplicates::current(conn, after.as_ref(), 1)?)).await.unwrap();
+        let Some(pair) = page.into_iter().next() else { break };
+        let key = PairKey { found_at: pair.found_at, first: pair.first.id.clone(), second: pair.second.id.clone() };
+        assert_eq!(PairKey::decode(&key.encode()), Some(key.clone()));
+        seen.push((key.first.to_string(), key.second.to_string()));
+        after = Some(key);
+        assert!(seen.len() <= 3);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 3);
+    // An edited cursor is the first page, never an error.
+    for bad in ["x", "1_2_3", "99999999999999999_a_b", &format!("0_{}_{}", seen[0].0, "nope")] {
+        let res = app.get_with(&c, &format!("/commissioner/duplicates?after={bad}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_commissioners_record_shows_what_was_read_like_the_review_page() {
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let norte = app.group("norte").await;
+    let o = app.officer("o@example.com", &g).await;
+    app.officer("n@example.com", &norte).await;
+    let c = app.commissioner("c@example.com").await;
+    let (_, id) =
+        maria_applies(&app, ("dni.png", png(&dni_card(CARD))), ("certificado.png", png(&page_with_qr(QR_URL)))).await;
+    let (_, other) = apply(
+        &app,
+        "b@example.com",
+        "Beatriz Otra",
+        "norte",
+        "23456789",
+        ("dni.png", image(image::ImageFormat::Png, 20, 21)),
+        ("c.jpg", image(image::ImageFormat::Jpeg, 30, 21)),
+    )
+    .await;
+    let record = app.page(&c, &format!("/commissioner/applications/{id}")).await;
+    assert!(record.contains("Analizando documentos…"), "before the job runs: {record}");
+    analyse(&app).await;
+
+    let review = app.page(&o, &format!("/officer/applications/{id}")).await;
+    let record = app.page(&c, &format!("/commissioner/applications/{id}")).await;
+    for shown in [
+        "DNI leído del código: coincide (número y nombre)",
+        "Leído del código: 23.456.789 · GÓMEZ PEÑA, MARÍA JOSÉ",
+        &format!("<a href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\">", QR_URL.replace('&', "&#38;")),
+        "Códigos QR del certificado",
+        "Posible duplicado",
+        "El mismo DNI está en una solicitud abierta de otra cuenta, en Barrio norte.",
+    ] {
+        assert!(review.contains(shown), "review page: {shown}");
+        assert!(record.contains(shown), "record: {shown}\n{record}");
+    }
+    // The commissioner may open the other record: the link goes to theirs, not the officer's.
+    assert!(record.contains(&format!("href=\"/commissioner/applications/{other}\"")), "{record}");
+    assert!(!record.contains(&format!("href=\"/officer/applications/{other}\"")));
+    // The photos inline, as on the review page.
+    let docs = app.documents_of(&id).await;
+    let identity = docs.iter().find(|d| d.kind == "identity_document").unwrap();
+    assert!(record.contains(&format!("<img class=\"page\" src=\"/applications/{id}/documents/{}\"", identity.id)));
+
+    // English.
+    let token = app.csrf_token(&c, "/").await;
+    app.post_form(&c, "/language", &token, &[("lang", "en"), ("next", "/")]).await;
+    let record = app.page(&c, &format!("/commissioner/applications/{id}")).await;
+    assert!(record.contains("Possible duplicate"), "{record}");
+    assert!(record.contains("QR codes on the certificate"));
+}
+
+#[tokio::test]
+async fn the_residents_export_holds_the_values_read_from_their_documents() {
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let (resident, _) =
+        maria_applies(&app, ("dni.png", png(&dni_card(CARD))), ("certificado.png", png(&page_with_qr(QR_URL)))).await;
+    let export = |c: Client| {
+        let app = &app;
+        async move {
+            let res = app.get_with(&c, "/account/export").await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let v: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+            v["applications"][0]["documents"].as_array().unwrap().clone()
+        }
+    };
+    let of_kind = |docs: &[serde_json::Value], kind: &str| docs.iter().find(|d| d["kind"] == kind).unwrap().clone();
+    let docs = export(resident.clone()).await;
+    assert_eq!(of_kind(&docs, "identity_document")["read"]["state"], "pending");
+    analyse(&app).await;
+    let docs = export(resident).await;
+    let identity = of_kind(&docs, "identity_document")["read"].clone();
+    assert_eq!(identity["state"], "done");
+    assert_eq!(identity["dni_verdict"], "match");
+    assert_eq!(identity["dni_number_read"], "23456789");
+    assert_eq!(identity["dni_name_read"], "GÓMEZ PEÑA, MARÍA JOSÉ");
+    assert_eq!(identity["dni_number_matches"], true);
+    let certificate = of_kind(&docs, "criminal_record")["read"].clone();
+    assert_eq!(certificate["qr_codes"], serde_json::json!([QR_URL]));
+    assert!(certificate["dni_verdict"].is_null());
+    let proof = of_kind(&docs, "residency_proof")["read"].clone();
+    assert_eq!(proof["pages_drawn"], 1);
+}
+
+/// The form as a browser without JavaScript finds it on the page: its method, encoding,
+/// action, and its hidden fields in document order.
+fn identity_form(page: &str, id: &str) -> (String, String, Vec<(String, String)>, String) {
+    let start = page.find(&format!("action=\"/applications/{id}/identity\"")).expect("the replacement form");
+    let open = page[..start].rfind("<form").unwrap();
+    let end = open + page[open..].find("</form>").unwrap();
+    let form = &page[open..end];
+    let tag = &form[..form.find('>').unwrap()];
+    let attr = |html: &str, name: &str| -> Option<String> {
+        let at = html.find(&format!(" {name}=\""))? + name.len() + 3;
+        Some(html[at..at + html[at..].find('"').unwrap()].to_string())
+    };
+    let mut hidden = Vec::new();
+    let mut file = String::new();
+    for input in form.split("<input").skip(1) {
+        let input = &input[..input.find('>').unwrap()];
+        match attr(input, "type").as_deref() {
+            Some("hidden") => hidden.push((attr(input, "name").unwrap(), attr(input, "value").unwrap_or_default())),
+            Some("file") => file = attr(input, "name").unwrap(),
+            _ => {}
+        }
+    }
+    (attr(tag, "method").unwrap_or_default(), attr(tag, "enctype").unwrap_or_default(), hidden, file)
+}
+
+#[tokio::test]
+async fn the_identity_replacement_works_as_a_plain_form_without_javascript() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn().await;
+    let g = app.group("centro").await;
+    let o = app.officer("o@example.com", &g).await;
+    let (resident, id) = maria_applies(&app, ("dni.png", PNG.to_vec()), ("certificado.jpg", JPEG.to_vec())).await;
+    analyse(&app).await;
+    let page = app.page(&resident, &format!("/applications/{id}")).await;
+    let (method, enctype, hidden, file) = identity_form(&page, &id);
+    assert_eq!((method.as_str(), enctype.as_str()), ("post", "multipart/form-data"));
+    assert_eq!(hidden.first().map(|(n, _)| n.as_str()), Some("csrf_token"), "the token first: {hidden:?}");
+    assert_eq!(file, "identity_document");
+
+    // What the browser sends: the fields in order, the file with its name and type, the
+    // page's origin; and it follows the 303.
+    let post = |file_part: Option<Part>| {
+        let mut form = Form::new();
+        for (n, v) in &hidden {
+            form = form.text(n.clone(), v.replace("&#43;", "+").replace("&#61;", "="));
+        }
+        form = form.part(file.clone(), file_part.unwrap_or_else(|| Part::bytes(Vec::new()).file_name("")));
+        resident
+            .post(app.url(&format!("/applications/{id}/identity")))
+            .header("origin", app.address.clone())
+            .header("referer", app.url(&format!("/applications/{id}")))
+            .multipart(form)
+            .send()
+    };
+    // Nothing chosen: the page again with the message, nothing changed.
+    let res = post(None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("action=\"/applications/"), "the form again");
+    assert_eq!(app.documents_of(&id).await.iter().filter(|d| d.kind == "identity_document").count(), 1);
+
+    let card = Part::bytes(png(&dni_card(CARD))).file_name("IMG_2041.png").mime_str("image/png").unwrap();
+    let res = post(Some(card)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), format!("/applications/{id}"));
+    let own = app.page(&resident, &format!("/applications/{id}")).await;
+    assert!(own.contains("Recibimos el nuevo archivo de tu DNI"), "{own}");
+    assert_eq!(app.audit_count("application.identity_replaced").await, 1);
+    assert_eq!(analyse(&app).await, 1);
+    let review = app.page(&o, &format!("/officer/applications/{id}")).await;
+    assert!(review.contains("DNI leído del código: coincide (número y nombre)"));
 }

@@ -80,7 +80,9 @@ async fn world(app: &TestApp) -> World {
                     group_id: GroupId::from_stored(group.clone()),
                     status,
                     street_address: "Calle 1".into(),
-                    dni: "30123456".into(),
+                    // Every person their own DNI, but for one in ten open applications,
+                    // which types the DNI of the one before: pairs for the duplicates list.
+                    dni: format!("{}", 20_000_000 + if !decided && i % 10 == 1 { i - 1 } else { i }),
                     phone: None,
                     certificate_issued_on: submitted_at.date(),
                     requested_kinds: String::new(),
@@ -407,6 +409,44 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
         }
     }
     let _ = (&w.officer, &w.other);
+}
+
+#[tokio::test]
+async fn the_duplicates_list_walks_its_pairs_in_order_and_reads_each_side_by_key() {
+    use vecinal::db::duplicates::{self, PairKey};
+    let app = TestApp::spawn().await;
+    let _w = world(&app).await;
+    let mut conn = db::establish(&app.state.settings.database_url).unwrap();
+    let first = duplicates::current(&mut conn, None, 51).unwrap();
+    assert_eq!(first.len(), 45, "one pair per ten open applications");
+    let key = PairKey {
+        found_at: first[20].found_at,
+        first: first[20].first.id.clone(),
+        second: first[20].second.id.clone(),
+    };
+    let pages: [(&str, Option<PairKey>); 2] = [("first page", None), ("a deep page", Some(key))];
+    for (name, after) in pages {
+        let statements = statements_of(&mut conn, |c| drop(duplicates::current(c, after.as_ref(), 51).unwrap()));
+        assert_eq!(statements.len(), 1);
+        let p = plan(&mut conn, &statements[0].0, &statements[0].1);
+        // Each side of a pair by its key: the applications and their accounts never read whole.
+        for table in ["applications", "users"] {
+            assert!(
+                !p.iter().any(|l| l.contains(&format!("SCAN {table}")) || l.contains(&format!("Seq Scan on {table}"))),
+                "{name}: {table} read whole: {p:#?}"
+            );
+        }
+        if conn.is_sqlite() {
+            // The pairs in the list's order from their index, no sort, and a membership by
+            // its application.
+            assert!(uses(&p, "duplicate_pairs_found"), "{name}: {p:#?}");
+            assert!(!sorts(&p), "{name} must not sort: {p:#?}");
+            assert!(!p.iter().any(|l| l.contains("SCAN memberships") || l.contains("SCAN groups")), "{name}: {p:#?}");
+        }
+        // PostgreSQL reads the 45 pairs (and the three groups, and the world's empty
+        // memberships) whole and sorts them, as it does with small tables; what must hold at
+        // any size is that the applications and accounts are read by key.
+    }
 }
 
 // ----- paging ---------------------------------------------------------------------------------

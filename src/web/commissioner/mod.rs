@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod duplicates;
 pub mod exports;
 pub mod groups;
 pub mod memberships;
@@ -25,6 +26,7 @@ use crate::web::page::see_other;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::configure(cfg);
+    duplicates::configure(cfg);
     audit::configure(cfg);
     records::configure(cfg);
     memberships::configure(cfg);

@@ -9,13 +9,15 @@ use serde::Deserialize;
 use super::{actor, parse_before};
 use crate::app::AppState;
 use crate::db::models::{ApplicationEvent, Document};
-use crate::domain::application::{Dni, DocumentKind, Status};
+use crate::domain::application::{Dni, Status};
 use crate::domain::{ApplicationId, UserId};
 use crate::error::AppResult;
 use crate::services::oversight::log::AuditPage;
 use crate::services::oversight::records::{self, ApplicationRecord, PersonRecord};
+use crate::services::review::Review;
 use crate::web::extract::Commissioner;
 use crate::web::page::{PageContext, ok};
+use crate::web::readings::ReadingsView;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(application).service(person);
@@ -35,17 +37,32 @@ struct ApplicationPage {
     status: Status,
 }
 
+impl ReadingsView for ApplicationPage {
+    fn page_ctx(&self) -> &PageContext {
+        &self.ctx
+    }
+
+    fn review(&self) -> &Review {
+        &self.r.review
+    }
+
+    fn record_prefix(&self) -> &'static str {
+        "/commissioner/applications/"
+    }
+}
+
 impl ApplicationPage {
+    /// A current document (replaced ones are listed apart, without their readings).
+    fn is_current(&self, d: &Document) -> bool {
+        d.replaced_at.is_none()
+    }
+
     fn dni(&self) -> String {
         Dni::formatted(&self.r.review.application.dni)
     }
 
     fn short_id(&self) -> String {
         self.r.review.application.id.chars().take(8).collect()
-    }
-
-    fn kind_label(&self, kind: &str) -> &'static str {
-        kind.parse::<DocumentKind>().map(|k| k.label_key()).unwrap_or("document.kind.unknown")
     }
 
     fn viewable(&self, d: &Document) -> bool {

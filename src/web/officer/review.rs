@@ -7,17 +7,17 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::db::models::{ApplicationEvent, Document, Group};
-use crate::documents::sniff::MediaType;
+use crate::db::models::{ApplicationEvent, Group};
 use crate::domain::application::{Dni, DocumentKind, Status};
 use crate::domain::{ApplicationId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::services::analysis::{Badges, DocumentReading, Verdict};
+use crate::services::analysis::{Badges, Verdict};
 use crate::services::review::{self, Checklist, Cursor, Decision, QueueFilter, QueueRow, Review, Reviewer};
 use crate::web::cookies;
 use crate::web::extract::Officer;
 use crate::web::forms::{FormErrors, Pairs};
 use crate::web::page::{PageContext, ok, render, see_other};
+use crate::web::readings::ReadingsView;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(home).service(application).service(act);
@@ -133,62 +133,23 @@ struct ApplicationPage {
     kinds: [DocumentKind; 3],
 }
 
+impl ReadingsView for ApplicationPage {
+    fn page_ctx(&self) -> &PageContext {
+        &self.ctx
+    }
+
+    fn review(&self) -> &Review {
+        &self.r
+    }
+
+    fn record_prefix(&self) -> &'static str {
+        "/officer/applications/"
+    }
+}
+
 impl ApplicationPage {
     fn dni(&self) -> String {
         Dni::formatted(&self.r.application.dni)
-    }
-
-    fn is_image(&self, doc: &Document) -> bool {
-        MediaType::parse(&doc.media_type).is_some_and(MediaType::is_image)
-    }
-
-    fn kind_label(&self, kind: &str) -> &'static str {
-        kind.parse::<DocumentKind>().map(|k| k.label_key()).unwrap_or("document.kind.unknown")
-    }
-
-    fn reading(&self, doc: &Document) -> Option<&DocumentReading> {
-        self.r.readings.get(&doc.id)
-    }
-
-    fn page_numbers(&self, doc: &Document) -> Vec<i32> {
-        self.reading(doc).map(|r| (1..=r.pages).collect()).unwrap_or_default()
-    }
-
-    fn page_alt(&self, doc: &Document, n: &i32) -> String {
-        let kind = self.ctx.t(self.kind_label(&doc.kind)).to_string();
-        self.ctx.tf2(crate::tk!("analysis.page_alt"), ("page", &n.to_string()), ("document", &kind))
-    }
-
-    fn pages_shown(&self, r: &DocumentReading) -> String {
-        self.ctx.tf2(
-            crate::tk!("analysis.pages_shown"),
-            ("shown", &r.pages.to_string()),
-            ("total", &r.total_pages.to_string()),
-        )
-    }
-
-    /// The reading of the current identity document.
-    fn identity_reading(&self) -> Option<&DocumentReading> {
-        let doc = self.r.documents.iter().find(|d| d.kind == DocumentKind::IdentityDocument.as_str())?;
-        self.reading(doc)
-    }
-
-    fn number_differs(&self, r: &DocumentReading) -> String {
-        self.ctx.tf("analysis.dni.number_differs", "read", r.number_read.as_deref().unwrap_or("?"))
-    }
-
-    fn words_differ(&self, r: &DocumentReading) -> String {
-        self.ctx.tf("analysis.dni.words_differ", "words", &r.words_missing.join(", "))
-    }
-
-    fn read_as(&self, r: &DocumentReading) -> Option<String> {
-        let (number, name) = (r.number_read.as_deref()?, r.name_read.as_deref()?);
-        Some(self.ctx.tf2(crate::tk!("analysis.dni.read_as"), ("number", &Dni::formatted(number)), ("name", name)))
-    }
-
-    /// Only `https` links become links; anything else shows as text.
-    fn is_https(&self, code: &str) -> bool {
-        url::Url::parse(code).is_ok_and(|u| u.scheme() == "https" && u.host().is_some())
     }
 
     fn claimed_by_me(&self) -> bool {

@@ -1,0 +1,6 @@
+DROP TRIGGER duplicate_pairs_file ON documents;
+DROP FUNCTION duplicate_pairs_file();
+DROP TRIGGER duplicate_pairs_dni ON applications;
+DROP FUNCTION duplicate_pairs_dni();
+DROP INDEX memberships_application;
+DROP TABLE duplicate_pairs;

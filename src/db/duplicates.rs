@@ -1,0 +1,180 @@
+//! The pairs of applications of two accounts that share a DNI or a file, as the
+//! commissioners' list of duplicate signals reads them. Triggers (migration
+//! `2026-12-01-000050_duplicate_pairs`) record each pair when its second application or
+//! document is stored; whether a pair is still current is decided here, on read: both sides
+//! must be open applications or hold a current (active or suspended) membership.
+//!
+//! The list walks `duplicate_pairs_found` newest first and reads each side by its primary
+//! key and its membership through `memberships_application`, so a page costs the same at
+//! any number of applications; the pairs no longer current are passed over, and they are
+//! few (pairs themselves are rare: the same DNI or file under two accounts).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
+use crate::db::DbConn;
+use crate::db::queries::applications::open_condition;
+use crate::domain::ApplicationId;
+use crate::domain::application::Status;
+
+/// One side of a pair.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Side {
+    #[diesel(sql_type = Text)]
+    pub id: ApplicationId,
+    #[diesel(sql_type = Text)]
+    pub resident_id: String,
+    #[diesel(sql_type = Text)]
+    pub full_name: String,
+    #[diesel(sql_type = Text)]
+    pub group_name: String,
+    #[diesel(sql_type = Text)]
+    pub status: Status,
+    #[diesel(sql_type = Text)]
+    pub dni: String,
+    /// The membership's status when it is current (`active`, `suspended`).
+    #[diesel(sql_type = Nullable<Text>)]
+    pub membership: Option<String>,
+}
+
+/// A current pair, as read: the reasons are the caller's to tell (see
+/// `services::analysis::current_duplicates`).
+#[derive(Debug, Clone)]
+pub struct Pair {
+    pub found_at: NaiveDateTime,
+    pub first: Side,
+    pub second: Side,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Timestamp)]
+    found_at: NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    a_id: ApplicationId,
+    #[diesel(sql_type = Text)]
+    a_resident: String,
+    #[diesel(sql_type = Text)]
+    a_name: String,
+    #[diesel(sql_type = Text)]
+    a_group: String,
+    #[diesel(sql_type = Text)]
+    a_status: Status,
+    #[diesel(sql_type = Text)]
+    a_dni: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    a_membership: Option<String>,
+    #[diesel(sql_type = Text)]
+    b_id: ApplicationId,
+    #[diesel(sql_type = Text)]
+    b_resident: String,
+    #[diesel(sql_type = Text)]
+    b_name: String,
+    #[diesel(sql_type = Text)]
+    b_group: String,
+    #[diesel(sql_type = Text)]
+    b_status: Status,
+    #[diesel(sql_type = Text)]
+    b_dni: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    b_membership: Option<String>,
+}
+
+/// Where a page of the list starts: after this pair, in the list's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairKey {
+    pub found_at: NaiveDateTime,
+    pub first: ApplicationId,
+    pub second: ApplicationId,
+}
+
+impl PairKey {
+    /// `MICROS_FIRST_SECOND`, for the next page's link.
+    pub fn encode(&self) -> String {
+        format!("{}_{}_{}", self.found_at.and_utc().timestamp_micros(), self.first, self.second)
+    }
+
+    /// A cursor comes back in a link, so anyone can edit it: two ids and an instant within
+    /// the days a request may name, or nothing.
+    pub fn decode(raw: &str) -> Option<Self> {
+        let mut parts = raw.split('_');
+        let (micros, first, second) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        let found_at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        crate::domain::day::is_in_range(found_at).then_some(())?;
+        Some(Self { found_at, first: ApplicationId::parse(first)?, second: ApplicationId::parse(second)? })
+    }
+}
+
+/// The statement of one page: fixed text (the open statuses written out, as everywhere a
+/// partial index or the prepared-statement cache cares), with or without the cursor.
+fn statement(after: bool) -> String {
+    let side = |t: &str, m: &str| format!("({} OR {m}.id IS NOT NULL)", open_condition(t));
+    let member = |m: &str, t: &str| {
+        format!("LEFT JOIN memberships {m} ON {m}.application_id = {t}.id AND {m}.status IN ('active', 'suspended')")
+    };
+    format!(
+        "SELECT p.found_at AS found_at, \
+         a.id AS a_id, a.resident_id AS a_resident, ua.full_name AS a_name, ga.name AS a_group, a.status AS a_status, \
+         a.dni AS a_dni, ma.status AS a_membership, \
+         b.id AS b_id, b.resident_id AS b_resident, ub.full_name AS b_name, gb.name AS b_group, b.status AS b_status, \
+         b.dni AS b_dni, mb.status AS b_membership \
+         FROM duplicate_pairs p \
+         JOIN applications a ON a.id = p.first_id \
+         JOIN applications b ON b.id = p.second_id \
+         JOIN users ua ON ua.id = a.resident_id \
+         JOIN users ub ON ub.id = b.resident_id \
+         JOIN groups ga ON ga.id = a.group_id \
+         JOIN groups gb ON gb.id = b.group_id \
+         {} {} \
+         WHERE {} AND {}{} \
+         ORDER BY p.found_at DESC, p.first_id DESC, p.second_id DESC \
+         LIMIT {}",
+        member("ma", "a"),
+        member("mb", "b"),
+        side("a", "ma"),
+        side("b", "mb"),
+        if after { " AND (p.found_at, p.first_id, p.second_id) < ($1, $2, $3)" } else { "" },
+        if after { "$4" } else { "$1" },
+    )
+}
+
+/// Up to `limit` current pairs after `after`, newest found first.
+pub fn current(conn: &mut DbConn, after: Option<&PairKey>, limit: i64) -> QueryResult<Vec<Pair>> {
+    let rows: Vec<Row> = match after {
+        Some(k) => diesel::sql_query(statement(true))
+            .bind::<Timestamp, _>(k.found_at)
+            .bind::<Text, _>(k.first.as_str())
+            .bind::<Text, _>(k.second.as_str())
+            .bind::<BigInt, _>(limit)
+            .load(conn)?,
+        None => diesel::sql_query(statement(false)).bind::<BigInt, _>(limit).load(conn)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| Pair {
+            found_at: r.found_at,
+            first: Side {
+                id: r.a_id,
+                resident_id: r.a_resident,
+                full_name: r.a_name,
+                group_name: r.a_group,
+                status: r.a_status,
+                dni: r.a_dni,
+                membership: r.a_membership,
+            },
+            second: Side {
+                id: r.b_id,
+                resident_id: r.b_resident,
+                full_name: r.b_name,
+                group_name: r.b_group,
+                status: r.b_status,
+                dni: r.b_dni,
+                membership: r.b_membership,
+            },
+        })
+        .collect())
+}
