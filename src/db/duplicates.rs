@@ -1,6 +1,6 @@
 //! The pairs of applications of two accounts that share a DNI or a file, as the
 //! commissioners' list of duplicate signals reads them. Triggers (migration
-//! `2026-12-01-000050_duplicate_pairs`) record each pair when its second application or
+//! `2026-11-30-000080_duplicate_pairs`) record each pair when its second application or
 //! document is stored; whether a pair is still current is decided here, on read: both sides
 //! must be open applications or hold a current (active or suspended) membership.
 //!
