@@ -433,15 +433,19 @@ impl Writer {
     }
 
     /// The three documents of an open application, each a tiny file encrypted as the
-    /// service stores them, so the review page can open them.
+    /// service stores them, so the review page can open them. Each file is its own (the
+    /// application's id is in it), as residents' files are: identical files across
+    /// accounts are the duplicate signals, which are rare.
     fn documents(&mut self, app: &str, at: NaiveDateTime) {
         const FILES: [(&str, &str, &str, &[u8]); 3] = [
             ("residency_proof", "application/pdf", "factura-luz.pdf", b"%PDF-1.4\n% load test\n%%EOF\n"),
             ("criminal_record", "application/pdf", "certificado.pdf", b"%PDF-1.4\n% load test\n%%EOF\n"),
             ("identity_document", "image/jpeg", "dni.jpg", b"\xff\xd8\xff\xe0 load test \xff\xd9"),
         ];
-        for (kind, media_type, name, bytes) in FILES {
+        for (kind, media_type, name, template) in FILES {
             let id = uuid(&mut self.rng);
+            let file = [template, app.as_bytes()].concat();
+            let bytes = file.as_slice();
             let sealed = crypto::seal(&self.key, &id, kind, bytes).expect("sealing a document");
             self.buf.documents.push(Document {
                 id: DocumentId::from_stored(id.clone()),

@@ -22,27 +22,35 @@ CREATE INDEX duplicate_pairs_found ON duplicate_pairs (found_at, first_id, secon
 -- duplicates) holds a current membership.
 CREATE INDEX memberships_application ON memberships (application_id);
 
--- The pairs already in the data, current ones only.
+-- The pairs already in the data, current ones only. Of each DNI and each file, only the
+-- first 21 current applications are paired (the triggers likewise record at most 20 pairs
+-- per new row): a value that thousands share (test data, a form's example DNI) would
+-- otherwise make the upgrade's work grow with the square of their number.
+WITH current_dni AS (
+    SELECT id, dni, resident_id, created_at,
+           ROW_NUMBER() OVER (PARTITION BY dni ORDER BY created_at, id) AS n
+    FROM applications
+    WHERE dni <> ''
+      AND (status IN ('submitted', 'in_review', 'needs_info', 'awaiting_second')
+               OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = applications.id AND m.status IN ('active', 'suspended')))
+), firsts AS (SELECT * FROM current_dni WHERE n <= 21)
 INSERT INTO duplicate_pairs (first_id, second_id, found_at)
-    SELECT a.id, b.id, CASE WHEN a.created_at > b.created_at THEN a.created_at ELSE b.created_at END
-    FROM applications a JOIN applications b ON b.dni = a.dni AND b.id > a.id AND b.resident_id <> a.resident_id
-    WHERE a.dni <> ''
-      AND (a.status IN ('submitted', 'in_review', 'needs_info', 'awaiting_second')
-           OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = a.id AND m.status IN ('active', 'suspended')))
-      AND (b.status IN ('submitted', 'in_review', 'needs_info', 'awaiting_second')
-           OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = b.id AND m.status IN ('active', 'suspended')))
+    SELECT a.id, b.id, GREATEST(a.created_at, b.created_at)
+    FROM firsts a JOIN firsts b ON b.dni = a.dni AND b.id > a.id AND b.resident_id <> a.resident_id
     ON CONFLICT DO NOTHING;
-INSERT INTO duplicate_pairs (first_id, second_id, found_at)
-    SELECT DISTINCT a.id, b.id, CASE WHEN da.uploaded_at > db.uploaded_at THEN da.uploaded_at ELSE db.uploaded_at END
-    FROM documents da
-    JOIN documents db ON db.sha256 = da.sha256 AND db.application_id > da.application_id
-    JOIN applications a ON a.id = da.application_id
-    JOIN applications b ON b.id = db.application_id AND b.resident_id <> a.resident_id
-    WHERE da.replaced_at IS NULL AND db.replaced_at IS NULL
+WITH current_files AS (
+    SELECT d.application_id, d.sha256, d.uploaded_at, a.resident_id,
+           ROW_NUMBER() OVER (PARTITION BY d.sha256 ORDER BY d.uploaded_at, d.id) AS n
+    FROM documents d JOIN applications a ON a.id = d.application_id
+    WHERE d.replaced_at IS NULL
       AND (a.status IN ('submitted', 'in_review', 'needs_info', 'awaiting_second')
-           OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = a.id AND m.status IN ('active', 'suspended')))
-      AND (b.status IN ('submitted', 'in_review', 'needs_info', 'awaiting_second')
-           OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = b.id AND m.status IN ('active', 'suspended')))
+               OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = a.id AND m.status IN ('active', 'suspended')))
+), firsts AS (SELECT * FROM current_files WHERE n <= 21)
+INSERT INTO duplicate_pairs (first_id, second_id, found_at)
+    SELECT a.application_id, b.application_id, MAX(GREATEST(a.uploaded_at, b.uploaded_at))
+    FROM firsts a JOIN firsts b ON b.sha256 = a.sha256 AND b.application_id > a.application_id
+        AND b.resident_id <> a.resident_id
+    GROUP BY a.application_id, b.application_id
     ON CONFLICT DO NOTHING;
 
 -- A new application: other accounts' current applications with the same DNI.
