@@ -201,7 +201,7 @@ pub fn mark_replaced(
 /// re-encrypt the document between two statements, and `doc.key_id` may be older than the
 /// blob.
 pub fn read(conn: &mut DbConn, keys: &KeyRing, doc: &Document) -> anyhow::Result<Option<Vec<u8>>> {
-    let Some((key_id, nonce, ciphertext)) = read_sealed(conn, &doc.id)? else { return Ok(None) };
+    let Some(StoredFile { key_id, nonce, ciphertext }) = sealed(conn, &doc.id)? else { return Ok(None) };
     let key = keys
         .find(&key_id)?
         .ok_or_else(|| anyhow::anyhow!("document {} needs key {key_id}, which is not in the key ring", doc.id))?;
@@ -240,10 +240,17 @@ fn insert_chunks(conn: &mut DbConn, document_id: &str, ciphertext: &[u8]) -> Que
     Ok(())
 }
 
-/// The id of a stored document's key, its nonce and its ciphertext, or `None` when its
-/// file was deleted. One statement (each piece's row carries the key id and the nonce):
-/// a key rotation may re-encrypt the document between two statements.
-fn read_sealed(conn: &mut DbConn, document_id: &str) -> QueryResult<Option<(String, Vec<u8>, Vec<u8>)>> {
+/// A stored document as sealed: the id of its key, its nonce and its ciphertext.
+pub struct StoredFile {
+    pub key_id: String,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+}
+
+/// A stored document as sealed, or `None` when its file was deleted. One statement (each
+/// piece's row carries the key id and the nonce): a key rotation may re-encrypt the
+/// document between two statements.
+pub fn sealed(conn: &mut DbConn, document_id: &str) -> QueryResult<Option<StoredFile>> {
     let rows: Vec<(String, Vec<u8>, Vec<u8>)> = document_blobs::table
         .inner_join(documents::table)
         .inner_join(document_chunks::table.on(document_chunks::document_id.eq(document_blobs::document_id)))
@@ -257,7 +264,7 @@ fn read_sealed(conn: &mut DbConn, document_id: &str) -> QueryResult<Option<(Stri
     for (_, _, bytes) in rows {
         ciphertext.extend_from_slice(&bytes);
     }
-    Ok(Some((key_id, nonce, ciphertext)))
+    Ok(Some(StoredFile { key_id, nonce, ciphertext }))
 }
 
 /// Replaces a stored document's nonce and ciphertext (the key rotation's step). Call inside
@@ -268,11 +275,6 @@ pub fn rewrite_sealed(conn: &mut DbConn, document_id: &str, sealed: &crypto::Sea
         .execute(conn)?;
     diesel::delete(document_chunks::table.filter(document_chunks::document_id.eq(document_id))).execute(conn)?;
     insert_chunks(conn, document_id, &sealed.ciphertext)
-}
-
-/// The stored sealed form of a document for the key rotation: key id, nonce, ciphertext.
-pub fn sealed(conn: &mut DbConn, document_id: &str) -> QueryResult<Option<(String, Vec<u8>, Vec<u8>)>> {
-    read_sealed(conn, document_id)
 }
 
 /// Whether the document's file is still stored (not purged).

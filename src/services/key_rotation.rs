@@ -218,7 +218,7 @@ fn reencrypt_batch(conn: &mut DbConn, ring: &KeyRing, key: &DocumentKey, limit: 
         .select((documents::id, documents::kind))
         .load(conn)?;
     for (id, kind) in &rows {
-        let (old_id, nonce, ciphertext) =
+        let files::StoredFile { key_id: old_id, nonce, ciphertext } =
             files::sealed(conn, id)?.with_context(|| format!("document {id} lost its file during the rotation"))?;
         let old = ring.find(&old_id)?.with_context(|| {
             format!("document {id} is encrypted under key {old_id}, which is not in the key file; restore that key")
