@@ -13,6 +13,7 @@ use crate::db::models::{Application, ApplicationEvent, Document, Group, Membersh
 use crate::db::queries::applications::{StatusChange, change_status};
 use crate::db::queries::scope::reaches_group;
 use crate::db::schema::{application_events, applications, groups, officer_assignments, users};
+use crate::documents::keys::KeyRing;
 use crate::documents::{self, Upload};
 use crate::domain::application::{self as rules, Action, Dni, DocumentKind, Status};
 use crate::domain::{ApplicationId, DocumentId, GroupId, MembershipId, UserId};
@@ -515,34 +516,7 @@ pub async fn view_document(
     document_id: DocumentId,
     viewer: Option<Viewer>,
 ) -> AppResult<(Document, Vec<u8>)> {
-    let Some(viewer) = viewer else { return Err(AppError::NotFound) };
-    let keys = state.keys.clone();
-    state
-        .write(move |tx| {
-            use crate::db::schema::documents as docs;
-            let found: Option<(Document, Application)> = docs::table
-                .inner_join(applications::table)
-                .filter(docs::id.eq(&document_id))
-                .filter(docs::application_id.eq(&application_id))
-                .select((Document::as_select(), Application::as_select()))
-                .first(tx.conn)
-                .optional()?;
-            let Some((doc, app)) = found else { return Err(AppError::NotFound) };
-            if !may_view(tx.conn, &viewer, &app)? {
-                return Err(AppError::NotFound);
-            }
-            let Some(bytes) = documents::read(tx.conn, &keys, &doc).map_err(AppError::Internal)? else {
-                return Err(AppError::NotFound);
-            };
-            tx.audit(
-                &Actor::user(&viewer.user_id, viewer.role, viewer.ip.as_deref()),
-                "document.viewed",
-                Some(Subject { kind: "document", id: &doc.id }),
-                json!({ "application_id": app.id, "kind": doc.kind }),
-            )?;
-            Ok((doc, bytes))
-        })
-        .await
+    view_audited(state, application_id, document_id, viewer, None, documents::read).await
 }
 
 /// A page drawn from a document (PNG), for whoever may see the document, with the same
@@ -555,34 +529,60 @@ pub async fn view_document_page(
     page: i32,
     viewer: Option<Viewer>,
 ) -> AppResult<(Document, Vec<u8>)> {
+    view_audited(state, application_id, document_id, viewer, Some(page), move |c, keys, doc| {
+        documents::read_rendition(c, keys, doc, page)
+    })
+    .await
+}
+
+/// What `read` takes from a document `viewer` may see, then the view's audit entry. The
+/// file is read and decrypted outside any write transaction (a 10 MB file must not hold
+/// SQLite's write lock); the entry is written once the bytes are in hand, in a short one.
+async fn view_audited(
+    state: &AppState,
+    application_id: ApplicationId,
+    document_id: DocumentId,
+    viewer: Option<Viewer>,
+    page: Option<i32>,
+    read: impl FnOnce(&mut DbConn, &KeyRing, &Document) -> anyhow::Result<Option<Vec<u8>>> + Send + 'static,
+) -> AppResult<(Document, Vec<u8>)> {
     let Some(viewer) = viewer else { return Err(AppError::NotFound) };
     let keys = state.keys.clone();
-    state
-        .write(move |tx| {
+    let who = viewer.clone();
+    let (doc, app, bytes) = state
+        .db(move |c| {
             use crate::db::schema::documents as docs;
             let found: Option<(Document, Application)> = docs::table
                 .inner_join(applications::table)
                 .filter(docs::id.eq(&document_id))
                 .filter(docs::application_id.eq(&application_id))
                 .select((Document::as_select(), Application::as_select()))
-                .first(tx.conn)
+                .first(c)
                 .optional()?;
             let Some((doc, app)) = found else { return Err(AppError::NotFound) };
-            if !may_view(tx.conn, &viewer, &app)? {
+            if !may_view(c, &who, &app)? {
                 return Err(AppError::NotFound);
             }
-            let Some(png) = documents::read_rendition(tx.conn, &keys, &doc, page).map_err(AppError::Internal)? else {
-                return Err(AppError::NotFound);
-            };
+            let bytes = read(c, &keys, &doc).map_err(AppError::Internal)?.ok_or(AppError::NotFound)?;
+            Ok((doc, app, bytes))
+        })
+        .await?;
+    let mut details = json!({ "application_id": app.id, "kind": doc.kind });
+    if let Some(page) = page {
+        details["page"] = json!(page);
+    }
+    let doc_id = doc.id.clone();
+    state
+        .write(move |tx| {
             tx.audit(
                 &Actor::user(&viewer.user_id, viewer.role, viewer.ip.as_deref()),
                 "document.viewed",
-                Some(Subject { kind: "document", id: &doc.id }),
-                json!({ "application_id": app.id, "kind": doc.kind, "page": page }),
-            )?;
-            Ok((doc, png))
+                Some(Subject { kind: "document", id: &doc_id }),
+                details,
+            )
         })
-        .await
+        .await?;
+    Ok((doc, bytes))
 }
 
 /// The resident's open application to a group, if any.
