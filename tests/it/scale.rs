@@ -12,6 +12,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use reqwest::Client;
 use vecinal::db::models::Application;
+use vecinal::db::queries::applications::{StatusChange, change_status};
 use vecinal::db::schema::applications;
 use vecinal::db::{self, DbConn};
 use vecinal::domain::Zone;
@@ -380,9 +381,36 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
         }
     }
 
+    // A status change, whatever it changes, is one statement text prepared once per
+    // connection: on SQLite preparing an UPDATE of applications compiles its triggers.
+    let now = app.state.clock.now();
+    let (_, id, _, _) = w.open[0].clone();
+    let id = ApplicationId::from_stored(id);
+    let version = |c: &mut DbConn, id: &ApplicationId| -> Application {
+        applications::table.find(id.to_string()).first(c).unwrap()
+    };
+    let before = version(&mut conn, &id);
+    let claim = StatusChange::to(Status::InReview);
+    let claim = StatusChange { claimed_by: Some(Some(officer.clone())), claimed_at: Some(Some(now)), ..claim };
+    let claimed = cached_by(&mut conn, |c| assert!(change_status(c, &id, before.version, claim, now).unwrap()));
+    let after_claim = version(&mut conn, &id);
+    assert_eq!((after_claim.claimed_by.as_deref(), after_claim.version), (Some(officer.as_str()), before.version + 1));
+    assert_eq!(after_claim.first_approver, before.first_approver, "a field the change leaves alone");
+    assert!(!change_status(&mut conn, &id, before.version, StatusChange::to(Status::Submitted), now).unwrap(), "stale");
+    let release = StatusChange::to(Status::Submitted).unclaimed();
+    let released = cached_by(&mut conn, |c| assert!(change_status(c, &id, after_claim.version, release, now).unwrap()));
+    let after_release = version(&mut conn, &id);
+    assert_eq!(
+        (after_release.status, after_release.claimed_by, after_release.claimed_at),
+        (Status::Submitted, None, None)
+    );
+    assert_eq!(after_release.submitted_at, before.submitted_at);
+    let update: Vec<&String> = claimed.iter().filter(|sql| sql.starts_with("UPDATE applications")).collect();
+    assert_eq!(update.len(), 1, "{claimed:#?}");
+    assert!(released.is_empty(), "the release reuses the claim's prepared statement: {released:#?}");
+
     // The dashboard: nothing reads the applications but the one seek per group for the
     // oldest open application; everything else comes from the summary rows.
-    let now = app.state.clock.now();
     for days in ["30", "365"] {
         let statements = statements_of(&mut conn, |c| {
             drop(dashboard::dashboard(c, now, Zone::default(), Period::parse(Some(days))).unwrap())
