@@ -67,10 +67,20 @@ def probe(db, out):
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     con = sqlite3.connect(db, isolation_level=None, timeout=30)
     con.execute("CREATE TABLE IF NOT EXISTS lock_probe (at REAL NOT NULL)")
+    # Retries every 0.2 ms itself: SQLite's busy handler sleeps up to 100 ms between tries,
+    # so the wait it reports would be its own schedule, not how long the lock was held.
+    con.execute("PRAGMA busy_timeout = 0")
     waits = []
     while not stop:
         t0 = time.perf_counter()
-        con.execute("BEGIN IMMEDIATE")
+        while True:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) and "busy" not in str(e):
+                    raise
+                time.sleep(0.0002)
         waits.append((time.time(), time.perf_counter() - t0))
         con.execute("INSERT INTO lock_probe (at) VALUES (?)", (time.time(),))
         con.execute("COMMIT")

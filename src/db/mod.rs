@@ -15,6 +15,7 @@ pub mod queries;
 pub mod schema;
 pub mod summary;
 pub mod types;
+pub mod writers;
 
 use std::time::Duration;
 
@@ -101,6 +102,9 @@ impl Manager {
     }
 }
 
+/// How long a SQLite writer waits for the lock (the `busy_timeout` below).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Per-connection SQLite settings. `busy_timeout` comes first so that the others wait for
 /// a lock instead of failing; WAL is set once, before the pool is built.
 const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
@@ -171,10 +175,19 @@ impl DbConn {
         F: FnOnce(&mut DbConn) -> Result<T, E>,
         E: From<diesel::result::Error>,
     {
-        match self {
-            DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-            DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
-        }
+        // This process's writers to one SQLite file take their turns in arrival order
+        // (`writers`), held until the commit or rollback below.
+        let _turn = match self {
+            DbConn::Sqlite(c) => {
+                let turn = writers::queue_of(c)?.and_then(|q| q.wait(SQLITE_BUSY_TIMEOUT));
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+                turn
+            }
+            DbConn::Pg(c) => {
+                AnsiTransactionManager::begin_transaction(c)?;
+                None
+            }
+        };
         if let Err(e) = dialect::lock_audit_chain(self) {
             let _ = <DbConn as TransactionManager<DbConn>>::rollback_transaction(self);
             return Err(e.into());

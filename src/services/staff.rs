@@ -243,9 +243,10 @@ pub async fn set_active(state: &AppState, by: Actor, user_id: UserId, active: bo
 }
 
 /// Applications released per write transaction: each is two writes (the status, in a
-/// table with many indexes, and its timeline entry); 20 took 10 to 20 ms at 1 M
-/// applications, five take a few.
-const RELEASE_BATCH: usize = 5;
+/// table with many indexes, and its timeline entry), about 1 ms at 1 M applications, most
+/// of it reading index pages the connection has not read yet (docs/PERFORMANCE.md, "The
+/// claim release"); three leave room under 10 ms for a commit that checkpoints.
+const RELEASE_BATCH: usize = 3;
 /// Lapsed claims read per query, outside any write transaction.
 const LAPSED_READ: i64 = 500;
 

@@ -27,3 +27,4 @@ mod security;
 mod sessions;
 mod time_zone;
 mod tls;
+mod writers;
