@@ -7,6 +7,13 @@
 //!   `reused_block_verify_per_sec N`, and the CPU time each verification took
 //!   (`crate_cpu_ms_per_verify`, `reused_block_cpu_ms_per_verify`, from /proc/self/stat),
 //!   which other work on the machine does not change.
+//! - `signin BASE CLIENTS SECONDS`: CLIENTS browsers sign in through the real form (GET
+//!   `/login` for its CSRF cookie and token, POST the form, expect the 303) to the accounts
+//!   `scripts/memory.py residents` registered, each from its own `X-Forwarded-For` address,
+//!   again and again for SECONDS. Prints `signins N`, `failures N`, `seconds S` and
+//!   `signins_per_sec R`. The client runs on one thread of the machine it measures, and
+//!   takes little of it (Python's took about a tenth of the two cores, which the service
+//!   then lacked).
 //! - `files DIR SIZE`: writes `doc.pdf`, `photo.jpg` and `scan.png` of exactly SIZE bytes
 //!   each, real files the upload check accepts (a PDF written by lopdf, a noise photo
 //!   encoded as JPEG and as PNG by the image crate, each padded with a comment segment or
@@ -32,6 +39,13 @@ fn main() {
                 .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
             argon2_rates(Duration::from_secs(secs), threads);
         }
+        Some("signin") => {
+            let usage = "signin BASE CLIENTS SECONDS";
+            let base = args.get(1).expect(usage).trim_end_matches('/').to_string();
+            let clients: usize = args.get(2).and_then(|s| s.parse().ok()).expect(usage);
+            let secs: f64 = args.get(3).and_then(|s| s.parse().ok()).expect(usage);
+            signin(base, clients, Duration::from_secs_f64(secs));
+        }
         Some("files") => {
             let dir = std::path::PathBuf::from(args.get(1).expect("files DIR SIZE"));
             let size: usize = args.get(2).and_then(|s| s.parse().ok()).expect("files DIR SIZE");
@@ -40,7 +54,9 @@ fn main() {
             std::fs::write(dir.join("scan.png"), png_of_size(size)).unwrap();
         }
         _ => {
-            eprintln!("usage: memory argon2 SECONDS [THREADS] | memory files DIR SIZE");
+            eprintln!(
+                "usage: memory argon2 SECONDS [THREADS] | memory signin BASE CLIENTS SECONDS | memory files DIR SIZE"
+            );
             std::process::exit(2);
         }
     }
@@ -77,6 +93,76 @@ fn argon2_rates(run_for: Duration, threads: usize) {
     });
     println!("reused_block_verify_per_sec {reused_rate:.1}");
     println!("reused_block_cpu_ms_per_verify {reused_cpu:.2}");
+}
+
+/// The residents' password and addresses, as `scripts/memory.py` registers them.
+const RESIDENT_PASSWORD: &str = "glaciar tortuga bandoneon mate";
+
+fn resident(i: usize) -> String {
+    format!("vecino{i}@memoria.example.org")
+}
+
+fn signin(base: String, clients: usize, run_for: Duration) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let start = Instant::now();
+    let results: Vec<(usize, usize)> = rt.block_on(async {
+        let tasks: Vec<_> = (0..clients)
+            .map(|i| {
+                let (http, base) = (http.clone(), base.clone());
+                tokio::spawn(async move {
+                    let ip = format!("10.2.{}.{}", i / 250, i % 250 + 1);
+                    let (mut ok, mut failed) = (0, 0);
+                    while start.elapsed() < run_for {
+                        if sign_in_once(&http, &base, &ip, &resident(i)).await {
+                            ok += 1;
+                        } else {
+                            failed += 1;
+                        }
+                    }
+                    (ok, failed)
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let ok: usize = results.iter().map(|r| r.0).sum();
+    let failed: usize = results.iter().map(|r| r.1).sum();
+    println!("signins {ok} failures {failed} seconds {elapsed:.2}");
+    println!("signins_per_sec {:.1}", ok as f64 / elapsed);
+}
+
+/// One sign-in as a fresh browser: the form's cookies and token, then the POST.
+async fn sign_in_once(http: &reqwest::Client, base: &str, ip: &str, email: &str) -> bool {
+    let Ok(form) = http.get(format!("{base}/login")).header("X-Forwarded-For", ip).send().await else {
+        return false;
+    };
+    let cookies: Vec<String> = form
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+        .collect();
+    let Ok(html) = form.text().await else { return false };
+    let marker = "name=\"csrf_token\" value=\"";
+    let Some(token) = html.split_once(marker).and_then(|(_, rest)| rest.split_once('"')).map(|(t, _)| t.to_string())
+    else {
+        return false;
+    };
+    let answer = http
+        .post(format!("{base}/login"))
+        .header("X-Forwarded-For", ip)
+        .header("Origin", base)
+        .header(reqwest::header::COOKIE, cookies.join("; "))
+        .form(&[("csrf_token", token.as_str()), ("email", email), ("password", RESIDENT_PASSWORD)])
+        .send()
+        .await;
+    matches!(answer, Ok(r) if r.status() == reqwest::StatusCode::SEE_OTHER)
 }
 
 /// CPU time of this process so far (user + system), in milliseconds; Linux's clock tick

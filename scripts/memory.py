@@ -1,7 +1,6 @@
 """HTTP client of scripts/memory: drives the real forms of a running Vecinal server.
 
     memory.py residents BASE MAILDIR N         register and confirm N residents
-    memory.py signin BASE N SECONDS            N clients sign in for SECONDS; prints signins_per_sec
     memory.py uploads BASE PID FILEDIR N OFFICER_PASSWORD
                                                N residents apply at once with the three files
                                                while the officer reloads the review queue;
@@ -102,31 +101,6 @@ def residents(base, maildir, n):
         if status != 303:
             sys.exit(f"confirm {i}: HTTP {status}")
     print(f"residents {n}")
-
-
-def signin(base, n, seconds):
-    counts = [0] * n
-    failures = [0] * n
-    start = time.time()
-    stop = start + seconds
-
-    def run(i):
-        while time.time() < stop:
-            c = Client(base, f"10.2.{i // 250}.{i % 250 + 1}")
-            ok, _ = c.sign_in(email(i), PASSWORD)
-            if ok:
-                counts[i] += 1
-            else:
-                failures[i] += 1
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.time() - start
-    print(f"signins {sum(counts)} failures {sum(failures)} seconds {elapsed:.2f}")
-    print(f"signins_per_sec {sum(counts) / elapsed:.1f}")
 
 
 def rss_kib(pid, field):
@@ -263,8 +237,6 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "residents":
         residents(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-    elif cmd == "signin":
-        signin(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
     elif cmd == "uploads":
         uploads(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6])
     else:
