@@ -1,6 +1,8 @@
 """HTTP client of scripts/memory: drives the real forms of a running Vecinal server.
 
     memory.py residents BASE MAILDIR N         register and confirm N residents
+    memory.py submissions BASE FILEDIR N GAP   the N residents apply one after another, GAP
+                                               seconds apart; prints the POST's latencies
     memory.py uploads BASE PID FILEDIR N OFFICER_PASSWORD
                                                N residents apply at once with the three files
                                                while the officer reloads the review queue;
@@ -128,22 +130,17 @@ def multipart(fields, files):
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def uploads(base, pid, filedir, n, officer_password):
+def prepare_applications(base, filedir, n):
+    """Each resident signs in and opens the form: (client, (body, content type)) each."""
     pdf = open(os.path.join(filedir, "doc.pdf"), "rb").read()
     jpg = open(os.path.join(filedir, "photo.jpg"), "rb").read()
     png = open(os.path.join(filedir, "scan.png"), "rb").read()
     # Today in Argentina (UTC-3), the day the certificate is checked against; a day back
     # so a run near midnight cannot land in the future.
     issued = (datetime.now(timezone.utc) - timedelta(hours=3) - timedelta(days=1)).strftime("%Y-%m-%d")
-
-    officer = Client(base, "10.3.0.1")
-    ok, status = officer.sign_in("oficial.demo@example.org", officer_password)
-    if not ok:
-        sys.exit(f"officer sign-in: HTTP {status}")
-    # Each resident signs in and opens the form before the clock starts.
     prepared = []
     for i in range(n):
-        c = Client(base, f"10.4.0.{i + 1}")
+        c = Client(base, f"10.4.{i // 250}.{i % 250 + 1}")
         ok, status = c.sign_in(email(i), PASSWORD)
         if not ok:
             sys.exit(f"resident {i} sign-in: HTTP {status}")
@@ -163,7 +160,35 @@ def uploads(base, pid, filedir, n, officer_password):
             ("identity_document", "dni.png", "image/png", png),
         ]
         prepared.append((c, multipart(fields, files)))
-    del pdf, jpg, png
+    return prepared
+
+
+def submissions(base, filedir, n, gap):
+    """One application at a time, as residents apply through a day, while the documents of
+    the ones before are being read."""
+    prepared = prepare_applications(base, filedir, n)
+    took = []
+    for c, (body, ctype) in prepared:
+        t0 = time.perf_counter()
+        status, _, _ = c.request("POST", "/applications", body, ctype)
+        took.append((time.perf_counter() - t0) * 1000)
+        if status != 303:
+            sys.exit(f"application: HTTP {status}")
+        time.sleep(gap)
+    lat = sorted(took)
+    print(f"submissions {n}")
+    print(f"submit_p50_ms {lat[len(lat) // 2]:.1f}")
+    print(f"submit_p90_ms {lat[min(len(lat) - 1, int(len(lat) * 0.9))]:.1f}")
+    print(f"submit_max_ms {lat[-1]:.1f}")
+
+
+def uploads(base, pid, filedir, n, officer_password):
+    officer = Client(base, "10.3.0.1")
+    ok, status = officer.sign_in("oficial.demo@example.org", officer_password)
+    if not ok:
+        sys.exit(f"officer sign-in: HTTP {status}")
+    # Each resident signs in and opens the form before the clock starts.
+    prepared = prepare_applications(base, filedir, n)
 
     # Peak RSS of this phase alone: reset the high-water mark (Linux >= 4.0).
     try:
@@ -237,6 +262,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "residents":
         residents(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif cmd == "submissions":
+        submissions(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
     elif cmd == "uploads":
         uploads(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), sys.argv[6])
     else:
