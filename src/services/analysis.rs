@@ -535,20 +535,23 @@ pub fn badges(
             }
         }
     }
-    let (mine, others) = diesel::alias!(documents as mine, documents as others);
-    let same_files: Vec<(ApplicationId, UserId)> = mine
-        .inner_join(others.on(others.field(d::sha256).eq(mine.field(d::sha256))))
-        .inner_join(applications::table.on(applications::id.eq(others.field(d::application_id))))
-        .filter(mine.field(d::application_id).eq_any(&ids))
-        .filter(mine.field(d::replaced_at).is_null())
-        .select((mine.field(d::application_id), applications::resident_id))
+    // Whether each file has a twin in another account's application: an `EXISTS` that stops
+    // at the first, where a join listed every application holding the same file (a file
+    // sent by thousands made each queue page read all of them).
+    let same_file: Vec<ApplicationId> = d::table
+        .inner_join(applications::table)
+        .filter(d::application_id.eq_any(&ids))
+        .filter(d::replaced_at.is_null())
+        .filter(crate::db::fragment::Fixed::<diesel::sql_types::Bool>::new(
+            "EXISTS (SELECT 1 FROM documents o JOIN applications oa ON oa.id = o.application_id \
+             WHERE o.sha256 = documents.sha256 AND oa.resident_id <> applications.resident_id)"
+                .into(),
+        ))
+        .select(d::application_id)
         .distinct()
         .load(conn)?;
-    for (id, other) in same_files {
-        let resident = rows.iter().find(|(i, _, _)| *i == id).map(|(_, r, _)| r);
-        if resident.is_some_and(|r| *r != other)
-            && let Some(b) = out.get_mut(&id)
-        {
+    for id in same_file {
+        if let Some(b) = out.get_mut(&id) {
             b.duplicate = true;
         }
     }

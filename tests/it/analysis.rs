@@ -560,6 +560,17 @@ async fn the_queue_marks_each_application_and_filters_by_verdict() {
         ("c.jpg", image(image::ImageFormat::Jpeg, 31, 20)),
     )
     .await;
+    // Another DNI, but the first one's certificate file: a duplicate by the file alone.
+    let (_, same_file) = apply(
+        &app,
+        "d@example.com",
+        "Dora Copia",
+        "centro",
+        "32222222",
+        ("dni.png", image(image::ImageFormat::Png, 32, 20)),
+        ("c.jpg", JPEG.to_vec()),
+    )
+    .await;
     analyse(&app).await;
     let row = |page: &str, id: &str| -> String {
         let at = page.find(&format!("href=\"/officer/applications/{id}\"")).expect("row shown");
@@ -571,6 +582,7 @@ async fn the_queue_marks_each_application_and_filters_by_verdict() {
     assert!(row(&queue, &other).contains("badge verdict-mismatch\">no coincide<"));
     assert!(row(&queue, &unread).contains("badge verdict-unread\">sin lectura<"));
     assert!(!row(&queue, &unread).contains("posible duplicado"));
+    assert!(row(&queue, &same_file).contains("posible duplicado"), "the same file as another account's");
 
     let only = app.page(&o, "/officer?dni=mismatch").await;
     assert!(only.contains(&other) && !only.contains(&matched) && !only.contains(&unread), "{only}");
