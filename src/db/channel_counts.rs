@@ -3,7 +3,10 @@
 //! took them, `''` for online ones) and the approvals and rejections of each kind (under
 //! the deciding officer). Triggers (migration `2026-11-30-000031_desk_enrollment`) keep
 //! them in the transaction of every change to `applications`; [`rebuild`] recomputes them
-//! with the same definitions, for `vecinal stats rebuild`.
+//! with the same definitions, for `vecinal stats rebuild`. `channel_months` holds the same
+//! per calendar month, kept from the daily rows by triggers of their own (migration
+//! `2026-11-30-000090_channel_months`), so a period reads its leading days and then about
+//! one row per month, group and officer.
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -31,18 +34,33 @@ pub struct ChannelTotals {
 
 const COLUMNS: [&str; 4] = ["received_online", "received_desk", "decided_online", "decided_desk"];
 
-/// Figures from day `from` on, per group and officer.
+/// Figures from day `from` on, per group and officer: the days before the first whole
+/// calendar month from the daily rows, the months from there on (the current one too) from
+/// the monthly rows.
 pub fn since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<ChannelTotals>> {
+    let months_from = crate::domain::stats::first_whole_month(from);
     // PostgreSQL sums BIGINT to NUMERIC: cast back so both backends return BIGINT.
     let sums = COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect::<Vec<_>>().join(", ");
+    let columns = COLUMNS.join(", ");
     let sql = format!(
-        "SELECT group_id, officer_id, {sums} FROM channel_counts WHERE day >= $1 GROUP BY group_id, officer_id"
+        "SELECT group_id, officer_id, {sums} FROM ( \
+             SELECT group_id, officer_id, {columns} FROM channel_counts WHERE day >= $1 AND day < $2 \
+             UNION ALL SELECT group_id, officer_id, {columns} FROM channel_months WHERE month >= $2 \
+         ) c GROUP BY group_id, officer_id"
     );
-    diesel::sql_query(&sql).bind::<Date, _>(from).load(conn)
+    diesel::sql_query(&sql).bind::<Date, _>(from).bind::<Date, _>(months_from).load(conn)
 }
 
-/// Every row with a non-zero figure, in key order: what [`rebuild`] compares.
-pub fn snapshot(conn: &mut DbConn) -> QueryResult<Vec<(NaiveDate, ChannelTotals)>> {
+/// Every daily and monthly row with a non-zero figure, in key order: what [`rebuild`]
+/// compares.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelSnapshot {
+    pub days: Vec<(NaiveDate, ChannelTotals)>,
+    /// Keyed by the month's first day.
+    pub months: Vec<(NaiveDate, ChannelTotals)>,
+}
+
+pub fn snapshot(conn: &mut DbConn) -> QueryResult<ChannelSnapshot> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Date)]
@@ -50,13 +68,16 @@ pub fn snapshot(conn: &mut DbConn) -> QueryResult<Vec<(NaiveDate, ChannelTotals)
         #[diesel(embed)]
         totals: ChannelTotals,
     }
-    let sql = format!(
-        "SELECT day, group_id, officer_id, {} FROM channel_counts WHERE {} ORDER BY day, group_id, officer_id",
-        COLUMNS.join(", "),
-        COLUMNS.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ")
-    );
-    let rows: Vec<Row> = diesel::sql_query(&sql).load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.day, r.totals)).collect())
+    let mut rows = |table: &str, day: &str| -> QueryResult<Vec<(NaiveDate, ChannelTotals)>> {
+        let sql = format!(
+            "SELECT {day} AS day, group_id, officer_id, {} FROM {table} WHERE {} ORDER BY {day}, group_id, officer_id",
+            COLUMNS.join(", "),
+            COLUMNS.iter().map(|c| format!("{c} <> 0")).collect::<Vec<_>>().join(" OR ")
+        );
+        let rows: Vec<Row> = diesel::sql_query(&sql).load(conn)?;
+        Ok(rows.into_iter().map(|r| (r.day, r.totals)).collect())
+    };
+    Ok(ChannelSnapshot { days: rows("channel_counts", "day")?, months: rows("channel_months", "month")? })
 }
 
 /// Recomputes every row from `applications` and returns how many rows were wrong before.
@@ -82,8 +103,22 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
     );
     diesel::sql_query("DELETE FROM channel_counts").execute(conn)?;
     diesel::sql_query(&sql).execute(conn)?;
+    // The triggers carried the two statements above to the months; recomputed all the
+    // same, in case those rows were wrong on their own.
+    diesel::sql_query("DELETE FROM channel_months").execute(conn)?;
+    let month = match conn {
+        DbConn::Sqlite(_) => "date(day, 'start of month')",
+        DbConn::Pg(_) => "date_trunc('month', day)::date",
+    };
+    diesel::sql_query(format!(
+        "INSERT INTO channel_months (month, group_id, officer_id, {columns}) \
+         SELECT {month}, group_id, officer_id, {sums} FROM channel_counts GROUP BY 1, group_id, officer_id",
+        columns = COLUMNS.join(", "),
+        sums = COLUMNS.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", "),
+    ))
+    .execute(conn)?;
     let after = snapshot(conn)?;
-    Ok(differences(&before, &after))
+    Ok(differences(&before.days, &after.days) + differences(&before.months, &after.months))
 }
 
 /// How many rows differ between two snapshots: present in one only, or with other figures.

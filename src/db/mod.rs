@@ -109,7 +109,8 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// a lock instead of failing; WAL is set once, before the pool is built.
 const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA synchronous = NORMAL;";
+     PRAGMA synchronous = NORMAL; \
+     PRAGMA mmap_size = 2147418112;";
 
 pub fn establish(url: &DatabaseUrl) -> diesel::ConnectionResult<DbConn> {
     match url {

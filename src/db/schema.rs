@@ -384,6 +384,19 @@ diesel::table! {
     }
 }
 
+// Kept from channel_counts by triggers (migration 2026-11-30-000090_channel_months).
+diesel::table! {
+    channel_months (month, group_id, officer_id) {
+        month -> Date,
+        group_id -> Text,
+        officer_id -> Text,
+        received_online -> BigInt,
+        received_desk -> BigInt,
+        decided_online -> BigInt,
+        decided_desk -> BigInt,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(desk_notices -> applications (application_id));
 diesel::joinable!(desk_claims -> applications (application_id));
@@ -428,4 +441,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     desk_claims,
     desk_notices,
     channel_counts,
+    channel_months,
 );

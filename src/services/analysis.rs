@@ -487,12 +487,19 @@ pub fn badges(
     conn: &mut DbConn,
     ids: &[ApplicationId],
 ) -> QueryResult<std::collections::HashMap<ApplicationId, Badges>> {
+    use crate::db::fragment::{Fixed, IdIn};
+    use crate::db::queries::applications::open_condition;
     use crate::db::schema::documents as d;
+    use diesel::sql_types::Bool;
+    // Every list is written at the page's width, and every constant as SQL, so that these
+    // statements are prepared once per connection rather than on every page.
+    let width = crate::services::review::PAGE_SIZE as usize;
+    let ids: Vec<String> = ids.iter().take(width).map(|i| i.to_string()).collect();
     if ids.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
     let rows: Vec<(ApplicationId, UserId, String)> = applications::table
-        .filter(applications::id.eq_any(ids.iter().map(|i| i.as_str())))
+        .filter(IdIn::new("applications.id", ids.clone(), width))
         .select((applications::id, applications::resident_id, applications::dni))
         .load(conn)?;
     let mut out: std::collections::HashMap<ApplicationId, Badges> =
@@ -500,10 +507,9 @@ pub fn badges(
     if rows.is_empty() {
         return Ok(out);
     }
-    let ids: Vec<&str> = rows.iter().map(|(id, _, _)| id.as_str()).collect();
     let verdicts: Vec<(ApplicationId, Option<String>)> = document_analyses::table
         .inner_join(d::table)
-        .filter(document_analyses::application_id.eq_any(&ids))
+        .filter(IdIn::new("document_analyses.application_id", ids.clone(), width))
         .filter(d::replaced_at.is_null())
         .filter(d::kind.eq(DocumentKind::IdentityDocument.as_str()))
         .select((document_analyses::application_id, document_analyses::dni_verdict))
@@ -513,18 +519,17 @@ pub fn badges(
             b.verdict = Some(v);
         }
     }
-    let dnis: Vec<&str> = rows.iter().map(|(_, _, dni)| dni.as_str()).filter(|d| !d.is_empty()).collect();
+    let dnis: Vec<String> = rows.iter().map(|(_, _, dni)| dni.clone()).filter(|d| !d.is_empty()).collect();
     if !dnis.is_empty() {
-        let open: Vec<&str> = Status::OPEN.iter().map(|s| s.as_str()).collect();
         let holders: Vec<(String, UserId)> = applications::table
-            .filter(applications::dni.eq_any(&dnis))
-            .filter(applications::status.eq_any(open))
+            .filter(IdIn::new("applications.dni", dnis.clone(), width))
+            .filter(Fixed::<Bool>::new(open_condition("applications")))
             .select((applications::dni, applications::resident_id))
             .load(conn)?;
         let members: Vec<(String, UserId)> = memberships::table
             .inner_join(applications::table.on(applications::id.eq(memberships::application_id)))
-            .filter(applications::dni.eq_any(&dnis))
-            .filter(memberships::status.eq_any(["active", "suspended"]))
+            .filter(IdIn::new("applications.dni", dnis, width))
+            .filter(Fixed::<Bool>::new("memberships.status IN ('active', 'suspended')".into()))
             .select((applications::dni, memberships::user_id))
             .load(conn)?;
         for (id, resident, dni) in &rows {
@@ -540,9 +545,9 @@ pub fn badges(
     // sent by thousands made each queue page read all of them).
     let same_file: Vec<ApplicationId> = d::table
         .inner_join(applications::table)
-        .filter(d::application_id.eq_any(&ids))
+        .filter(IdIn::new("documents.application_id", ids, width))
         .filter(d::replaced_at.is_null())
-        .filter(crate::db::fragment::Fixed::<diesel::sql_types::Bool>::new(
+        .filter(Fixed::<Bool>::new(
             "EXISTS (SELECT 1 FROM documents o JOIN applications oa ON oa.id = o.application_id \
              WHERE o.sha256 = documents.sha256 AND oa.resident_id <> applications.resident_id)"
                 .into(),

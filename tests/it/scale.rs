@@ -416,6 +416,11 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
             drop(dashboard::dashboard(c, now, Zone::default(), Period::parse(Some(days))).unwrap())
         });
         assert!(statements.len() <= 8, "{statements:#?}");
+        if days == "365" {
+            for months in ["decision_months", "channel_months"] {
+                assert!(statements.iter().any(|(sql, _)| sql.contains(months)), "a year reads {months}");
+            }
+        }
         for (sql, binds) in &statements {
             let p = plan(&mut conn, sql, binds);
             let reads_applications = p.iter().any(|l| l.contains("applications") && !l.contains("application_counts"));
@@ -431,7 +436,9 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
             // reads its whole months from the monthly rows (SQLite names the scans;
             // PostgreSQL reads these small tables whole as it sees fit).
             assert!(
-                !p.iter().any(|l| l.starts_with("SCAN decision_") || l.contains(" SCAN decision_")),
+                !p.iter().any(|l| ["decision_", "channel_"]
+                    .iter()
+                    .any(|t| l.starts_with(&format!("SCAN {t}")) || l.contains(&format!(" SCAN {t}")))),
                 "{sql}\n{p:#?}"
             );
         }
