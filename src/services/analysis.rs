@@ -542,7 +542,7 @@ pub fn badges(
     }
     // Whether each file has a twin in another account's application: an `EXISTS` that stops
     // at the first, where a join listed every application holding the same file (a file
-    // sent by thousands made each queue page read all of them). `OFFSET 0` keeps
+    // sent by thousands made each queue page read all of them). `LIMIT 1 OFFSET 0` keeps
     // PostgreSQL from turning it into a join of every file with every application (380 ms
     // at 1 M applications when few files are shared by many): it probes per file.
     let same_file: Vec<ApplicationId> = d::table
@@ -551,7 +551,7 @@ pub fn badges(
         .filter(d::replaced_at.is_null())
         .filter(Fixed::<Bool>::new(
             "EXISTS (SELECT 1 FROM documents o JOIN applications oa ON oa.id = o.application_id \
-             WHERE o.sha256 = documents.sha256 AND oa.resident_id <> applications.resident_id OFFSET 0)"
+             WHERE o.sha256 = documents.sha256 AND oa.resident_id <> applications.resident_id LIMIT 1 OFFSET 0)"
                 .into(),
         ))
         .select(d::application_id)
