@@ -201,6 +201,9 @@ def uploads(base, pid, filedir, n, officer_password):
     latencies = []
     page_errors = [0]
     sampled_peak = [rss_before]
+    # The process's own memory apart from the database file's pages it has mapped (SQLite
+    # reads through a memory map; those pages are the kernel's page cache, shared).
+    anon_peak = [rss_kib(pid, "RssAnon")]
 
     def page_loop():
         while not done.is_set():
@@ -214,6 +217,7 @@ def uploads(base, pid, filedir, n, officer_password):
     def sampler():
         while not done.is_set():
             sampled_peak[0] = max(sampled_peak[0], rss_kib(pid, "VmRSS"))
+            anon_peak[0] = max(anon_peak[0], rss_kib(pid, "RssAnon"))
             time.sleep(0.01)
 
     results = [None] * n
@@ -250,6 +254,8 @@ def uploads(base, pid, filedir, n, officer_password):
     print(f"uploads_seconds {elapsed:.2f}")
     print(f"upload_peak_rss_kib {max(rss_kib(pid, 'VmHWM'), sampled_peak[0])}")
     print(f"upload_after_rss_kib {rss_kib(pid, 'VmRSS')}")
+    print(f"upload_peak_anon_kib {anon_peak[0]}")
+    print(f"upload_after_anon_kib {rss_kib(pid, 'RssAnon')}")
     print(f"page_requests {len(lat)} page_errors {page_errors[0]}")
     print(f"page_p50_ms {pct(50):.1f}")
     print(f"page_p99_ms {pct(99):.1f}")
