@@ -106,10 +106,7 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
     // The triggers carried the two statements above to the months; recomputed all the
     // same, in case those rows were wrong on their own.
     diesel::sql_query("DELETE FROM channel_months").execute(conn)?;
-    let month = match conn {
-        DbConn::Sqlite(_) => "date(day, 'start of month')",
-        DbConn::Pg(_) => "date_trunc('month', day)::date",
-    };
+    let month = crate::db::dialect::month_of(conn, "day");
     diesel::sql_query(format!(
         "INSERT INTO channel_months (month, group_id, officer_id, {columns}) \
          SELECT {month}, group_id, officer_id, {sums} FROM channel_counts GROUP BY 1, group_id, officer_id",

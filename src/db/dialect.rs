@@ -96,3 +96,12 @@ pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
     }
     Ok(())
 }
+
+/// SQL for the first day of the month of the `DATE` column `day`: the key of the monthly
+/// summary rows (`decision_months`, `channel_months`).
+pub fn month_of(conn: &DbConn, day: &str) -> String {
+    match conn {
+        DbConn::Sqlite(_) => format!("date({day}, 'start of month')"),
+        DbConn::Pg(_) => format!("date_trunc('month', {day})::date"),
+    }
+}

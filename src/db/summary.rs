@@ -245,12 +245,11 @@ pub fn snapshot(conn: &mut DbConn) -> QueryResult<Snapshot> {
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
     let before = snapshot(conn)?;
     let day = crate::db::local_time::day_of(conn, "decided_at");
-    let (wait, month) = match conn {
-        DbConn::Sqlite(_) => {
-            ("strftime('%s', decided_at) - strftime('%s', submitted_at)", "date(day, 'start of month')")
-        }
-        DbConn::Pg(_) => ("EXTRACT(EPOCH FROM decided_at - submitted_at)", "date_trunc('month', day)::date"),
+    let wait = match conn {
+        DbConn::Sqlite(_) => "strftime('%s', decided_at) - strftime('%s', submitted_at)",
+        DbConn::Pg(_) => "EXTRACT(EPOCH FROM decided_at - submitted_at)",
     };
+    let month = crate::db::dialect::month_of(conn, "day");
     let bucket = WAIT_BUCKET_DAYS
         .iter()
         .enumerate()
