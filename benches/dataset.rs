@@ -389,6 +389,7 @@ impl Writer {
                 _ => None,
             },
             taken_by: None,
+            dni_verdict: None,
         });
 
         let checklist = json!({ "address": true, "identity": true, "certificate_date": true, "no_record": true });

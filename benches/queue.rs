@@ -105,6 +105,7 @@ fn seed(conn: &mut DbConn, now: NaiveDateTime) -> String {
             renewal_of: None,
             decided_by: None,
             taken_by: None,
+            dni_verdict: None,
         });
         if batch_apps.len() == 1000 || i + 1 == APPLICATIONS {
             conn.write_tx(|c| -> QueryResult<()> {

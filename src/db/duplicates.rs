@@ -109,12 +109,26 @@ impl PairKey {
     }
 }
 
-/// The statement of one page: fixed text (the open statuses written out, as everywhere a
-/// partial index or the prepared-statement cache cares), with or without the cursor.
-fn statement(after: bool) -> String {
+/// Which pairs a statement reads.
+#[derive(Clone, Copy)]
+enum Which {
+    /// A page of the list, after a cursor or from the start.
+    Page { after: bool },
+    /// Those of one application, on either side (the queue's duplicate sign).
+    Of,
+}
+
+/// The statement of one read: fixed text (the open statuses written out, as everywhere a
+/// partial index or the prepared-statement cache cares), per kind of read.
+fn statement(which: Which) -> String {
     let side = |t: &str, m: &str| format!("({} OR {m}.id IS NOT NULL)", open_condition(t));
     let member = |m: &str, t: &str| {
         format!("LEFT JOIN memberships {m} ON {m}.application_id = {t}.id AND {m}.status IN ('active', 'suspended')")
+    };
+    let (condition, limit) = match which {
+        Which::Page { after: false } => ("", "$1"),
+        Which::Page { after: true } => (" AND (p.found_at, p.first_id, p.second_id) < ($1, $2, $3)", "$4"),
+        Which::Of => (" AND (p.first_id = $1 OR p.second_id = $1)", "$2"),
     };
     format!(
         "SELECT p.found_at AS found_at, \
@@ -130,31 +144,47 @@ fn statement(after: bool) -> String {
          JOIN groups ga ON ga.id = a.group_id \
          JOIN groups gb ON gb.id = b.group_id \
          {} {} \
-         WHERE {} AND {}{} \
+         WHERE {} AND {}{condition} \
          ORDER BY p.found_at DESC, p.first_id DESC, p.second_id DESC \
-         LIMIT {}",
+         LIMIT {limit}",
         member("ma", "a"),
         member("mb", "b"),
         side("a", "ma"),
         side("b", "mb"),
-        if after { " AND (p.found_at, p.first_id, p.second_id) < ($1, $2, $3)" } else { "" },
-        if after { "$4" } else { "$1" },
     )
 }
 
 /// Up to `limit` current pairs after `after`, newest found first.
 pub fn current(conn: &mut DbConn, after: Option<&PairKey>, limit: i64) -> QueryResult<Vec<Pair>> {
     let rows: Vec<Row> = match after {
-        Some(k) => diesel::sql_query(statement(true))
+        Some(k) => diesel::sql_query(statement(Which::Page { after: true }))
             .bind::<Timestamp, _>(k.found_at)
             .bind::<Text, _>(k.first.as_str())
             .bind::<Text, _>(k.second.as_str())
             .bind::<BigInt, _>(limit)
             .load(conn)?,
-        None => diesel::sql_query(statement(false)).bind::<BigInt, _>(limit).load(conn)?,
+        None => diesel::sql_query(statement(Which::Page { after: false })).bind::<BigInt, _>(limit).load(conn)?,
     };
-    Ok(rows
-        .into_iter()
+    Ok(pairs(rows))
+}
+
+/// Up to `limit` current pairs of one application, newest found first.
+pub fn current_of(conn: &mut DbConn, id: &ApplicationId, limit: i64) -> QueryResult<Vec<Pair>> {
+    let rows: Vec<Row> =
+        diesel::sql_query(statement(Which::Of)).bind::<Text, _>(id.as_str()).bind::<BigInt, _>(limit).load(conn)?;
+    Ok(pairs(rows))
+}
+
+/// Whether an application is in a recorded pair, current or not, as SQL on `applications`
+/// for the queue's row read: two probes per row, by the primary key and
+/// `duplicate_pairs_second`. `LIMIT 1 OFFSET 0` keeps PostgreSQL from reading every pair
+/// into a hash for each page instead (it does not rewrite a subquery with an OFFSET).
+/// Pairs are rare, so a row marked here is then checked with [`current_of`].
+pub const PAIRED: &str = "(EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.first_id = applications.id LIMIT 1 OFFSET 0) \
+     OR EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.second_id = applications.id LIMIT 1 OFFSET 0))";
+
+fn pairs(rows: Vec<Row>) -> Vec<Pair> {
+    rows.into_iter()
         .map(|r| Pair {
             found_at: r.found_at,
             first: Side {
@@ -176,5 +206,5 @@ pub fn current(conn: &mut DbConn, after: Option<&PairKey>, limit: i64) -> QueryR
                 membership: r.b_membership,
             },
         })
-        .collect())
+        .collect()
 }

@@ -10,6 +10,7 @@ pub mod dialect;
 pub mod duplicates;
 pub mod fragment;
 pub mod local_time;
+pub mod marks;
 pub mod models;
 pub mod queries;
 pub mod schema;

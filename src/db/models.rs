@@ -193,6 +193,9 @@ pub struct Application {
     pub decided_by: Option<UserId>,
     /// The officer who took it at the police station's desk; `None` for online ones.
     pub taken_by: Option<UserId>,
+    /// The current identity document's verdict once read, kept by triggers from
+    /// `document_analyses` (see `db::marks`).
+    pub dni_verdict: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

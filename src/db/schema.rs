@@ -177,6 +177,7 @@ diesel::table! {
         renewal_of -> Nullable<Text>,
         decided_by -> Nullable<Text>,
         taken_by -> Nullable<Text>,
+        dni_verdict -> Nullable<Text>,
     }
 }
 

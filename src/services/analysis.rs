@@ -475,94 +475,28 @@ pub fn duplicates_of(
 pub struct Badges {
     /// The current identity document's verdict, once read.
     pub verdict: Option<Verdict>,
-    /// Another account has the same DNI in an open application or current membership, or
-    /// one of the same files.
+    /// A current duplicate signal: another account's open application or current
+    /// membership has the same DNI, or a current file with the same content.
     pub duplicate: bool,
 }
 
-/// The marks for the rows of one queue page, read apart from the queue's ordered reads (at
-/// most a page: by these ids, through the primary key, `document_analyses_application`,
-/// `applications_dni` and `documents_sha256`).
-pub fn badges(
+/// Which of these applications have a current duplicate signal, as the commissioners'
+/// list would show it. The queue calls it only for its rows that are in a recorded pair
+/// (`duplicates::PAIRED`, read with the rows): pairs are rare, so a page usually runs
+/// none of these statements.
+pub fn current_twins(
     conn: &mut DbConn,
-    ids: &[ApplicationId],
-) -> QueryResult<std::collections::HashMap<ApplicationId, Badges>> {
-    use crate::db::fragment::{Fixed, IdIn};
-    use crate::db::queries::applications::open_condition;
-    use crate::db::schema::documents as d;
-    use diesel::sql_types::Bool;
-    // Every list is written at the page's width, and every constant as SQL, so that these
-    // statements are prepared once per connection rather than on every page.
-    let width = crate::services::review::PAGE_SIZE as usize;
-    let ids: Vec<String> = ids.iter().take(width).map(|i| i.to_string()).collect();
-    if ids.is_empty() {
-        return Ok(std::collections::HashMap::new());
-    }
-    let rows: Vec<(ApplicationId, UserId, String)> = applications::table
-        .filter(IdIn::new("applications.id", ids.clone(), width))
-        .select((applications::id, applications::resident_id, applications::dni))
-        .load(conn)?;
-    let mut out: std::collections::HashMap<ApplicationId, Badges> =
-        rows.iter().map(|(id, _, _)| (id.clone(), Badges::default())).collect();
-    if rows.is_empty() {
-        return Ok(out);
-    }
-    let verdicts: Vec<(ApplicationId, Option<String>)> = document_analyses::table
-        .inner_join(d::table)
-        .filter(IdIn::new("document_analyses.application_id", ids.clone(), width))
-        .filter(d::replaced_at.is_null())
-        .filter(d::kind.eq(DocumentKind::IdentityDocument.as_str()))
-        .select((document_analyses::application_id, document_analyses::dni_verdict))
-        .load(conn)?;
-    for (id, verdict) in verdicts {
-        if let (Some(b), Some(v)) = (out.get_mut(&id), verdict.as_deref().and_then(Verdict::parse)) {
-            b.verdict = Some(v);
+    paired: &[ApplicationId],
+) -> QueryResult<std::collections::HashSet<ApplicationId>> {
+    let mut found = std::collections::HashSet::new();
+    for id in paired {
+        let pairs = crate::db::duplicates::current_of(conn, id, SIGNALS_PAGE)?;
+        // The same DNI always holds; a shared file may have been replaced since.
+        if pairs.iter().any(same_dni) || !signals(conn, pairs)?.is_empty() {
+            found.insert(id.clone());
         }
     }
-    let dnis: Vec<String> = rows.iter().map(|(_, _, dni)| dni.clone()).filter(|d| !d.is_empty()).collect();
-    if !dnis.is_empty() {
-        let holders: Vec<(String, UserId)> = applications::table
-            .filter(IdIn::new("applications.dni", dnis.clone(), width))
-            .filter(Fixed::<Bool>::new(open_condition("applications")))
-            .select((applications::dni, applications::resident_id))
-            .load(conn)?;
-        let members: Vec<(String, UserId)> = memberships::table
-            .inner_join(applications::table.on(applications::id.eq(memberships::application_id)))
-            .filter(IdIn::new("applications.dni", dnis, width))
-            .filter(Fixed::<Bool>::new("memberships.status IN ('active', 'suspended')".into()))
-            .select((applications::dni, memberships::user_id))
-            .load(conn)?;
-        for (id, resident, dni) in &rows {
-            if holders.iter().chain(members.iter()).any(|(other_dni, other)| other_dni == dni && other != resident)
-                && let Some(b) = out.get_mut(id)
-            {
-                b.duplicate = true;
-            }
-        }
-    }
-    // Whether each file has a twin in another account's application: an `EXISTS` that stops
-    // at the first, where a join listed every application holding the same file (a file
-    // sent by thousands made each queue page read all of them). `LIMIT 1 OFFSET 0` keeps
-    // PostgreSQL from turning it into a join of every file with every application (380 ms
-    // at 1 M applications when few files are shared by many): it probes per file.
-    let same_file: Vec<ApplicationId> = d::table
-        .inner_join(applications::table)
-        .filter(IdIn::new("documents.application_id", ids, width))
-        .filter(d::replaced_at.is_null())
-        .filter(Fixed::<Bool>::new(
-            "EXISTS (SELECT 1 FROM documents o JOIN applications oa ON oa.id = o.application_id \
-             WHERE o.sha256 = documents.sha256 AND oa.resident_id <> applications.resident_id LIMIT 1 OFFSET 0)"
-                .into(),
-        ))
-        .select(d::application_id)
-        .distinct()
-        .load(conn)?;
-    for id in same_file {
-        if let Some(b) = out.get_mut(&id) {
-            b.duplicate = true;
-        }
-    }
-    Ok(out)
+    Ok(found)
 }
 
 /// Signals per page of the commissioners' list.
@@ -603,18 +537,27 @@ pub async fn current_duplicates(
             } else {
                 None
             };
-            let shared = shared_files(conn, &pairs)?;
-            let signals = pairs
-                .into_iter()
-                .filter_map(|pair| {
-                    let same_dni = !pair.first.dni.is_empty() && pair.first.dni == pair.second.dni;
-                    let same_file = shared.contains(&(pair.first.id.clone(), pair.second.id.clone()));
-                    (same_dni || same_file).then_some(Signal { pair, same_dni, same_file })
-                })
-                .collect();
-            Ok(SignalPage { signals, next })
+            Ok(SignalPage { signals: signals(conn, pairs)?, next })
         })
         .await
+}
+
+fn same_dni(pair: &crate::db::duplicates::Pair) -> bool {
+    !pair.first.dni.is_empty() && pair.first.dni == pair.second.dni
+}
+
+/// The pairs whose reason still holds (the same DNI typed, or a current file on both sides
+/// with the same SHA-256), with their reasons.
+fn signals(conn: &mut DbConn, pairs: Vec<crate::db::duplicates::Pair>) -> QueryResult<Vec<Signal>> {
+    let shared = shared_files(conn, &pairs)?;
+    Ok(pairs
+        .into_iter()
+        .filter_map(|pair| {
+            let same_dni = same_dni(&pair);
+            let same_file = shared.contains(&(pair.first.id.clone(), pair.second.id.clone()));
+            (same_dni || same_file).then_some(Signal { pair, same_dni, same_file })
+        })
+        .collect())
 }
 
 /// Which of these pairs still hold a current file (not replaced) with the same SHA-256 on

@@ -218,6 +218,7 @@ pub(crate) fn insert_submitted(
             renewal_of: new.renewal_of.clone(),
             decided_by: None,
             taken_by: taken_by.cloned(),
+            dni_verdict: None,
         })
         .execute(tx.conn)?;
     let mut doc_ids = Vec::new();

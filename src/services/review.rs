@@ -24,6 +24,7 @@ use crate::domain::notice::NoticeKind;
 use crate::domain::{ApplicationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::kinds::{Approved, Digest, MailKind, NeedsInfo, Rejected};
+use crate::services::analysis::{Badges, Verdict};
 use crate::services::applications::{Event, add_event};
 use crate::services::memberships;
 use crate::services::notices::{self, About};
@@ -79,6 +80,8 @@ pub struct QueueRow {
     pub group_name: String,
     pub applicant_name: String,
     pub claimer_name: Option<String>,
+    /// The DNI verdict and the duplicate sign.
+    pub marks: Badges,
 }
 
 diesel::alias!(users as claimers: Claimers);
@@ -140,18 +143,9 @@ fn queue_of(
             q = q.filter(applications::claimed_by.eq(officer_id.to_string()));
         }
         if let Some(v) = filter.verdict {
-            // An extra condition on the group's ordered read (an IN over the analyses with
-            // that verdict); without a verdict the statement is unchanged.
-            use crate::db::schema::{document_analyses as da, documents as d};
-            q = q.filter(
-                applications::id.eq_any(
-                    da::table
-                        .inner_join(d::table)
-                        .filter(da::dni_verdict.eq(v.as_str()))
-                        .filter(d::replaced_at.is_null())
-                        .select(da::application_id),
-                ),
-            );
+            // A condition on the row the group's ordered read visits anyway (the verdict is
+            // kept on the application); without a verdict the statement is unchanged.
+            q = q.filter(applications::dni_verdict.eq(v.as_str()));
         }
         if let Some(c) = after {
             q = q.filter(After::new(conn, "applications", c.at, c.id.to_string()));
@@ -167,9 +161,10 @@ fn queue_of(
         None
     };
     let ids: Vec<String> = keys.into_iter().map(|(_, id)| id).collect();
-    // One read for the page: the applicant's and the claimer's names joined, group names
-    // from the officer's groups already read.
-    type Found = (ApplicationId, Status, NaiveDateTime, String, String, Option<String>);
+    // One read for the page: the applicant's and the claimer's names joined, the marks kept
+    // on the application (the DNI verdict, whether it is in a recorded duplicate pair), group
+    // names from the officer's groups already read.
+    type Found = (ApplicationId, Status, NaiveDateTime, String, String, Option<String>, Option<String>, bool);
     let mut found: Vec<Found> = if ids.is_empty() {
         Vec::new()
     } else {
@@ -184,13 +179,20 @@ fn queue_of(
                 applications::group_id,
                 users::full_name,
                 claimers.field(users::full_name).nullable(),
+                applications::dni_verdict,
+                Fixed::<diesel::sql_types::Bool>::new(crate::db::duplicates::PAIRED.into()),
             ))
             .load(conn)?
     };
     found.sort_unstable_by(|a, b| (a.2, &*a.0).cmp(&(b.2, &*b.0)));
+    // A recorded pair may no longer hold (the other side was decided, or the shared file
+    // replaced): those rows, usually none, are checked one by one.
+    let paired: Vec<ApplicationId> = found.iter().filter(|f| f.7).map(|f| f.0.clone()).collect();
+    let twins = crate::services::analysis::current_twins(conn, &paired)?;
     let rows = found
         .into_iter()
-        .map(|(id, status, submitted_at, group_id, applicant_name, claimer_name)| QueueRow {
+        .map(|(id, status, submitted_at, group_id, applicant_name, claimer_name, verdict, _)| QueueRow {
+            marks: Badges { verdict: verdict.as_deref().and_then(Verdict::parse), duplicate: twins.contains(&id) },
             id,
             status,
             submitted_at,
@@ -606,8 +608,6 @@ pub struct QueueHome {
     pub groups: Vec<Group>,
     pub counts: Vec<(String, i64)>,
     pub page: QueuePage,
-    /// The DNI verdict and duplicate marks of the page's rows.
-    pub badges: std::collections::HashMap<ApplicationId, crate::services::analysis::Badges>,
 }
 
 pub async fn queue_page(
@@ -620,13 +620,7 @@ pub async fn queue_page(
         .db(move |c| {
             let groups = groups_of(c, &officer_id)?;
             let page = queue_of(c, &officer_id, &groups, &filter, after.as_ref())?;
-            let rows: Vec<ApplicationId> = page.rows.iter().map(|r| r.id.clone()).collect();
-            Ok(QueueHome {
-                counts: counts(c, &officer_id)?,
-                badges: crate::services::analysis::badges(c, &rows)?,
-                page,
-                groups,
-            })
+            Ok(QueueHome { counts: counts(c, &officer_id)?, page, groups })
         })
         .await
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use reqwest::{Client, StatusCode};
-use vecinal::db::schema::{audit_log, document_analyses, document_renditions};
+use vecinal::db::schema::{applications, audit_log, document_analyses, document_renditions};
 use vecinal::domain::Role;
 
 use crate::helpers::*;
@@ -174,7 +174,10 @@ async fn an_unreadable_dni_photo_says_so_and_the_resident_replaces_it_without_wa
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap_or_default());
     assert_eq!(app.status_of(&id).await.0, "submitted", "its place in the queue kept");
+    let queue = app.page(&o, "/officer").await;
+    assert!(queue.contains(&id) && !queue.contains("verdict-"), "the new file is not read yet: {queue}");
     assert_eq!(analyse(&app).await, 1, "only the new file is read");
+    assert!(app.page(&o, "/officer").await.contains("badge verdict-match"), "the queue shows the new reading");
     let page = app.page(&o, &format!("/officer/applications/{id}")).await;
     assert!(page.contains("DNI leído del código: coincide (número y nombre)"), "{page}");
     let own = app.page(&resident, &format!("/applications/{id}")).await;
@@ -588,6 +591,38 @@ async fn the_queue_marks_each_application_and_filters_by_verdict() {
     assert!(only.contains(&other) && !only.contains(&matched) && !only.contains(&unread), "{only}");
     let only = app.page(&o, "/officer?dni=unread").await;
     assert!(only.contains(&unread) && !only.contains(&matched) && !only.contains(&other));
+
+    // The verdicts are kept on each application; `stats rebuild` finds and repairs them
+    // when they went wrong (rows restored or loaded by other means).
+    let (wrong_unread, wrong_other) = (unread.clone(), other.clone());
+    app.state
+        .db(move |c| {
+            diesel::update(applications::table.find(&wrong_unread))
+                .set(applications::dni_verdict.eq(Some("match")))
+                .execute(c)?;
+            Ok(diesel::update(applications::table.find(&wrong_other))
+                .set(applications::dni_verdict.eq(None::<String>))
+                .execute(c)?)
+        })
+        .await
+        .unwrap();
+    let queue = app.page(&o, "/officer").await;
+    assert!(row(&queue, &unread).contains("verdict-match") && !row(&queue, &other).contains("verdict-"));
+    let said = stats_rebuild(&app);
+    assert!(said.contains("2 rows were wrong and are now corrected"), "{said}");
+    let queue = app.page(&o, "/officer").await;
+    assert!(row(&queue, &unread).contains("verdict-unread") && row(&queue, &other).contains("verdict-mismatch"));
+    assert!(stats_rebuild(&app).contains("they were already right"));
+
+    // The duplicate sign lasts while a twin is current: the other account with the same
+    // DNI withdraws, the file twin still marks; once it withdraws too, neither is marked.
+    let (b, d) = (app.sign_in("b@example.com").await, app.sign_in("d@example.com").await);
+    assert_eq!(app.withdraw(&b, &other, app.version(&other).await).await.status(), StatusCode::SEE_OTHER);
+    let queue = app.page(&o, "/officer").await;
+    assert!(row(&queue, &matched).contains("posible duplicado"), "the same file as another account's");
+    assert_eq!(app.withdraw(&d, &same_file, app.version(&same_file).await).await.status(), StatusCode::SEE_OTHER);
+    let queue = app.page(&o, "/officer").await;
+    assert!(!row(&queue, &matched).contains("posible duplicado"), "{queue}");
 }
 
 /// The row of the commissioners' list that names both applications, if any.

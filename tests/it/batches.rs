@@ -70,6 +70,7 @@ async fn insert_applications(
                         renewal_of: None,
                         decided_by: None,
                         taken_by: None,
+                        dni_verdict: None,
                     };
                     shape(i, &mut a);
                     diesel::insert_into(applications::table).values(&a).execute(c)?;

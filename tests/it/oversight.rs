@@ -90,6 +90,7 @@ impl Seed<'_> {
                     .filter(|_| matches!(status, "approved" | "rejected"))
                     .map(|o| UserId::from_stored(o.to_string())),
                 taken_by: None,
+                dni_verdict: None,
             })
             .execute(self.c)
             .unwrap();
@@ -510,18 +511,6 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
         assert!(html.contains(&format!("href=\"{link}\"")), "{link}");
     }
     let _ = (&d.sur, &d.doble, &d.ana);
-}
-
-fn stats_rebuild(app: &TestApp) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let out = vecinal(&app.state.settings.database_url, dir.path(), &["stats", "rebuild"])
-        .current_dir(dir.path())
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
-    stdout
 }
 
 /// Every summary row the triggers keep: the dashboard's and queue's (`db::summary`) and

@@ -397,6 +397,7 @@ async fn the_queue_paginates_oldest_first_across_equal_timestamps() {
                         renewal_of: None,
                         decided_by: None,
                         taken_by: None,
+                        dni_verdict: None,
                     })
                     .execute(c)?;
                 out.push((at, id));

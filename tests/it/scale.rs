@@ -99,6 +99,7 @@ async fn world(app: &TestApp) -> World {
                     renewal_of: None,
                     decided_by: None,
                     taken_by: None,
+                    dni_verdict: None,
                 });
             }
             c.write_tx(|c| -> QueryResult<()> {
@@ -361,6 +362,35 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
     assert!(cached.iter().any(|sql| sql.contains("`submitted_at`") || sql.contains("\"submitted_at\"")), "{cached:#?}");
     assert!(cached.iter().any(|sql| sql.contains("full_name")), "the page's rows: {cached:#?}");
     assert!(cached.iter().any(|sql| sql.contains("application_counts")), "the counts: {cached:#?}");
+    // The marks come with the page's rows: the row read probes `duplicate_pairs` by key on
+    // each side, and only the rows found in a pair (here the open applications that share a
+    // DNI, the reason that needs no second look at the files) are checked again, one
+    // statement each.
+    let mut page = None;
+    let statements = statements_of(&mut conn, |c| {
+        page = Some(review::queue(c, &officer, &QueueFilter::default(), None).unwrap());
+    });
+    let page = page.unwrap();
+    let marked = page.rows.iter().filter(|r| r.marks.duplicate).count();
+    assert!(marked > 0 && marked < page.rows.len(), "{marked}");
+    let (rows_sql, rows_binds) = statements.iter().find(|(sql, _)| sql.contains("full_name")).unwrap();
+    assert!(rows_sql.contains("dni_verdict") && rows_sql.contains("duplicate_pairs"), "{rows_sql}");
+    let checks = statements.iter().filter(|(sql, _)| sql.contains("FROM duplicate_pairs p JOIN")).count();
+    assert_eq!(checks, marked, "{statements:#?}");
+    // The officer's groups, each group's ordered read, the rows, the checks.
+    assert_eq!(statements.len(), 1 + w.mine.len() + 1 + checks, "{statements:#?}");
+    let p = plan(&mut conn, rows_sql, rows_binds);
+    if conn.is_sqlite() {
+        assert!(uses(&p, "sqlite_autoindex_duplicate_pairs_1 (first_id=?)"), "{p:#?}");
+        assert!(uses(&p, "duplicate_pairs_second (second_id=?)"), "{p:#?}");
+    } else {
+        // Probed per row by its id, never every pair hashed for the page (a table this
+        // small is read whole; a large one through its indexes).
+        for side in ["first_id = applications.id", "second_id = applications.id"] {
+            assert!(p.iter().any(|l| l.contains(side)), "{p:#?}");
+        }
+        assert!(!p.iter().any(|l| l.contains("hashed SubPlan")), "{p:#?}");
+    }
     for (name, f) in cases {
         let p = plan_reading(&mut conn, "applications", f);
         let by_group = ["applications_open_group", "applications_queue", "applications_claimed_queue"];

@@ -1,5 +1,5 @@
-//! Rebuilding the dashboard's and the queue's summary rows from the rows they count
-//! (`vecinal stats rebuild`): after data was loaded by other means or restored, or to check
+//! Rebuilding the dashboard's and the queue's summary rows from the rows they count, and the
+//! queue's marks kept on each application (`vecinal stats rebuild`): after data was loaded by other means or restored, or to check
 //! that the triggers kept them right.
 
 use chrono::NaiveDateTime;
@@ -15,7 +15,9 @@ use crate::error::AppResult;
 /// how many rows were wrong before (0 when they were right).
 pub fn rebuild(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<usize> {
     Tx::run(conn, now, |tx| {
-        let corrected = summary::rebuild(tx.conn)? + crate::db::channel_counts::rebuild(tx.conn)?;
+        let corrected = summary::rebuild(tx.conn)?
+            + crate::db::channel_counts::rebuild(tx.conn)?
+            + crate::db::marks::rebuild(tx.conn)?;
         tx.audit(&Actor::system("cli"), "database.stats_rebuilt", None, json!({ "rows": corrected }))?;
         Ok(corrected)
     })

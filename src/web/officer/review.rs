@@ -11,7 +11,7 @@ use crate::db::models::{ApplicationEvent, Group};
 use crate::domain::application::{Dni, DocumentKind, Status};
 use crate::domain::{ApplicationId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::services::analysis::{Badges, Verdict};
+use crate::services::analysis::Verdict;
 use crate::services::review::{self, Checklist, Cursor, Decision, QueueFilter, QueueRow, Review, Reviewer};
 use crate::web::cookies;
 use crate::web::extract::Officer;
@@ -35,7 +35,6 @@ struct HomePage {
     filter_status: String,
     mine: bool,
     filter_verdict: String,
-    badges: std::collections::HashMap<ApplicationId, Badges>,
     sla_days: i64,
     today: chrono::NaiveDateTime,
 }
@@ -55,10 +54,6 @@ impl HomePage {
 
     fn open_statuses(&self) -> [Status; 4] {
         Status::OPEN
-    }
-
-    fn badge(&self, row: &QueueRow) -> Badges {
-        self.badges.get(&row.id).cloned().unwrap_or_default()
     }
 
     fn verdicts(&self) -> [&'static str; 3] {
@@ -114,7 +109,6 @@ async fn home(state: Data<AppState>, ctx: PageContext, user: Officer, q: Query<Q
         filter_status: filter.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         mine: filter.claimed_by_me,
         filter_verdict: filter.verdict.map(|v| v.as_str().to_string()).unwrap_or_default(),
-        badges: home.badges,
         sla_days: state.settings.review_sla_days,
         today: state.clock.now(),
     })

@@ -34,3 +34,16 @@ impl Installation {
         vecinal(self.db.url(), self.data.path(), args)
     }
 }
+
+/// `vecinal stats rebuild` on the app's database; what it printed.
+pub fn stats_rebuild(app: &super::TestApp) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vecinal(&app.state.settings.database_url, dir.path(), &["stats", "rebuild"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
