@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 
 use crate::db::DbConn;
+use crate::db::fragment::Statement;
 
 /// One group and officer's figures, summed over a range of days.
 #[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
@@ -42,13 +43,15 @@ pub fn since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<ChannelTotal
     // PostgreSQL sums BIGINT to NUMERIC: cast back so both backends return BIGINT.
     let sums = COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect::<Vec<_>>().join(", ");
     let columns = COLUMNS.join(", ");
-    let sql = format!(
-        "SELECT group_id, officer_id, {sums} FROM ( \
-             SELECT group_id, officer_id, {columns} FROM channel_counts WHERE day >= $1 AND day < $2 \
-             UNION ALL SELECT group_id, officer_id, {columns} FROM channel_months WHERE month >= $2 \
-         ) c GROUP BY group_id, officer_id"
-    );
-    diesel::sql_query(&sql).bind::<Date, _>(from).bind::<Date, _>(months_from).load(conn)
+    Statement::default()
+        .sql(format!("SELECT group_id, officer_id, {sums} FROM ( SELECT group_id, officer_id, {columns} FROM channel_counts WHERE day >= "))
+        .date(from)
+        .sql(" AND day < ")
+        .date(months_from)
+        .sql(format!(" UNION ALL SELECT group_id, officer_id, {columns} FROM channel_months WHERE month >= "))
+        .date(months_from)
+        .sql(") c GROUP BY group_id, officer_id")
+        .load(conn)
 }
 
 /// Every daily and monthly row with a non-zero figure, in key order: what [`rebuild`]

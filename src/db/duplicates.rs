@@ -11,9 +11,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{Nullable, Text, Timestamp};
 
 use crate::db::DbConn;
+use crate::db::fragment::Statement;
 use crate::db::queries::applications::open_condition;
 use crate::domain::ApplicationId;
 use crate::domain::application::Status;
@@ -111,26 +112,21 @@ impl PairKey {
 
 /// Which pairs a statement reads.
 #[derive(Clone, Copy)]
-enum Which {
+enum Which<'a> {
     /// A page of the list, after a cursor or from the start.
-    Page { after: bool },
+    Page { after: Option<&'a PairKey>, limit: i64 },
     /// Those of one application, on either side (the queue's duplicate sign).
-    Of,
+    Of { id: &'a ApplicationId, limit: i64 },
 }
 
 /// The statement of one read: fixed text (the open statuses written out, as everywhere a
-/// partial index or the prepared-statement cache cares), per kind of read.
-fn statement(which: Which) -> String {
+/// partial index or the prepared-statement cache cares), per kind of read, kept prepared.
+fn statement(which: Which<'_>) -> Statement {
     let side = |t: &str, m: &str| format!("({} OR {m}.id IS NOT NULL)", open_condition(t));
     let member = |m: &str, t: &str| {
         format!("LEFT JOIN memberships {m} ON {m}.application_id = {t}.id AND {m}.status IN ('active', 'suspended')")
     };
-    let (condition, limit) = match which {
-        Which::Page { after: false } => ("", "$1"),
-        Which::Page { after: true } => (" AND (p.found_at, p.first_id, p.second_id) < ($1, $2, $3)", "$4"),
-        Which::Of => (" AND (p.first_id = $1 OR p.second_id = $1)", "$2"),
-    };
-    format!(
+    let q = Statement::default().sql(format!(
         "SELECT p.found_at AS found_at, \
          a.id AS a_id, a.resident_id AS a_resident, ua.full_name AS a_name, ga.name AS a_group, a.status AS a_status, \
          a.dni AS a_dni, ma.status AS a_membership, \
@@ -144,35 +140,40 @@ fn statement(which: Which) -> String {
          JOIN groups ga ON ga.id = a.group_id \
          JOIN groups gb ON gb.id = b.group_id \
          {} {} \
-         WHERE {} AND {}{condition} \
-         ORDER BY p.found_at DESC, p.first_id DESC, p.second_id DESC \
-         LIMIT {limit}",
+         WHERE {} AND {}",
         member("ma", "a"),
         member("mb", "b"),
         side("a", "ma"),
         side("b", "mb"),
-    )
+    ));
+    let q = match which {
+        Which::Page { after: None, .. } => q,
+        Which::Page { after: Some(k), .. } => q
+            .sql(" AND (p.found_at, p.first_id, p.second_id) < (")
+            .timestamp(k.found_at)
+            .sql(", ")
+            .text(k.first.as_str())
+            .sql(", ")
+            .text(k.second.as_str())
+            .sql(")"),
+        Which::Of { id, .. } => {
+            q.sql(" AND (p.first_id = ").text(id.as_str()).sql(" OR p.second_id = ").text(id.as_str()).sql(")")
+        }
+    };
+    let limit = match which {
+        Which::Page { limit, .. } | Which::Of { limit, .. } => limit,
+    };
+    q.sql(" ORDER BY p.found_at DESC, p.first_id DESC, p.second_id DESC LIMIT ").big_int(limit)
 }
 
 /// Up to `limit` current pairs after `after`, newest found first.
 pub fn current(conn: &mut DbConn, after: Option<&PairKey>, limit: i64) -> QueryResult<Vec<Pair>> {
-    let rows: Vec<Row> = match after {
-        Some(k) => diesel::sql_query(statement(Which::Page { after: true }))
-            .bind::<Timestamp, _>(k.found_at)
-            .bind::<Text, _>(k.first.as_str())
-            .bind::<Text, _>(k.second.as_str())
-            .bind::<BigInt, _>(limit)
-            .load(conn)?,
-        None => diesel::sql_query(statement(Which::Page { after: false })).bind::<BigInt, _>(limit).load(conn)?,
-    };
-    Ok(pairs(rows))
+    Ok(pairs(statement(Which::Page { after, limit }).load(conn)?))
 }
 
 /// Up to `limit` current pairs of one application, newest found first.
 pub fn current_of(conn: &mut DbConn, id: &ApplicationId, limit: i64) -> QueryResult<Vec<Pair>> {
-    let rows: Vec<Row> =
-        diesel::sql_query(statement(Which::Of)).bind::<Text, _>(id.as_str()).bind::<BigInt, _>(limit).load(conn)?;
-    Ok(pairs(rows))
+    Ok(pairs(statement(Which::Of { id, limit }).load(conn)?))
 }
 
 /// Whether an application is in a recorded pair, current or not, as SQL on `applications`

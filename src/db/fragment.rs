@@ -11,7 +11,7 @@ use diesel::backend::Backend;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping, is_aggregate};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::serialize::ToSql;
-use diesel::sql_types::{Bool, HasSqlType, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Date, HasSqlType, Text, Timestamp};
 
 /// SQL text fixed by the program (never user input), of SQL type `ST`.
 #[derive(Debug, Clone)]
@@ -159,3 +159,82 @@ where
         Ok(())
     }
 }
+
+/// A whole statement whose text the program fixes, with its bound values in order, that
+/// diesel keeps prepared like its own queries: a `sql_query` opts out of the statement
+/// cache, so it is parsed and planned again on every call (on SQLite a join of many
+/// tables spends most of its time in the planner). Rows load as `QueryableByName`.
+#[derive(Debug, Clone, Default)]
+pub struct Statement {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Sql(String),
+    Text(String),
+    BigInt(i64),
+    Date(chrono::NaiveDate),
+    Timestamp(NaiveDateTime),
+}
+
+impl Statement {
+    /// `sql` must come from the program itself: it is sent as it is.
+    pub fn sql(mut self, sql: impl Into<String>) -> Self {
+        self.parts.push(Part::Sql(sql.into()));
+        self
+    }
+
+    pub fn text(mut self, value: impl Into<String>) -> Self {
+        self.parts.push(Part::Text(value.into()));
+        self
+    }
+
+    pub fn big_int(mut self, value: i64) -> Self {
+        self.parts.push(Part::BigInt(value));
+        self
+    }
+
+    pub fn date(mut self, value: chrono::NaiveDate) -> Self {
+        self.parts.push(Part::Date(value));
+        self
+    }
+
+    pub fn timestamp(mut self, value: NaiveDateTime) -> Self {
+        self.parts.push(Part::Timestamp(value));
+        self
+    }
+}
+
+impl<DB> QueryFragment<DB> for Statement
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<BigInt> + HasSqlType<Date> + HasSqlType<Timestamp>,
+    String: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+    chrono::NaiveDate: ToSql<Date, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        for part in &self.parts {
+            match part {
+                Part::Sql(sql) => out.push_sql(sql),
+                Part::Text(v) => out.push_bind_param::<Text, _>(v)?,
+                Part::BigInt(v) => out.push_bind_param::<BigInt, _>(v)?,
+                Part::Date(v) => out.push_bind_param::<Date, _>(v)?,
+                Part::Timestamp(v) => out.push_bind_param::<Timestamp, _>(v)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl QueryId for Statement {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Statement {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<C: diesel::Connection> diesel::RunQueryDsl<C> for Statement {}

@@ -19,6 +19,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 
 use crate::db::DbConn;
+use crate::db::fragment::Statement;
 use crate::db::schema::{application_counts, decision_days, member_counts};
 
 /// The waiting-time ranges; the migration's triggers use the same edges.
@@ -116,14 +117,16 @@ pub struct DayTotals {
 pub fn decisions_since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<DecisionTotals>> {
     let months_from = crate::domain::stats::first_whole_month(from);
     let columns = count_columns().join(", ");
-    let sql = format!(
-        "SELECT group_id, officer_id, {sums} FROM ( \
-             SELECT group_id, officer_id, {columns} FROM decision_counts WHERE day >= $1 AND day < $2 \
-             UNION ALL SELECT group_id, officer_id, {columns} FROM decision_months WHERE month >= $2 \
-         ) d GROUP BY group_id, officer_id",
-        sums = sums()
-    );
-    diesel::sql_query(&sql).bind::<Date, _>(from).bind::<Date, _>(months_from).load(conn)
+    let sums = sums();
+    Statement::default()
+        .sql(format!("SELECT group_id, officer_id, {sums} FROM ( SELECT group_id, officer_id, {columns} FROM decision_counts WHERE day >= "))
+        .date(from)
+        .sql(" AND day < ")
+        .date(months_from)
+        .sql(format!(" UNION ALL SELECT group_id, officer_id, {columns} FROM decision_months WHERE month >= "))
+        .date(months_from)
+        .sql(") d GROUP BY group_id, officer_id")
+        .load(conn)
 }
 
 /// Decisions per day from day `from` on, every group and officer together.
@@ -158,11 +161,11 @@ pub fn active_members(conn: &mut DbConn, today: NaiveDate) -> QueryResult<Vec<(S
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT group_id, CAST(SUM(n) AS BIGINT) AS n FROM member_counts WHERE valid_until >= $1 GROUP BY group_id",
-    )
-    .bind::<Date, _>(today)
-    .load(conn)?;
+    let rows: Vec<Row> = Statement::default()
+        .sql("SELECT group_id, CAST(SUM(n) AS BIGINT) AS n FROM member_counts WHERE valid_until >= ")
+        .date(today)
+        .sql(" GROUP BY group_id")
+        .load(conn)?;
     Ok(rows.into_iter().map(|r| (r.group_id, r.n)).collect())
 }
 

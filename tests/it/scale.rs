@@ -210,6 +210,16 @@ fn statements_of(conn: &mut DbConn, f: impl FnOnce(&mut DbConn)) -> Vec<(String,
         .collect()
 }
 
+/// The statements `f` sends, run twice on a new connection, that diesel does not keep
+/// prepared: parsed and planned again on every call (diesel announces only the statements
+/// it caches, so any other one sent is one of these).
+fn uncached(url: &vecinal::db::DatabaseUrl, f: impl Fn(&mut DbConn)) -> Vec<String> {
+    let mut conn = db::establish(url).unwrap();
+    let cached = cached_by(&mut conn, &f);
+    let sent = statements_of(&mut conn, &f);
+    sent.into_iter().map(|(sql, _)| sql).filter(|sql| !cached.contains(sql)).collect()
+}
+
 /// The statements `f` sends that diesel keeps prepared for the next call.
 fn cached_by(conn: &mut DbConn, f: impl FnOnce(&mut DbConn)) -> Vec<String> {
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -379,6 +389,9 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
     assert_eq!(checks, marked, "{statements:#?}");
     // The officer's groups, each group's ordered read, the rows, the checks.
     assert_eq!(statements.len(), 1 + w.mine.len() + 1 + checks, "{statements:#?}");
+    let url = &app.state.settings.database_url;
+    let again = uncached(url, |c| drop(review::queue(c, &officer, &QueueFilter::default(), None).unwrap()));
+    assert!(again.is_empty(), "a page's statements, the pair checks too, stay prepared: {again:#?}");
     let p = plan(&mut conn, rows_sql, rows_binds);
     if conn.is_sqlite() {
         assert!(uses(&p, "sqlite_autoindex_duplicate_pairs_1 (first_id=?)"), "{p:#?}");
@@ -446,6 +459,10 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
             drop(dashboard::dashboard(c, now, Zone::default(), Period::parse(Some(days))).unwrap())
         });
         assert!(statements.len() <= 8, "{statements:#?}");
+        let again = uncached(&app.state.settings.database_url, |c| {
+            drop(dashboard::dashboard(c, now, Zone::default(), Period::parse(Some(days))).unwrap())
+        });
+        assert!(again.is_empty(), "the dashboard's statements stay prepared: {again:#?}");
         if days == "365" {
             for months in ["decision_months", "channel_months"] {
                 assert!(statements.iter().any(|(sql, _)| sql.contains(months)), "a year reads {months}");
@@ -493,6 +510,9 @@ async fn the_duplicates_list_walks_its_pairs_in_order_and_reads_each_side_by_key
     for (name, after) in pages {
         let statements = statements_of(&mut conn, |c| drop(duplicates::current(c, after.as_ref(), 51).unwrap()));
         assert_eq!(statements.len(), 1);
+        let again =
+            uncached(&app.state.settings.database_url, |c| drop(duplicates::current(c, after.as_ref(), 51).unwrap()));
+        assert!(again.is_empty(), "{name}: prepared once per connection: {again:#?}");
         let p = plan(&mut conn, &statements[0].0, &statements[0].1);
         // Each side of a pair by its key: the applications and their accounts never read whole.
         for table in ["applications", "users"] {
