@@ -115,7 +115,7 @@ const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
 
 pub fn establish(url: &DatabaseUrl) -> diesel::ConnectionResult<DbConn> {
     match url {
-        DatabaseUrl::Postgres(u) => Ok(DbConn::Pg(PgConnection::establish(u)?)),
+        DatabaseUrl::Postgres(u) => Ok(DbConn::Pg(establish_pg(u)?)),
         DatabaseUrl::Sqlite(path) => {
             let mut conn = SqliteConnection::establish(path)?;
             conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)
@@ -123,6 +123,17 @@ pub fn establish(url: &DatabaseUrl) -> diesel::ConnectionResult<DbConn> {
             Ok(DbConn::Sqlite(conn))
         }
     }
+}
+
+/// A PostgreSQL connection. The bundled libpq's OpenSSL is first set up without its exit
+/// handler: OpenSSL frees its global state when the process exits, and a pool thread still
+/// opening or closing a TLS connection at that moment crashed the process (a test binary
+/// ended with SIGSEGV after all its tests had passed). The operating system frees that
+/// memory anyway.
+pub fn establish_pg(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    #[cfg(feature = "bundled-libpq")]
+    openssl_sys::init();
+    PgConnection::establish(url)
 }
 
 impl ManageConnection for Manager {
@@ -237,7 +248,7 @@ pub fn run_migrations(url: &DatabaseUrl) -> anyhow::Result<Vec<String>> {
             apply(&mut conn, SQLITE_MIGRATIONS)?
         }
         DatabaseUrl::Postgres(u) => {
-            let mut conn = PgConnection::establish(u)?;
+            let mut conn = establish_pg(u)?;
             diesel::sql_query(format!("SELECT pg_advisory_lock({})", dialect::MIGRATION_LOCK_ID)).execute(&mut conn)?;
             let result = apply(&mut conn, POSTGRES_MIGRATIONS);
             let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({})", dialect::MIGRATION_LOCK_ID))
