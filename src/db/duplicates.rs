@@ -184,6 +184,55 @@ pub fn current_of(conn: &mut DbConn, id: &ApplicationId, limit: i64) -> QueryRes
 pub const PAIRED: &str = "(EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.first_id = applications.id LIMIT 1 OFFSET 0) \
      OR EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.second_id = applications.id LIMIT 1 OFFSET 0))";
 
+/// Records the current pairs missing from `duplicate_pairs` and returns how many: after a
+/// bulk load with the triggers off, a restore, or damage by hand (`vecinal stats rebuild`).
+/// The same pairs the migration found in existing data: of each DNI and each current file,
+/// the first 21 current applications (the triggers likewise pair a new row with at most 20).
+/// Pairs no longer current stay; the list passes over them as it always does. Run it inside
+/// a write transaction.
+pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
+    let current = |a: &str| {
+        format!(
+            "({} OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = {a}.id \
+             AND m.status IN ('active', 'suspended')))",
+            open_condition(a)
+        )
+    };
+    // The later of two instants, in SQL both backends read (SQLite has no GREATEST).
+    let later = |x: &str, y: &str| format!("CASE WHEN {x} > {y} THEN {x} ELSE {y} END");
+    let by_dni = diesel::sql_query(format!(
+        "WITH ranked AS ( \
+             SELECT a.id, a.dni, a.resident_id, a.created_at, \
+                    ROW_NUMBER() OVER (PARTITION BY a.dni ORDER BY a.created_at, a.id) AS n \
+             FROM applications a WHERE a.dni <> '' AND {} \
+         ), firsts AS (SELECT * FROM ranked WHERE n <= 21) \
+         INSERT INTO duplicate_pairs (first_id, second_id, found_at) \
+         SELECT x.id, y.id, {} FROM firsts x, firsts y \
+         WHERE y.dni = x.dni AND y.id > x.id AND y.resident_id <> x.resident_id \
+         ON CONFLICT DO NOTHING",
+        current("a"),
+        later("x.created_at", "y.created_at"),
+    ))
+    .execute(conn)?;
+    let by_file = diesel::sql_query(format!(
+        "WITH ranked AS ( \
+             SELECT d.application_id, d.sha256, d.uploaded_at, a.resident_id, \
+                    ROW_NUMBER() OVER (PARTITION BY d.sha256 ORDER BY d.uploaded_at, d.id) AS n \
+             FROM documents d JOIN applications a ON a.id = d.application_id \
+             WHERE d.replaced_at IS NULL AND {} \
+         ), firsts AS (SELECT * FROM ranked WHERE n <= 21) \
+         INSERT INTO duplicate_pairs (first_id, second_id, found_at) \
+         SELECT x.application_id, y.application_id, MAX({}) FROM firsts x, firsts y \
+         WHERE y.sha256 = x.sha256 AND y.application_id > x.application_id AND y.resident_id <> x.resident_id \
+         GROUP BY x.application_id, y.application_id \
+         ON CONFLICT DO NOTHING",
+        current("a"),
+        later("x.uploaded_at", "y.uploaded_at"),
+    ))
+    .execute(conn)?;
+    Ok(by_dni + by_file)
+}
+
 fn pairs(rows: Vec<Row>) -> Vec<Pair> {
     rows.into_iter()
         .map(|r| Pair {

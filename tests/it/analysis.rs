@@ -710,6 +710,37 @@ async fn commissioners_list_each_current_duplicate_once_until_it_is_resolved() {
     let _ = a_client;
 }
 
+/// Pairs lost (a bulk load with the triggers off, a restore) come back with `stats rebuild`.
+#[tokio::test]
+async fn stats_rebuild_records_the_current_pairs_that_are_missing() {
+    let app = TestApp::spawn().await;
+    app.group("centro").await;
+    let c = app.commissioner("c@example.com").await;
+    let id_file = |w| ("dni.png", image(image::ImageFormat::Png, w, 20));
+    let cert = |w| ("c.jpg", image(image::ImageFormat::Jpeg, w, 20));
+    let (_, a) = apply(&app, "a@example.com", "Ana Uno", "centro", "23456789", id_file(21), cert(21)).await;
+    let (_, b) = apply(&app, "b@example.com", "Beto Dos", "centro", "23456789", id_file(22), cert(22)).await;
+    let (_, c1) = apply(&app, "c1@example.com", "Carla Tres", "centro", "31111111", id_file(23), cert(40)).await;
+    let (c2_client, c2) =
+        apply(&app, "c2@example.com", "Ciro Cuatro", "centro", "32222222", id_file(24), cert(40)).await;
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert_eq!(page.matches("<tr data-pair=").count(), 2, "{page}");
+    assert!(stats_rebuild(&app).contains("they were already right"), "the triggers recorded both");
+
+    // Ciro withdraws: that pair is no longer current, so it is not recorded again.
+    app.withdraw(&c2_client, &c2, app.version(&c2).await).await;
+    app.state.db(|c| Ok(diesel::sql_query("DELETE FROM duplicate_pairs").execute(c)?)).await.unwrap();
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert!(page.contains("No hay posibles duplicados vigentes."), "{page}");
+    let said = stats_rebuild(&app);
+    assert!(said.contains("1 rows were wrong and are now corrected"), "{said}");
+    let page = app.page(&c, "/commissioner/duplicates").await;
+    assert_eq!(page.matches("<tr data-pair=").count(), 1, "{page}");
+    assert_eq!(pair_row(&page, &a, &b).len(), 1, "{page}");
+    assert!(pair_row(&page, &c1, &c2).is_empty(), "{page}");
+    assert!(stats_rebuild(&app).contains("they were already right"));
+}
+
 #[tokio::test]
 async fn the_duplicates_list_pages_by_a_cursor_and_refuses_edited_ones() {
     use vecinal::db::duplicates::{self, PairKey};

@@ -1,6 +1,7 @@
-//! Rebuilding the dashboard's and the queue's summary rows from the rows they count, and the
-//! queue's marks kept on each application (`vecinal stats rebuild`): after data was loaded by other means or restored, or to check
-//! that the triggers kept them right.
+//! Rebuilding what triggers keep from the raw rows (`vecinal stats rebuild`): the dashboard's
+//! and the queue's summary rows, the queue's marks on each application, and the pairs of the
+//! duplicates list. After data was loaded by other means or restored, or to check that the
+//! triggers kept them right.
 
 use chrono::NaiveDateTime;
 use serde_json::json;
@@ -17,7 +18,8 @@ pub fn rebuild(conn: &mut DbConn, now: NaiveDateTime) -> AppResult<usize> {
     Tx::run(conn, now, |tx| {
         let corrected = summary::rebuild(tx.conn)?
             + crate::db::channel_counts::rebuild(tx.conn)?
-            + crate::db::marks::rebuild(tx.conn)?;
+            + crate::db::marks::rebuild(tx.conn)?
+            + crate::db::duplicates::rebuild(tx.conn)?;
         tx.audit(&Actor::system("cli"), "database.stats_rebuilt", None, json!({ "rows": corrected }))?;
         Ok(corrected)
     })
