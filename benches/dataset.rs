@@ -640,16 +640,18 @@ fn main() -> anyhow::Result<()> {
     let Setup { group_ids, officers, staff } =
         conn.write_tx(|c| staff_and_groups(c, &mut rng, &plans, now, &password_hash))?;
 
-    // PostgreSQL runs the summary and duplicate-pair triggers row by row through plpgsql:
-    // 100 000 applications took five minutes with the first and 6–8 with both, so a million
-    // would take hours. They are off while loading; the script's `vecinal stats rebuild`
-    // then fills the summary rows and records the pairs, as after any bulk load. SQLite's
-    // triggers cost little, so there they count and pair as rows go in.
+    // PostgreSQL runs the summary, channel and duplicate-pair triggers row by row through
+    // plpgsql: with them on, 100 000 applications took five minutes (six at most with the
+    // channel counts on alone), so a million would take close to an hour. They are off while
+    // loading; the script's `vecinal stats rebuild` then fills the summary and channel rows
+    // and records the pairs, as after any bulk load. SQLite's triggers cost little, so
+    // there they count and pair as rows go in.
     let pg_triggers = |conn: &mut DbConn, action: &str| -> QueryResult<()> {
         if let DbConn::Pg(c) = conn {
             use diesel::connection::SimpleConnection;
             c.batch_execute(&format!(
                 "ALTER TABLE applications {action} TRIGGER application_counts_change; \
+                 ALTER TABLE applications {action} TRIGGER channel_counts_change; \
                  ALTER TABLE applications {action} TRIGGER duplicate_pairs_dni; \
                  ALTER TABLE documents {action} TRIGGER duplicate_pairs_file; \
                  ALTER TABLE memberships {action} TRIGGER member_counts_change;"

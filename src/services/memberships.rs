@@ -410,10 +410,14 @@ pub fn expire_and_remind(
     let mut expired = 0;
     loop {
         // Read outside the write transaction (index `memberships_due`); each batch of 10
-        // (an update and an audit entry each) is a short write of its own.
+        // (an update and an audit entry each) is a short write of its own. In the index's
+        // order: PostgreSQL multiplies the share of active memberships by the share of past
+        // end dates (most of history), expects thousands of rows where there are none, and
+        // without an order to keep it scanned the whole table (160 ms at 1 M applications).
         let due: Vec<String> = memberships::table
             .filter(memberships::status.eq(MembershipStatus::Active))
             .filter(memberships::valid_until.lt(today))
+            .order(memberships::valid_until.asc())
             .select(memberships::id)
             .limit(500)
             .load(conn)?;

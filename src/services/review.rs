@@ -630,7 +630,10 @@ pub async fn queue_page(
 /// under a version check, so two instances never send the same digest.
 pub fn send_digests(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> AppResult<usize> {
     let due_before = now - Duration::hours(24);
+    // Only officers choose a digest; the role first lets the read use `users_role` instead
+    // of scanning every resident's account.
     let officers: Vec<User> = users::table
+        .filter(users::role.eq(Role::Officer))
         .filter(users::notify_pref.eq("daily"))
         .filter(users::active.eq(true))
         .filter(users::email_confirmed_at.is_not_null())
