@@ -290,7 +290,8 @@ mod tests {
     }
 
     /// The bundled SQLite is built as `.cargo/config.toml` asks: a cached statement keeps
-    /// its plan (no STAT4), connections take no mutexes the pool already makes useless.
+    /// its plan whatever is bound (QPSG, no STAT4), connections take no mutexes the pool
+    /// already makes useless.
     #[test]
     fn the_bundled_sqlite_is_built_for_the_pool_and_keeps_its_plans() {
         let mut conn = establish(&DatabaseUrl::Sqlite(":memory:".into())).unwrap();
@@ -304,5 +305,6 @@ mod tests {
         assert!(options.iter().any(|o| o == "THREADSAFE=2"), "{options:?}");
         assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
         assert!(!options.iter().any(|o| o == "ENABLE_STAT4"), "{options:?}");
+        assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
     }
 }
