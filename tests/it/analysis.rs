@@ -21,6 +21,16 @@ async fn analyse(app: &TestApp) -> usize {
     vecinal::jobs::analyse_documents(&app.state).await.unwrap()
 }
 
+/// An identity photo (PNG) and a certificate (JPEG) `w` pixels wide: files that differ by
+/// width, or are the same file for the same width.
+fn id_file(w: u32) -> (&'static str, Vec<u8>) {
+    ("dni.png", image(image::ImageFormat::Png, w, 20))
+}
+
+fn cert(w: u32) -> (&'static str, Vec<u8>) {
+    ("c.jpg", image(image::ImageFormat::Jpeg, w, 20))
+}
+
 /// A resident named `name` applies to `slug` with DNI `dni`, the identity document
 /// `identity` and the certificate `certificate`.
 async fn apply(
@@ -650,8 +660,6 @@ async fn commissioners_list_each_current_duplicate_once_until_it_is_resolved() {
     let dashboard = app.page(&c, "/commissioner").await;
     assert!(dashboard.contains("href=\"/commissioner/duplicates\""), "linked from the dashboard");
 
-    let id_file = |w| ("dni.png", image(image::ImageFormat::Png, w, 20));
-    let cert = |w| ("c.jpg", image(image::ImageFormat::Jpeg, w, 20));
     // The same DNI under two accounts, in two groups.
     let (a_client, a) = apply(&app, "a@example.com", "Ana Uno", "norte", "23456789", id_file(21), cert(21)).await;
     let (b_client, b) = apply(&app, "b@example.com", "Beto Dos", "centro", "23.456.789", id_file(22), cert(22)).await;
@@ -716,8 +724,6 @@ async fn stats_rebuild_records_the_current_pairs_that_are_missing() {
     let app = TestApp::spawn().await;
     app.group("centro").await;
     let c = app.commissioner("c@example.com").await;
-    let id_file = |w| ("dni.png", image(image::ImageFormat::Png, w, 20));
-    let cert = |w| ("c.jpg", image(image::ImageFormat::Jpeg, w, 20));
     let (_, a) = apply(&app, "a@example.com", "Ana Uno", "centro", "23456789", id_file(21), cert(21)).await;
     let (_, b) = apply(&app, "b@example.com", "Beto Dos", "centro", "23456789", id_file(22), cert(22)).await;
     let (_, c1) = apply(&app, "c1@example.com", "Carla Tres", "centro", "31111111", id_file(23), cert(40)).await;
@@ -747,8 +753,6 @@ async fn the_duplicates_list_pages_by_a_cursor_and_refuses_edited_ones() {
     let app = TestApp::spawn().await;
     app.group("centro").await;
     let c = app.commissioner("c@example.com").await;
-    let id_file = |w| ("dni.png", image(image::ImageFormat::Png, w, 20));
-    let cert = |w| ("c.jpg", image(image::ImageFormat::Jpeg, w, 20));
     for (i, email) in ["a@example.com", "b@example.com", "c2@example.com"].into_iter().enumerate() {
         let w = 30 + i as u32;
         apply(&app, email, "Vecino", "centro", "23456789", id_file(w), cert(w)).await;
