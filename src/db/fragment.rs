@@ -27,20 +27,6 @@ impl<ST> Fixed<ST> {
     }
 }
 
-/// After `(at, id)` in `(submitted_at, id)` order on `table`. SQLite gets a row value,
-/// `(submitted_at, id) > (at, id)`, which it seeks to in the index that has those columns
-/// after the group (a plain `submitted_at >= at` would let it take the group-and-status
-/// index instead and sort). PostgreSQL gets `submitted_at >= at AND (submitted_at > at OR
-/// id > id)`: a range it estimates from its histogram (it guesses a row value at a few rows
-/// and sorts the group's whole remaining queue); the second term only skips the ties.
-#[derive(Debug, Clone)]
-pub struct After {
-    table: &'static str,
-    at: NaiveDateTime,
-    id: String,
-    row_value: bool,
-}
-
 /// `column IN (…)` with always `width` bound values, the given ids repeated to fill it: the
 /// statement's text is then the same for every page and stays prepared, where diesel's
 /// `eq_any` writes one placeholder per value and is prepared again on every request.
@@ -65,18 +51,8 @@ impl Expression for IdIn {
     type SqlType = Bool;
 }
 
-impl After {
-    pub fn new(conn: &crate::db::DbConn, table: &'static str, at: NaiveDateTime, id: String) -> Self {
-        Self { table, at, id, row_value: conn.is_sqlite() }
-    }
-}
-
 impl<ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> Expression for Fixed<ST> {
     type SqlType = ST;
-}
-
-impl Expression for After {
-    type SqlType = Bool;
 }
 
 macro_rules! plain_expression {
@@ -95,7 +71,7 @@ macro_rules! plain_expression {
     )*};
 }
 
-plain_expression!(After, IdIn);
+plain_expression!(IdIn);
 
 impl<QS, ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> AppearsOnTable<QS> for Fixed<ST> {}
 impl<QS, ST: diesel::sql_types::SqlType + diesel::sql_types::SingleValue> SelectableExpression<QS> for Fixed<ST> {}
@@ -110,33 +86,6 @@ impl<ST> QueryId for Fixed<ST> {
 impl<DB: Backend, ST> QueryFragment<DB> for Fixed<ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(&self.sql);
-        Ok(())
-    }
-}
-
-impl<DB> QueryFragment<DB> for After
-where
-    DB: Backend + HasSqlType<Timestamp> + HasSqlType<Text>,
-    NaiveDateTime: ToSql<Timestamp, DB>,
-    String: ToSql<Text, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let t = self.table;
-        if self.row_value {
-            out.push_sql(&format!("({t}.submitted_at, {t}.id) > ("));
-            out.push_bind_param::<Timestamp, _>(&self.at)?;
-            out.push_sql(", ");
-            out.push_bind_param::<Text, _>(&self.id)?;
-            out.push_sql(")");
-            return Ok(());
-        }
-        out.push_sql(&format!("({t}.submitted_at >= "));
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(&format!(" AND ({t}.submitted_at > "));
-        out.push_bind_param::<Timestamp, _>(&self.at)?;
-        out.push_sql(&format!(" OR {t}.id > "));
-        out.push_bind_param::<Text, _>(&self.id)?;
-        out.push_sql("))");
         Ok(())
     }
 }
@@ -203,6 +152,30 @@ impl Statement {
     pub fn timestamp(mut self, value: NaiveDateTime) -> Self {
         self.parts.push(Part::Timestamp(value));
         self
+    }
+
+    /// ` AND ` after `(at, id)` in `(submitted_at, id)` order on `table`. SQLite gets a row value,
+    /// `(submitted_at, id) > (at, id)`, which it seeks to in the index that has those columns
+    /// after the group (a plain `submitted_at >= at` would let it take the group-and-status
+    /// index instead and sort). PostgreSQL gets `submitted_at >= at AND (submitted_at > at OR
+    /// id > id)`: a range it estimates from its histogram (it guesses a row value at a few rows
+    /// and sorts the group's whole remaining queue); the second term only skips the ties.
+    pub fn after(self, conn: &crate::db::DbConn, table: &str, at: NaiveDateTime, id: &str) -> Self {
+        if conn.is_sqlite() {
+            return self
+                .sql(format!(" AND ({table}.submitted_at, {table}.id) > ("))
+                .timestamp(at)
+                .sql(", ")
+                .text(id)
+                .sql(")");
+        }
+        self.sql(format!(" AND ({table}.submitted_at >= "))
+            .timestamp(at)
+            .sql(format!(" AND ({table}.submitted_at > "))
+            .timestamp(at)
+            .sql(format!(" OR {table}.id > "))
+            .text(id)
+            .sql("))")
     }
 }
 

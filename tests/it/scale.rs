@@ -323,7 +323,7 @@ fn plan_reading(conn: &mut DbConn, table: &str, f: impl FnOnce(&mut DbConn)) -> 
         .find(|(sql, _)| {
             sql.split(" FROM ").nth(1).is_some_and(|from| {
                 let from = from.trim_start_matches('(');
-                from.starts_with(&format!("`{table}`")) || from.starts_with(&format!("\"{table}\""))
+                [format!("`{table}`"), format!("\"{table}\""), format!("{table} ")].iter().any(|t| from.starts_with(t))
             })
         })
         .unwrap_or_else(|| panic!("no statement reads {table}: {statements:?}"));
