@@ -1,7 +1,8 @@
-//! SQL pieces diesel's query language cannot write (constants a partial index must see, a
-//! row-value comparison), as expressions that keep their
-//! statements in diesel's prepared-statement cache. A `sql()` literal would opt the whole
-//! statement out of it, so it would be parsed and planned again on every request.
+//! SQL pieces diesel's query language cannot write (constants a partial index must see, an
+//! IN list of fixed width), as expressions that keep their statements in diesel's
+//! prepared-statement cache, and `Statement`, a whole statement of fixed text (a keyset
+//! cursor, a constant `LIMIT`). A `sql()` literal would opt the whole statement out of the
+//! cache, so it would be parsed and planned again on every request.
 
 use std::marker::PhantomData;
 
