@@ -119,6 +119,17 @@ enum Which<'a> {
     Of { id: &'a ApplicationId, limit: i64 },
 }
 
+/// A membership that keeps its application current, on `memberships m`.
+const CURRENT_MEMBERSHIP: &str = "m.status IN ('active', 'suspended')";
+
+/// Whether the application `t` is current, as SQL: open, or holding a current membership.
+fn is_current(t: &str) -> String {
+    format!(
+        "({} OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = {t}.id AND {CURRENT_MEMBERSHIP}))",
+        open_condition(t)
+    )
+}
+
 /// The statement of one read: fixed text (the open statuses written out, as everywhere a
 /// partial index or the prepared-statement cache cares), per kind of read, kept prepared.
 ///
@@ -128,12 +139,9 @@ enum Which<'a> {
 /// 1 M applications, the queue's check of a paired row), against well under 1 ms to run it.
 fn statement(which: Which<'_>) -> Statement {
     let membership = |t: &str| {
-        format!(
-            "(SELECT m.status FROM memberships m WHERE m.application_id = {t}.id \
-             AND m.status IN ('active', 'suspended') LIMIT 1)"
-        )
+        format!("(SELECT m.status FROM memberships m WHERE m.application_id = {t}.id AND {CURRENT_MEMBERSHIP} LIMIT 1)")
     };
-    let side = |t: &str| format!("({} OR {} IS NOT NULL)", open_condition(t), membership(t));
+    let side = is_current;
     let columns = |t: &str| {
         format!(
             "{t}.id AS {t}_id, {t}.resident_id AS {t}_resident, \
@@ -199,13 +207,6 @@ pub const PAIRED: &str = "(EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.first
 /// Pairs no longer current stay; the list passes over them as it always does. Run it inside
 /// a write transaction.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
-    let current = |a: &str| {
-        format!(
-            "({} OR EXISTS (SELECT 1 FROM memberships m WHERE m.application_id = {a}.id \
-             AND m.status IN ('active', 'suspended')))",
-            open_condition(a)
-        )
-    };
     // The later of two instants, in SQL both backends read (SQLite has no GREATEST).
     let later = |x: &str, y: &str| format!("CASE WHEN {x} > {y} THEN {x} ELSE {y} END");
     let by_dni = diesel::sql_query(format!(
@@ -218,7 +219,7 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
          SELECT x.id, y.id, {} FROM firsts x, firsts y \
          WHERE y.dni = x.dni AND y.id > x.id AND y.resident_id <> x.resident_id \
          ON CONFLICT DO NOTHING",
-        current("a"),
+        is_current("a"),
         later("x.created_at", "y.created_at"),
     ))
     .execute(conn)?;
@@ -234,7 +235,7 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
          WHERE y.sha256 = x.sha256 AND y.application_id > x.application_id AND y.resident_id <> x.resident_id \
          GROUP BY x.application_id, y.application_id \
          ON CONFLICT DO NOTHING",
-        current("a"),
+        is_current("a"),
         later("x.uploaded_at", "y.uploaded_at"),
     ))
     .execute(conn)?;
