@@ -1,23 +1,31 @@
-//! Argon2id hashing on the blocking pool, at most one hash per core at a time, so a burst
-//! of sign-ins neither stalls the async workers nor exhausts memory.
+//! Argon2id hashing on its own threads, one per core, so a burst of sign-ins neither stalls
+//! the async workers nor exhausts memory.
 //!
 //! Each hash needs 19 MiB of working memory (m=19456 KiB). The crate's own
 //! `hash_password`/`verify_password` allocate it afresh for every call: the kernel then
 //! zeroes 19 MiB of new pages each time (about a tenth of the hash's time), and the
 //! allocator keeps what the burst's threads freed (1.14 GB after 10 s of sign-ins, issue
-//! 11). Here each permit has its own block, allocated on first use and reused through
-//! `hash_password_into_with_memory`: the memory for hashing is bounded by one block per
-//! core, whatever the load. The PHC string is parsed and written as the crate does
+//! 11). Here each hashing thread has its own block, allocated on first use and reused
+//! through `hash_password_into_with_memory`: the memory for hashing is bounded by one block
+//! per core, whatever the load. The PHC string is parsed and written as the crate does
 //! (algorithm, version, parameters and salt of the stored hash), and the comparison is
 //! constant-time.
+//!
+//! The threads take the hashes from one queue and start the next as soon as one ends. With
+//! hashes handed to the blocking pool under a semaphore instead, the next hash waited for
+//! the finished one's request task to be woken on its worker, release its permit and wake
+//! the next task, which then woke a blocking thread: in a burst of sign-ins the cores sat
+//! idle for 6 % of the time between hashes (docs/PERFORMANCE.md, "Seventh round").
 
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
 use subtle::ConstantTimeEq as _;
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 use crate::domain::Password;
 use crate::error::{AppError, AppResult};
@@ -31,17 +39,30 @@ const DUMMY_HASH: &str =
 /// Working memory for one hash at a time, kept between hashes.
 type Memory = Vec<Block>;
 
+/// One hash to compute, with the thread's memory.
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
+/// The hashing threads' queue. The threads end once every clone is dropped.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
-    /// One block per permit once each has been used; a hash takes one out and puts it back.
-    memory: Arc<Mutex<Vec<Memory>>>,
+    jobs: Sender<Job>,
 }
 
 impl PasswordHasher {
+    /// Starts one hashing thread per core.
     pub fn new() -> anyhow::Result<Self> {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Ok(Self { permits: Arc::new(Semaphore::new(cores)), memory: Arc::new(Mutex::new(Vec::with_capacity(cores))) })
+        Self::with_threads(cores)
+    }
+
+    fn with_threads(threads: usize) -> anyhow::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads {
+            let queue = queue.clone();
+            std::thread::Builder::new().name(format!("vecinal-hash-{n}")).spawn(move || hash_jobs(&queue))?;
+        }
+        Ok(Self { jobs })
     }
 
     pub async fn hash(&self, password: &Password) -> AppResult<String> {
@@ -51,7 +72,7 @@ impl PasswordHasher {
     /// The same argon2id hash of any other secret a person types (the desk's claim codes).
     pub async fn hash_secret(&self, plain: &str) -> AppResult<String> {
         let plain = plain.to_string();
-        self.with_memory(move |memory| hash_with(plain.as_bytes(), memory)).await?.map_err(AppError::Internal)
+        self.run(move |memory| hash_with(plain.as_bytes(), memory)).await?.map_err(AppError::Internal)
     }
 
     /// Whether `plain` matches `stored`. With no stored hash a dummy one is checked and the
@@ -62,27 +83,37 @@ impl PasswordHasher {
             Some(h) => (h, true),
             None => (DUMMY_HASH.to_string(), false),
         };
-        let ok = self.with_memory(move |memory| verify_with(plain.as_bytes(), &hash, memory)).await?;
+        let ok = self.run(move |memory| verify_with(plain.as_bytes(), &hash, memory)).await?;
         Ok(ok && real)
     }
 
-    /// Runs `f` on the blocking pool under a permit, with the permit's memory.
-    async fn with_memory<T: Send + 'static>(&self, f: impl FnOnce(&mut Memory) -> T + Send + 'static) -> AppResult<T> {
-        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        // A poisoned lock only costs an allocation.
-        let mut memory = self.memory.lock().ok().and_then(|mut pool| pool.pop());
-        let pool = self.memory.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut block = memory.take().unwrap_or_default();
-            let result = f(&mut block);
-            // Back for the next hash.
-            if let Ok(mut pool) = pool.lock() {
-                pool.push(block);
-            }
-            result
-        })
-        .await
-        .map_err(AppError::from)
+    /// Queues `f` for the next free hashing thread and waits for its answer.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut Memory) -> T + Send + 'static) -> AppResult<T> {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            // The request may have gone away meanwhile; nobody is left to tell.
+            let _gone = answer.send(f(memory));
+        });
+        self.jobs.send(job).map_err(|_| AppError::Internal(anyhow::anyhow!("the hashing threads have stopped")))?;
+        // Dropped unanswered only if the hash panicked.
+        answered.await.map_err(|_| AppError::Internal(anyhow::anyhow!("a password hash failed")))
+    }
+}
+
+/// A hashing thread: takes the next job as soon as it is free, until the queue closes.
+fn hash_jobs(queue: &Mutex<Receiver<Job>>) {
+    let mut memory = Memory::new();
+    loop {
+        // One thread waits on the queue at a time; the others wait for the lock. A poisoned
+        // lock cannot happen (nothing panics while holding it), and would end the thread.
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = next else { return };
+        // A panicking hash drops its answer (the request gets an error); the thread and its
+        // memory stay for the next one.
+        let _answered_or_dropped = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
     }
 }
 
@@ -233,7 +264,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_hasher_keeps_one_memory_per_permit() {
+    async fn the_threads_answer_every_hash_in_a_burst() {
         let hasher = PasswordHasher::new().unwrap();
         let password = Password::parse("glaciar tortuga bandoneon mate", &[]).unwrap();
         let stored = hasher.hash(&password).await.unwrap();
@@ -248,8 +279,21 @@ mod tests {
         let answers: Vec<bool> = answers.into_iter().map(Result::unwrap).collect();
         assert_eq!(answers, [true, false, true, false, true, false]);
         assert!(!hasher.verify("vecinal dummy password for timing", None).await.unwrap(), "no account, no sign-in");
-        let kept = hasher.memory.lock().unwrap();
-        assert!(!kept.is_empty() && kept.len() <= hasher.permits.available_permits(), "{}", kept.len());
-        assert!(kept.iter().all(|m| m.len() == Params::default().block_count()));
+    }
+
+    #[tokio::test]
+    async fn a_thread_keeps_its_memory_and_survives_a_panicking_hash() {
+        let hasher = PasswordHasher::with_threads(1).unwrap();
+        let password = Password::parse("glaciar tortuga bandoneon mate", &[]).unwrap();
+        let stored = hasher.hash(&password).await.unwrap();
+        let memory_of = || hasher.run(|memory| (memory.as_ptr() as usize, memory.len()));
+        let first = memory_of().await.unwrap();
+        assert_eq!(first.1, Params::default().block_count(), "sized by the first hash");
+        assert!(hasher.verify("glaciar tortuga bandoneon mate", Some(stored.clone())).await.unwrap());
+        assert_eq!(memory_of().await.unwrap(), first, "the same block, not a new one");
+
+        let failed = hasher.run(|_| -> bool { panic!("a hash that fails") }).await;
+        assert!(failed.is_err(), "the request is told");
+        assert!(hasher.verify("glaciar tortuga bandoneon mate", Some(stored)).await.unwrap(), "the thread goes on");
     }
 }
