@@ -63,6 +63,11 @@ const GROUPS: [(&str, &str, u32); 6] = [
 const OFFICERS_PER_GROUP: [usize; 6] = [4, 3, 3, 2, 2, 2];
 /// The group with the two-approval rule (so `awaiting_second` exists).
 const TWO_APPROVALS: usize = 3;
+/// Applications the measured officer (the first of the largest group, `LOAD_OFFICER`) has
+/// claimed, at every size: a full page of "claimed by me" and part of a second, so the load
+/// script compares the same page at 10 k and 1 M (at random it held 13 at 10 k and 1 550 at
+/// 1 M). The other claims go to the groups' other officers.
+const SENIOR_CLAIMS: usize = 60;
 /// Every staff account signs in with this.
 const STAFF_PASSWORD: &str = "carga-de-prueba-Vecinal-2026";
 /// The document key the server must be given (`VECINAL_DOCUMENT_KEY`) to open the blobs.
@@ -290,6 +295,8 @@ struct Writer {
     key: DocumentKey,
     buf: Buffers,
     counts: [usize; 4],
+    /// Claims the measured officer holds so far (up to `SENIOR_CLAIMS`).
+    senior_claims: usize,
 }
 
 impl Writer {
@@ -338,7 +345,16 @@ impl Writer {
         let locale = if rng.gen_bool(0.1) { "en" } else { "es" };
         self.buf.users.push((resident.clone(), format!("vecino{i}@carga.test"), name, locale, created, confirmed));
 
-        let (first, second) = self.officers_of(p.group);
+        let (mut first, second) = self.officers_of(p.group);
+        if p.status == Status::InReview {
+            let senior = &self.officers[0][0];
+            if self.senior_claims < SENIOR_CLAIMS && self.officers[p.group].contains(senior) {
+                first = senior.clone();
+                self.senior_claims += 1;
+            } else if first == *senior {
+                first = second.clone();
+            }
+        }
         let decided = p.decided.unwrap_or(now);
         let rng = &mut self.rng;
         // The claim comes between submission and decision; a current claim is younger than
@@ -661,7 +677,8 @@ fn main() -> anyhow::Result<()> {
     };
     pg_triggers(&mut conn, "DISABLE")?;
     let key = DocumentKey::from_bytes(DOCUMENT_KEY);
-    let mut w = Writer { rng, now, group_ids, officers, key, buf: Buffers::default(), counts: [0; 4] };
+    let mut w =
+        Writer { rng, now, group_ids, officers, key, buf: Buffers::default(), counts: [0; 4], senior_claims: 0 };
     for (chunk_no, chunk) in plans.chunks(TX_APPLICATIONS).enumerate() {
         conn.write_tx(|c| -> QueryResult<()> {
             for (j, batch) in chunk.chunks(BATCH).enumerate() {

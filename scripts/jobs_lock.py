@@ -1,11 +1,12 @@
 """Helpers of scripts/jobs-lock (standard library only).
 
-  jobs_lock.py prepare DB N   gives N applications decided 31 to 400 days ago their three
+  jobs_lock.py prepare DB N C gives N applications decided 31 to 400 days ago their three
                               documents, stored as the service stores them (a row in
                               documents, the ciphertext in document_chunks), of the sizes
                               residents send: most photos and PDFs of 0.1 to 3 MB, one in ten
                               up to the 10 MB limit. The retention purge must delete their
-                              files.
+                              files. And dates C claims ten days back, past any claim
+                              period, so the claim release has C claims to release.
   jobs_lock.py probe DB OUT   every 2 ms, one write transaction of one row; writes how long
                               each waited for the write lock until it is stopped (SIGTERM).
   jobs_lock.py report LOG OUT reads the jobs' log (JSON lines, `held_us` of every write
@@ -26,7 +27,7 @@ MIB = 1024 * 1024
 CHUNK = 256 * 1024
 
 
-def prepare(db, n):
+def prepare(db, n, claims):
     rng = random.Random(11)
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA busy_timeout = 10000")
@@ -58,8 +59,13 @@ def prepare(db, n):
                     (doc_id, seq, cipher[start:start + CHUNK]),
                 )
             total += size
+    lapsed = con.execute(
+        "UPDATE applications SET claimed_at = datetime('now', '-10 days') WHERE id IN "
+        "(SELECT id FROM applications WHERE status = 'in_review' ORDER BY id LIMIT ?)",
+        (claims,),
+    ).rowcount
     con.execute("COMMIT")
-    print(f"{len(apps) * 3} document files due for the purge, {total / MIB:.0f} MiB")
+    print(f"{len(apps) * 3} document files due for the purge, {total / MIB:.0f} MiB; {lapsed} lapsed claims")
 
 
 def probe(db, out):
@@ -128,7 +134,7 @@ def report(log, out):
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "prepare":
-        prepare(sys.argv[2], int(sys.argv[3]))
+        prepare(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif cmd == "probe":
         probe(sys.argv[2], sys.argv[3])
     elif cmd == "report":

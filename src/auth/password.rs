@@ -15,7 +15,7 @@
 //! hashes handed to the blocking pool under a semaphore instead, the next hash waited for
 //! the finished one's request task to be woken on its worker, release its permit and wake
 //! the next task, which then woke a blocking thread: in a burst of sign-ins the cores sat
-//! idle for 6 % of the time between hashes (docs/PERFORMANCE.md, "Seventh round").
+//! idle for 6–11 % of the time (docs/PERFORMANCE.md, "Memory and sign-in", sixth round).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Receiver, Sender};

@@ -6,6 +6,7 @@
 //! so a PostgreSQL URL with a typo would silently become a local file.
 
 pub mod channel_counts;
+pub mod checkpoint;
 pub mod dialect;
 pub mod duplicates;
 pub mod fragment;
@@ -95,11 +96,15 @@ impl std::fmt::Debug for DatabaseUrl {
 #[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
+    /// SQLite: the thread that checkpoints the log in place of the pool's connections; it
+    /// stops when the pool, which owns the manager, is dropped.
+    checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
 }
 
 impl Manager {
-    pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+    pub fn new(url: DatabaseUrl) -> anyhow::Result<Self> {
+        let checkpointer = checkpoint::Checkpointer::start(&url)?.map(std::sync::Arc::new);
+        Ok(Self { url, checkpointer })
     }
 }
 
@@ -141,7 +146,12 @@ impl ManageConnection for Manager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
-        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+        let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        if self.checkpointer.is_some() {
+            // The checkpointing thread copies the log back instead (`checkpoint`).
+            conn.batch_execute("PRAGMA wal_autocheckpoint = 0").map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
@@ -167,7 +177,7 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<Pool> {
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
-        .build(Manager::new(url.clone()))?;
+        .build(Manager::new(url.clone())?)?;
     Ok(pool)
 }
 
@@ -306,5 +316,36 @@ mod tests {
         assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
         assert!(!options.iter().any(|o| o == "ENABLE_STAT4"), "{options:?}");
         assert!(options.iter().any(|o| o == "ENABLE_QPSG"), "{options:?}");
+    }
+
+    #[derive(QueryableByName)]
+    struct AutoCheckpoint {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        wal_autocheckpoint: i32,
+    }
+
+    /// The pool's connections leave the log to the checkpointing thread: their commits copy
+    /// nothing back, and the database file still receives what they wrote.
+    #[test]
+    fn the_pool_leaves_checkpoints_to_its_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vecinal.db");
+        let pool = build_pool(&DatabaseUrl::Sqlite(path.to_string_lossy().into()), 2).unwrap();
+        let mut conn = pool.get().unwrap();
+        let DbConn::Sqlite(c) = &mut *conn else { unreachable!() };
+        let auto = diesel::sql_query("PRAGMA wal_autocheckpoint").get_result::<AutoCheckpoint>(c).unwrap();
+        assert_eq!(auto.wal_autocheckpoint, 0);
+        // 2 000 pages of 4 KiB, past the 1 000 at which a commit would checkpoint itself.
+        c.batch_execute(
+            "CREATE TABLE t (b BLOB); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+             INSERT INTO t SELECT randomblob(4000) FROM n;",
+        )
+        .unwrap();
+        let deadline = std::time::Instant::now() + checkpoint::CHECKPOINT_EVERY * 10;
+        while std::fs::metadata(&path).unwrap().len() < 8_000_000 {
+            assert!(std::time::Instant::now() < deadline, "nothing checkpointed the log");
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
