@@ -5,15 +5,14 @@
 //! them in the transaction of every change to `applications`; [`rebuild`] recomputes them
 //! with the same definitions, for `vecinal stats rebuild`. `channel_months` holds the same
 //! per calendar month, kept from the daily rows by triggers of their own (migration
-//! `2026-11-30-000090_channel_months`), so a period reads its leading days and then about
-//! one row per month, group and officer.
+//! `2026-11-30-000090_channel_months`), so a period reads about one row per month, group
+//! and officer, corrected by at most 15 days of daily rows (`summary::period_sums`).
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 
 use crate::db::DbConn;
-use crate::db::fragment::Statement;
 
 /// One group and officer's figures, summed over a range of days.
 #[derive(Debug, Clone, Default, PartialEq, Eq, QueryableByName)]
@@ -35,23 +34,10 @@ pub struct ChannelTotals {
 
 const COLUMNS: [&str; 4] = ["received_online", "received_desk", "decided_online", "decided_desk"];
 
-/// Figures from day `from` on, per group and officer: the days before the first whole
-/// calendar month from the daily rows, the months from there on (the current one too) from
-/// the monthly rows.
+/// Figures from day `from` to today, per group and officer.
 pub fn since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<ChannelTotals>> {
-    let months_from = crate::domain::stats::first_whole_month(from);
-    // PostgreSQL sums BIGINT to NUMERIC: cast back so both backends return BIGINT.
-    let sums = COLUMNS.iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect::<Vec<_>>().join(", ");
-    let columns = COLUMNS.join(", ");
-    Statement::default()
-        .sql(format!("SELECT group_id, officer_id, {sums} FROM ( SELECT group_id, officer_id, {columns} FROM channel_counts WHERE day >= "))
-        .date(from)
-        .sql(" AND day < ")
-        .date(months_from)
-        .sql(format!(" UNION ALL SELECT group_id, officer_id, {columns} FROM channel_months WHERE month >= "))
-        .date(months_from)
-        .sql(") c GROUP BY group_id, officer_id")
-        .load(conn)
+    let columns: Vec<String> = COLUMNS.map(String::from).into();
+    crate::db::summary::period_sums("channel_counts", "channel_months", &columns, from).load(conn)
 }
 
 /// Every daily and monthly row with a non-zero figure, in key order: what [`rebuild`]

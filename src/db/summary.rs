@@ -10,7 +10,8 @@
 //! - `decision_months`, `decision_days`: the same per calendar month (keyed by its first
 //!   day), and per day for every group and officer together; kept from `decision_counts`
 //!   by triggers of their own (migration `2026-11-30-000030_decision_months`), so that a
-//!   period reads its leading days and then about one row per month, group and officer, and
+//!   period reads about one row per month, group and officer, corrected by at most 15 days
+//!   of daily rows ([`period_sums`]), and
 //!   the weekly chart one row per day.
 //! - `member_counts`: active memberships per group and last valid day.
 
@@ -21,6 +22,7 @@ use diesel::sql_types::{BigInt, Date, Text};
 use crate::db::DbConn;
 use crate::db::fragment::Statement;
 use crate::db::schema::{application_counts, decision_days, member_counts};
+use crate::domain::stats::SummaryRead;
 
 /// The waiting-time ranges; the migration's triggers use the same edges.
 use crate::domain::stats::WAIT_EDGES_DAYS as WAIT_BUCKET_DAYS;
@@ -97,12 +99,6 @@ fn count_columns() -> Vec<String> {
         .collect()
 }
 
-/// `SUM(col)` of every count column, cast so both backends return BIGINT (PostgreSQL sums
-/// BIGINT to NUMERIC).
-fn sums() -> String {
-    count_columns().iter().map(|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}")).collect::<Vec<_>>().join(", ")
-}
-
 /// One day's decisions, every group and officer together.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DayTotals {
@@ -111,22 +107,32 @@ pub struct DayTotals {
     pub withdrawn: i64,
 }
 
-/// Decisions from day `from` to today, per group and officer: the days before the first
-/// whole calendar month from the daily rows, the months from there on (the current one
-/// too) from the monthly rows.
+/// Decisions from day `from` to today, per group and officer.
 pub fn decisions_since(conn: &mut DbConn, from: NaiveDate) -> QueryResult<Vec<DecisionTotals>> {
-    let months_from = crate::domain::stats::first_whole_month(from);
-    let columns = count_columns().join(", ");
-    let sums = sums();
+    period_sums("decision_counts", "decision_months", &count_columns(), from).load(conn)
+}
+
+/// The sums of `columns` per group and officer from day `from` to today, read from the
+/// monthly table and corrected by at most 15 days of the daily one ([`SummaryRead`]), so
+/// that the rows read do not depend on the day of the month a period starts on. Zero sums
+/// can come back (an officer who decided only on the days taken away): readers skip them.
+pub(crate) fn period_sums(daily: &str, monthly: &str, columns: &[String], from: NaiveDate) -> Statement {
+    let read = SummaryRead::of(from);
+    let list = |each: &dyn Fn(&String) -> String| columns.iter().map(each).collect::<Vec<_>>().join(", ");
+    // PostgreSQL sums BIGINT to NUMERIC: cast back so both backends return BIGINT.
+    let sums = list(&|c| format!("CAST(SUM({c}) AS BIGINT) AS {c}"));
+    let days = list(&|c| if read.subtract_days { format!("-{c}") } else { c.clone() });
     Statement::default()
-        .sql(format!("SELECT group_id, officer_id, {sums} FROM ( SELECT group_id, officer_id, {columns} FROM decision_counts WHERE day >= "))
-        .date(from)
+        .sql(format!(
+            "SELECT group_id, officer_id, {sums} FROM ( SELECT group_id, officer_id, {} FROM {monthly} WHERE month >= ",
+            columns.join(", ")
+        ))
+        .date(read.months_from)
+        .sql(format!(" UNION ALL SELECT group_id, officer_id, {days} FROM {daily} WHERE day >= "))
+        .date(read.days_from)
         .sql(" AND day < ")
-        .date(months_from)
-        .sql(format!(" UNION ALL SELECT group_id, officer_id, {columns} FROM decision_months WHERE month >= "))
-        .date(months_from)
-        .sql(") d GROUP BY group_id, officer_id")
-        .load(conn)
+        .date(read.days_until)
+        .sql(") t GROUP BY group_id, officer_id")
 }
 
 /// Decisions per day from day `from` on, every group and officer together.

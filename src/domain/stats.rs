@@ -129,15 +129,35 @@ pub fn week_days(today: NaiveDate, period: Period) -> Vec<(NaiveDate, NaiveDate)
         .collect()
 }
 
-/// Where a period that starts on `first` and ends today starts reading monthly summary
-/// rows: the first day of the first calendar month that starts on or after `first`. The
-/// days before it come from daily rows; the months from it on, the current one included,
-/// from monthly rows, which hold no day after today since no decision lies in the future.
-pub fn first_whole_month(first: NaiveDate) -> NaiveDate {
-    if first.day() == 1 {
-        return first;
+/// How a period that starts on `first` and ends today reads the summary rows: every
+/// monthly row from `months_from` on (the current month included: it holds no day after
+/// today, since no decision lies in the future), corrected by the daily rows from
+/// `days_from` up to (not including) `days_until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryRead {
+    pub months_from: NaiveDate,
+    pub days_from: NaiveDate,
+    pub days_until: NaiveDate,
+    /// The daily rows are the first month's days before the period, taken away from its
+    /// monthly row; otherwise they are the period's days before its first whole month,
+    /// added.
+    pub subtract_days: bool,
+}
+
+impl SummaryRead {
+    /// A period that starts mid-month reads whichever is shorter: its days in that month
+    /// (added to the months after it), or the month's days before it (taken from the
+    /// month's row). At most 15 days of daily rows either way, whatever the date.
+    pub fn of(first: NaiveDate) -> Self {
+        let month = first.with_day(1).unwrap_or(first);
+        let next = month.checked_add_months(Months::new(1)).unwrap_or(first);
+        let before = (first - month).num_days();
+        if before == 0 || before < (next - first).num_days() {
+            Self { months_from: month, days_from: month, days_until: first, subtract_days: true }
+        } else {
+            Self { months_from: next, days_from: first, days_until: next, subtract_days: false }
+        }
     }
-    first.with_day(1).and_then(|m| m.checked_add_months(Months::new(1))).unwrap_or(first)
 }
 
 #[cfg(test)]
@@ -145,16 +165,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_period_reads_the_days_before_its_first_whole_month_and_months_from_there() {
+    fn a_period_reads_months_and_at_most_half_a_month_of_days() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        // 365 days to 29 Nov 2026 start on 30 Nov 2025: that day by day, then December on
-        // by month.
-        assert_eq!(first_whole_month(d(2025, 11, 30)), d(2025, 12, 1));
-        // A period starting on a first of month reads that month whole.
-        assert_eq!(first_whole_month(d(2026, 9, 1)), d(2026, 9, 1));
-        // Across a year's end.
-        assert_eq!(first_whole_month(d(2025, 12, 15)), d(2026, 1, 1));
-        assert_eq!(first_whole_month(d(2026, 1, 31)), d(2026, 2, 1));
+        let read = |first| {
+            let r = SummaryRead::of(first);
+            (r.months_from, r.days_from, r.days_until, r.subtract_days)
+        };
+        // 90 days to 30 Nov 2026 start on 2 Sep: September's row minus 1 September.
+        assert_eq!(read(d(2026, 9, 2)), (d(2026, 9, 1), d(2026, 9, 1), d(2026, 9, 2), true));
+        // 365 days to 29 Nov 2026 start on 30 Nov 2025: that day, then December on.
+        assert_eq!(read(d(2025, 11, 30)), (d(2025, 12, 1), d(2025, 11, 30), d(2025, 12, 1), false));
+        // A period starting on a first of month reads whole months and no day.
+        assert_eq!(read(d(2026, 9, 1)), (d(2026, 9, 1), d(2026, 9, 1), d(2026, 9, 1), true));
+        // Half a month either way: 15 days before 16 November, 15 from it; the days are added.
+        assert_eq!(read(d(2026, 11, 16)), (d(2026, 12, 1), d(2026, 11, 16), d(2026, 12, 1), false));
+        assert_eq!(read(d(2026, 11, 15)), (d(2026, 11, 1), d(2026, 11, 1), d(2026, 11, 15), true));
+        // February of a leap year, and across a year's end.
+        assert_eq!(read(d(2028, 2, 15)), (d(2028, 2, 1), d(2028, 2, 1), d(2028, 2, 15), true));
+        assert_eq!(read(d(2028, 2, 16)), (d(2028, 3, 1), d(2028, 2, 16), d(2028, 3, 1), false));
+        assert_eq!(read(d(2025, 12, 31)), (d(2026, 1, 1), d(2025, 12, 31), d(2026, 1, 1), false));
+        // Never more than 15 days of daily rows, on any day of a year.
+        let mut first = d(2027, 1, 1);
+        while first < d(2029, 1, 1) {
+            let r = SummaryRead::of(first);
+            assert!((r.days_until - r.days_from).num_days() <= 15, "{first}");
+            assert!(r.months_from.day() == 1 && r.days_from <= r.days_until, "{first}");
+            first += Duration::days(1);
+        }
     }
 
     fn day(d: u32) -> NaiveDate {

@@ -513,6 +513,74 @@ async fn every_dashboard_figure_matches_the_raw_rows_for_each_period() {
     let _ = (&d.sur, &d.doble, &d.ana);
 }
 
+/// A period starting mid-month reads its first month's row corrected by daily rows: the
+/// month's days before the period taken away, or the period's days in that month added,
+/// whichever are fewer (`SummaryRead`). The clock is moved so the 90-day period starts on
+/// either side of the middle of a month, on its first and on its second day, and decisions
+/// made the day before the period, on its first day, the day after, on the month's first
+/// and on its last day count exactly when they fall inside.
+#[tokio::test]
+async fn a_period_starting_on_any_day_of_a_month_counts_its_own_days_only() {
+    let app = TestApp::spawn().await;
+    let g = app.group("norte").await;
+    let (_, ana) = app.person(Role::Officer, "ana@policia.example", "Ana Gómez").await;
+    app.assign(&ana, &g).await;
+    app.create_user(Role::Commissioner, "jefa@policia.example", "Marta Jefa").await;
+    let mut first = local_day(app.state.clock.now()) - Duration::days(89);
+    let mut dni = 30_000_000;
+    for day_of_month in [15u32, 16, 28, 1, 2] {
+        // The next first day of the period on that day of a month; today at local noon.
+        first += Duration::days(1);
+        while chrono::Datelike::day(&first) != day_of_month {
+            first += Duration::days(1);
+        }
+        let today = first + Duration::days(89);
+        let noon = today.and_hms_opt(15, 0, 0).unwrap();
+        app.state.clock.advance(noon - app.state.clock.now());
+        let now = app.state.clock.now();
+        assert_eq!(local_day(now), today);
+
+        let month = chrono::Datelike::with_day(&first, 1).unwrap();
+        let last_of_month = month.checked_add_months(chrono::Months::new(1)).unwrap() - Duration::days(1);
+        let days = [first - Duration::days(1), first, first + Duration::days(1), month, last_of_month];
+        let (g2, ana2) = (g.clone(), ana.clone());
+        app.state
+            .db(move |c| {
+                let mut seed = Seed { c, now };
+                for (k, day) in days.into_iter().enumerate() {
+                    // Decided at local noon that day, received two hours before.
+                    let ago = (today - day).num_days() as f64;
+                    let status = if k % 2 == 0 { "approved" } else { "rejected" };
+                    dni += 1;
+                    seed.application(&g2, status, ago + 2.0 / 24.0, Some((ago, Some(&ana2))), &dni.to_string());
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+
+        let r = raw(&app).await;
+        let inside = |at: &Option<NaiveDateTime>| at.is_some_and(|at| local_day(at) >= first);
+        let count = |status: &str| r.apps.iter().filter(|a| a.2 == status && inside(&a.4)).count();
+        let (approved, rejected) = (count("approved"), count("rejected"));
+        let received = r.apps.iter().filter(|a| inside(&Some(a.3))).count();
+        assert!(approved + rejected >= 2 && approved + rejected < r.apps.len(), "{first}: some in, some out");
+
+        let boss = app.sign_in("jefa@policia.example").await;
+        let html = app.page(&boss, "/commissioner?days=90").await;
+        let group = format!("<tr data-group=\"{g}\">");
+        let at = format!("period from {first}");
+        assert_eq!(figure(&html, &group, "approved"), approved.to_string(), "{at}");
+        assert_eq!(figure(&html, &group, "rejected"), rejected.to_string(), "{at}");
+        let officer = format!("<tr data-officer=\"{ana}\" data-group=\"{g}\"");
+        assert_eq!(figure(&html, &officer, "decisions"), (approved + rejected).to_string(), "{at}");
+        let channels = format!("data-channels-group=\"{g}\"");
+        assert_eq!(figure(&html, &channels, "online"), received.to_string(), "{at}");
+        let channels = format!("data-channels-officer=\"{ana}\"");
+        assert_eq!(figure(&html, &channels, "decided_online"), (approved + rejected).to_string(), "{at}");
+    }
+}
+
 /// Every summary row the triggers keep: the dashboard's and queue's (`db::summary`) and
 /// the desk and online figures (`db::channel_counts`).
 #[derive(Debug, PartialEq)]

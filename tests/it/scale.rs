@@ -474,7 +474,7 @@ async fn the_queue_walks_the_open_indexes_in_order_and_the_dashboard_reads_no_hi
 
     // The dashboard: nothing reads the applications but the one seek per group for the
     // oldest open application; everything else comes from the summary rows.
-    for days in ["30", "365"] {
+    for days in ["30", "90", "365"] {
         let statements = statements_of(&mut conn, |c| {
             drop(dashboard::dashboard(c, now, Zone::default(), Period::parse(Some(days))).unwrap())
         });
