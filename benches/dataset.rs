@@ -406,6 +406,7 @@ impl Writer {
             },
             taken_by: None,
             dni_verdict: None,
+            in_pair: false,
         });
 
         let checklist = json!({ "address": true, "identity": true, "certificate_date": true, "no_record": true });

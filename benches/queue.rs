@@ -106,6 +106,7 @@ fn seed(conn: &mut DbConn, now: NaiveDateTime) -> String {
             decided_by: None,
             taken_by: None,
             dni_verdict: None,
+            in_pair: false,
         });
         if batch_apps.len() == 1000 || i + 1 == APPLICATIONS {
             conn.write_tx(|c| -> QueryResult<()> {

@@ -110,15 +110,6 @@ impl PairKey {
     }
 }
 
-/// Which pairs a statement reads.
-#[derive(Clone, Copy)]
-enum Which<'a> {
-    /// A page of the list, after a cursor or from the start.
-    Page { after: Option<&'a PairKey>, limit: i64 },
-    /// Those of one application, on either side (the queue's duplicate sign).
-    Of { id: &'a ApplicationId, limit: i64 },
-}
-
 /// A membership that keeps its application current, on `memberships m`.
 const CURRENT_MEMBERSHIP: &str = "m.status IN ('active', 'suspended')";
 
@@ -130,18 +121,18 @@ fn is_current(t: &str) -> String {
     )
 }
 
-/// The statement of one read: fixed text (the open statuses written out, as everywhere a
-/// partial index or the prepared-statement cache cares), per kind of read, kept prepared.
+/// Up to `limit` current pairs after `after`, newest found first: fixed text (the open
+/// statuses written out, as everywhere a partial index or the prepared-statement cache
+/// cares), kept prepared.
 ///
 /// Only the pair and its two applications are joined; names, groups and memberships are
 /// read per side by key in subqueries. With all nine tables joined, PostgreSQL spent
 /// 13–38 ms choosing a join order each time it planned the statement for new values (at
-/// 1 M applications, the queue's check of a paired row), against well under 1 ms to run it.
-fn statement(which: Which<'_>) -> Statement {
+/// 1 M applications), against well under 1 ms to run it.
+pub fn current(conn: &mut DbConn, after: Option<&PairKey>, limit: i64) -> QueryResult<Vec<Pair>> {
     let membership = |t: &str| {
         format!("(SELECT m.status FROM memberships m WHERE m.application_id = {t}.id AND {CURRENT_MEMBERSHIP} LIMIT 1)")
     };
-    let side = is_current;
     let columns = |t: &str| {
         format!(
             "{t}.id AS {t}_id, {t}.resident_id AS {t}_resident, \
@@ -151,7 +142,7 @@ fn statement(which: Which<'_>) -> Statement {
             membership(t)
         )
     };
-    let q = Statement::default().sql(format!(
+    let mut q = Statement::default().sql(format!(
         "SELECT p.found_at AS found_at, {}, {} \
          FROM duplicate_pairs p \
          JOIN applications a ON a.id = p.first_id \
@@ -159,46 +150,61 @@ fn statement(which: Which<'_>) -> Statement {
          WHERE {} AND {}",
         columns("a"),
         columns("b"),
-        side("a"),
-        side("b"),
+        is_current("a"),
+        is_current("b"),
     ));
-    let q = match which {
-        Which::Page { after: None, .. } => q,
-        Which::Page { after: Some(k), .. } => q
+    if let Some(k) = after {
+        q = q
             .sql(" AND (p.found_at, p.first_id, p.second_id) < (")
             .timestamp(k.found_at)
             .sql(", ")
             .text(k.first.as_str())
             .sql(", ")
             .text(k.second.as_str())
-            .sql(")"),
-        Which::Of { id, .. } => {
-            q.sql(" AND (p.first_id = ").text(id.as_str()).sql(" OR p.second_id = ").text(id.as_str()).sql(")")
+            .sql(")");
+    }
+    let q = q.sql(" ORDER BY p.found_at DESC, p.first_id DESC, p.second_id DESC LIMIT ").big_int(limit);
+    Ok(pairs(q.load(conn)?))
+}
+
+/// Which of `ids` have a current duplicate signal, as the list shows it: in a pair whose
+/// two sides are current and that still has its reason, the same DNI typed or a current
+/// file of the same content on both sides. The queue calls it for its rows marked
+/// `in_pair` (`db::marks`), usually none or one: one statement per row, the row's pairs
+/// found through each key of `duplicate_pairs` in its own arm of a `UNION ALL`, then each
+/// side and its files read by key. An `IN` list, a `UNION` or an `OR` of the two keys made
+/// SQLite build a temporary b-tree or scan the table on every page; `LIMIT 1 OFFSET 0`
+/// keeps PostgreSQL probing the files per pair instead of hashing every current file.
+pub fn holding_among(conn: &mut DbConn, ids: &[&str]) -> QueryResult<std::collections::HashSet<ApplicationId>> {
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let holds = format!(
+        "{} AND {} AND ((a.dni <> '' AND a.dni = b.dni) OR EXISTS (SELECT 1 FROM documents x \
+         JOIN documents y ON y.sha256 = x.sha256 WHERE x.application_id = a.id AND x.replaced_at IS NULL \
+         AND y.application_id = b.id AND y.replaced_at IS NULL LIMIT 1 OFFSET 0))",
+        is_current("a"),
+        is_current("b")
+    );
+    let pairs =
+        "FROM duplicate_pairs p JOIN applications a ON a.id = p.first_id JOIN applications b ON b.id = p.second_id";
+    let mut found = std::collections::HashSet::new();
+    for id in ids {
+        let held: Vec<Held> = Statement::default()
+            .sql(format!("SELECT p.first_id AS id {pairs} WHERE p.first_id = "))
+            .text(*id)
+            .sql(format!(" AND {holds} UNION ALL SELECT p.second_id AS id {pairs} WHERE p.second_id = "))
+            .text(*id)
+            .sql(format!(" AND {holds} LIMIT 1"))
+            .load(conn)?;
+        if held.iter().any(|h| h.id == *id) {
+            found.insert(ApplicationId::from_stored(id.to_string()));
         }
-    };
-    let limit = match which {
-        Which::Page { limit, .. } | Which::Of { limit, .. } => limit,
-    };
-    q.sql(" ORDER BY p.found_at DESC, p.first_id DESC, p.second_id DESC LIMIT ").big_int(limit)
+    }
+    Ok(found)
 }
-
-/// Up to `limit` current pairs after `after`, newest found first.
-pub fn current(conn: &mut DbConn, after: Option<&PairKey>, limit: i64) -> QueryResult<Vec<Pair>> {
-    Ok(pairs(statement(Which::Page { after, limit }).load(conn)?))
-}
-
-/// Up to `limit` current pairs of one application, newest found first.
-pub fn current_of(conn: &mut DbConn, id: &ApplicationId, limit: i64) -> QueryResult<Vec<Pair>> {
-    Ok(pairs(statement(Which::Of { id, limit }).load(conn)?))
-}
-
-/// Whether an application is in a recorded pair, current or not, as SQL on `applications`
-/// for the queue's row read: two probes per row, by the primary key and
-/// `duplicate_pairs_second`. `LIMIT 1 OFFSET 0` keeps PostgreSQL from reading every pair
-/// into a hash for each page instead (it does not rewrite a subquery with an OFFSET).
-/// Pairs are rare, so a row marked here is then checked with [`current_of`].
-pub const PAIRED: &str = "(EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.first_id = applications.id LIMIT 1 OFFSET 0) \
-     OR EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.second_id = applications.id LIMIT 1 OFFSET 0))";
 
 /// Records the current pairs missing from `duplicate_pairs` and returns how many: after a
 /// bulk load with the triggers off, a restore, or damage by hand (`vecinal stats rebuild`).

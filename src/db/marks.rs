@@ -1,8 +1,12 @@
 //! The queue's marks kept on the application row, so that a queue page reads them with its
-//! rows: `applications.dni_verdict`, the verdict of the current identity document's reading.
-//! Triggers keep it (migration `2026-11-30-000100_queue_marks`): when a reading's verdict is
-//! written, and when an identity document is replaced. The duplicate sign needs no column:
-//! `duplicate_pairs` is probed by the row read itself (`db::duplicates::PAIRED`).
+//! rows. Triggers keep them:
+//! - `applications.dni_verdict`, the verdict of the current identity document's reading
+//!   (migration `2026-11-30-000100_queue_marks`): when a reading's verdict is written, and
+//!   when an identity document is replaced;
+//! - `applications.in_pair`, on either side of a recorded duplicate pair (migration
+//!   `2026-11-30-000110_pair_mark`): when a pair is recorded, and when one goes with its
+//!   application. Whether the pair still holds is checked for the marked rows only
+//!   (`db::duplicates::holding_among`).
 
 use diesel::prelude::*;
 
@@ -14,11 +18,20 @@ const VERDICT: &str = "(SELECT da.dni_verdict FROM documents d JOIN document_ana
      WHERE d.application_id = applications.id AND d.kind = 'identity_document' AND d.replaced_at IS NULL \
      ORDER BY d.uploaded_at DESC LIMIT 1)";
 
-/// Recomputes every application's verdict from the readings and returns how many were
-/// wrong before (0 when the triggers kept them right). Run it inside a write transaction.
+/// Whether an application is in a recorded pair, as SQL on `applications`: one probe per
+/// key of `duplicate_pairs`. The triggers compute the same.
+const IN_PAIR: &str = "(EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.first_id = applications.id) \
+     OR EXISTS (SELECT 1 FROM duplicate_pairs p WHERE p.second_id = applications.id))";
+
+/// Recomputes every application's marks from the readings and the pairs and returns how
+/// many were wrong before (0 when the triggers kept them right). Run it inside a write
+/// transaction.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<usize> {
-    diesel::sql_query(format!(
+    let verdicts = diesel::sql_query(format!(
         "UPDATE applications SET dni_verdict = {VERDICT} WHERE dni_verdict IS DISTINCT FROM {VERDICT}"
     ))
-    .execute(conn)
+    .execute(conn)?;
+    let pairs = diesel::sql_query(format!("UPDATE applications SET in_pair = {IN_PAIR} WHERE in_pair <> {IN_PAIR}"))
+        .execute(conn)?;
+    Ok(verdicts + pairs)
 }

@@ -196,6 +196,9 @@ pub struct Application {
     /// The current identity document's verdict once read, kept by triggers from
     /// `document_analyses` (see `db::marks`).
     pub dni_verdict: Option<String>,
+    /// On either side of a recorded duplicate pair, kept by triggers from `duplicate_pairs`
+    /// (see `db::marks`).
+    pub in_pair: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

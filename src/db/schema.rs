@@ -178,6 +178,7 @@ diesel::table! {
         decided_by -> Nullable<Text>,
         taken_by -> Nullable<Text>,
         dni_verdict -> Nullable<Text>,
+        in_pair -> Bool,
     }
 }
 

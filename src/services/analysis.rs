@@ -480,25 +480,6 @@ pub struct Badges {
     pub duplicate: bool,
 }
 
-/// Which of these applications have a current duplicate signal, as the commissioners'
-/// list would show it. The queue calls it only for its rows that are in a recorded pair
-/// (`duplicates::PAIRED`, read with the rows): pairs are rare, so a page usually runs
-/// none of these statements.
-pub fn current_twins(
-    conn: &mut DbConn,
-    paired: &[ApplicationId],
-) -> QueryResult<std::collections::HashSet<ApplicationId>> {
-    let mut found = std::collections::HashSet::new();
-    for id in paired {
-        let pairs = crate::db::duplicates::current_of(conn, id, SIGNALS_PAGE)?;
-        // The same DNI always holds; a shared file may have been replaced since.
-        if pairs.iter().any(same_dni) || !signals(conn, pairs)?.is_empty() {
-            found.insert(id.clone());
-        }
-    }
-    Ok(found)
-}
-
 /// Signals per page of the commissioners' list.
 pub const SIGNALS_PAGE: i64 = 50;
 

@@ -219,6 +219,7 @@ pub(crate) fn insert_submitted(
             decided_by: None,
             taken_by: taken_by.cloned(),
             dni_verdict: None,
+            in_pair: false,
         })
         .execute(tx.conn)?;
     let mut doc_ids = Vec::new();

@@ -120,7 +120,7 @@ fn queue_of(
     filter: &QueueFilter,
     after: Option<&Cursor>,
 ) -> QueryResult<QueuePage> {
-    use crate::db::fragment::{Fixed, IdIn, Statement};
+    use crate::db::fragment::{IdIn, Statement};
 
     #[derive(QueryableByName)]
     struct Key {
@@ -190,15 +190,15 @@ fn queue_of(
                 users::full_name,
                 claimers.field(users::full_name).nullable(),
                 applications::dni_verdict,
-                Fixed::<diesel::sql_types::Bool>::new(crate::db::duplicates::PAIRED.into()),
+                applications::in_pair,
             ))
             .load(conn)?
     };
     found.sort_unstable_by(|a, b| (a.2, &*a.0).cmp(&(b.2, &*b.0)));
     // A recorded pair may no longer hold (the other side was decided, or the shared file
-    // replaced): those rows, usually none, are checked one by one.
-    let paired: Vec<ApplicationId> = found.iter().filter(|f| f.7).map(|f| f.0.clone()).collect();
-    let twins = crate::services::analysis::current_twins(conn, &paired)?;
+    // replaced): the rows in one, usually none, are checked.
+    let paired: Vec<&str> = found.iter().filter(|f| f.7).map(|f| f.0.as_str()).collect();
+    let twins = crate::db::duplicates::holding_among(conn, &paired)?;
     let rows = found
         .into_iter()
         .map(|(id, status, submitted_at, group_id, applicant_name, claimer_name, verdict, _)| QueueRow {

@@ -602,14 +602,17 @@ async fn the_queue_marks_each_application_and_filters_by_verdict() {
     let only = app.page(&o, "/officer?dni=unread").await;
     assert!(only.contains(&unread) && !only.contains(&matched) && !only.contains(&other));
 
-    // The verdicts are kept on each application; `stats rebuild` finds and repairs them
-    // when they went wrong (rows restored or loaded by other means).
-    let (wrong_unread, wrong_other) = (unread.clone(), other.clone());
+    // The marks are kept on each application; `stats rebuild` finds and repairs them when
+    // they went wrong (rows restored or loaded by other means): two verdicts, and whether
+    // an application is in a recorded pair (one in a pair marked out of it, one in none
+    // marked in one: the check finds no pair that holds, so that row still shows nothing).
+    let (wrong_unread, wrong_other, wrong_matched) = (unread.clone(), other.clone(), matched.clone());
     app.state
         .db(move |c| {
             diesel::update(applications::table.find(&wrong_unread))
-                .set(applications::dni_verdict.eq(Some("match")))
+                .set((applications::dni_verdict.eq(Some("match")), applications::in_pair.eq(true)))
                 .execute(c)?;
+            diesel::update(applications::table.find(&wrong_matched)).set(applications::in_pair.eq(false)).execute(c)?;
             Ok(diesel::update(applications::table.find(&wrong_other))
                 .set(applications::dni_verdict.eq(None::<String>))
                 .execute(c)?)
@@ -618,10 +621,14 @@ async fn the_queue_marks_each_application_and_filters_by_verdict() {
         .unwrap();
     let queue = app.page(&o, "/officer").await;
     assert!(row(&queue, &unread).contains("verdict-match") && !row(&queue, &other).contains("verdict-"));
+    assert!(
+        !row(&queue, &matched).contains("posible duplicado") && !row(&queue, &unread).contains("posible duplicado")
+    );
     let said = stats_rebuild(&app);
-    assert!(said.contains("2 rows were wrong and are now corrected"), "{said}");
+    assert!(said.contains("4 rows were wrong and are now corrected"), "{said}");
     let queue = app.page(&o, "/officer").await;
     assert!(row(&queue, &unread).contains("verdict-unread") && row(&queue, &other).contains("verdict-mismatch"));
+    assert!(row(&queue, &matched).contains("posible duplicado") && !row(&queue, &unread).contains("posible duplicado"));
     assert!(stats_rebuild(&app).contains("they were already right"));
 
     // The duplicate sign lasts while a twin is current: the other account with the same

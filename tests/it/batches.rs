@@ -71,6 +71,7 @@ async fn insert_applications(
                         decided_by: None,
                         taken_by: None,
                         dni_verdict: None,
+                        in_pair: false,
                     };
                     shape(i, &mut a);
                     diesel::insert_into(applications::table).values(&a).execute(c)?;

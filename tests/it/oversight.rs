@@ -91,6 +91,7 @@ impl Seed<'_> {
                     .map(|o| UserId::from_stored(o.to_string())),
                 taken_by: None,
                 dni_verdict: None,
+                in_pair: false,
             })
             .execute(self.c)
             .unwrap();

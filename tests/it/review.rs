@@ -398,6 +398,7 @@ async fn the_queue_paginates_oldest_first_across_equal_timestamps() {
                         decided_by: None,
                         taken_by: None,
                         dni_verdict: None,
+                        in_pair: false,
                     })
                     .execute(c)?;
                 out.push((at, id));
