@@ -4,8 +4,8 @@
 //!   (migration `2026-11-30-000100_queue_marks`): when a reading's verdict is written, and
 //!   when an identity document is replaced;
 //! - `applications.in_pair`, on either side of a recorded duplicate pair (migration
-//!   `2026-11-30-000110_pair_mark`): when a pair is recorded, and when one goes with its
-//!   application. Whether the pair still holds is checked for the marked rows only
+//!   `2026-11-30-000110_pair_mark`): when a pair is recorded, and when a pair row is deleted
+//!   (the service deletes none; a hand edit or a restore may). Whether the pair still holds is checked for the marked rows only
 //!   (`db::duplicates::holding_among`).
 
 use diesel::prelude::*;

@@ -1,10 +1,10 @@
 -- The queue's duplicate sign kept with the application (issue 11). `in_pair` says the
 -- application is on either side of a recorded pair, so that a queue page reads it with its
 -- rows: probing `duplicate_pairs` twice per row cost a fifth of the page at 1 M
--- applications. The few rows marked are then checked in one statement, as the
+-- applications. The few rows marked are then checked one statement each, as the
 -- commissioners' list decides (src/db/duplicates.rs). Triggers keep it when a pair is
--- recorded and when one goes with its application; `vecinal stats rebuild` recomputes it
--- (src/db/marks.rs).
+-- recorded and when a pair row is deleted (the service deletes none; a hand edit or a
+-- restore may); `vecinal stats rebuild` recomputes it (src/db/marks.rs).
 ALTER TABLE applications ADD COLUMN in_pair BOOLEAN NOT NULL DEFAULT FALSE;
 
 UPDATE applications SET in_pair = TRUE
