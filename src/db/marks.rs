@@ -5,8 +5,8 @@
 //!   when an identity document is replaced;
 //! - `applications.in_pair`, on either side of a recorded duplicate pair (migration
 //!   `2026-11-30-000110_pair_mark`): when a pair is recorded, and when a pair row is deleted
-//!   (the service deletes none; a hand edit or a restore may). Whether the pair still holds is checked for the marked rows only
-//!   (`db::duplicates::holding_among`).
+//!   (the service deletes none; a hand edit or a restore may). Whether the pair still holds
+//!   is checked for the marked rows only (`db::duplicates::holding_among`).
 
 use diesel::prelude::*;
 
